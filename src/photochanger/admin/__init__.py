@@ -1,0 +1,1 @@
+"""Server-rendered admin UI under `/admin`: pages over the same services as the JSON API."""

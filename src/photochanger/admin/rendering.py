@@ -1,0 +1,138 @@
+"""Page rendering for the admin UI: the Jinja2 environment, security headers, CSRF tokens and the
+HTML rendering of domain errors."""
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from photochanger.admin.i18n import Translator, pick_language
+from photochanger.auth.cookies import new_csrf_token, set_csrf_cookie
+from photochanger.auth.dependencies import CSRF_COOKIE, Principal
+from photochanger.auth.exceptions import CsrfFailed
+from photochanger.core.errors import PhotoChangerError
+from photochanger.core.time import ensure_utc
+
+CSRF_FIELD = "csrf"
+# A CSRF cookie minted by a page (login, or a session whose cookie was lost) lives as long as a session.
+CSRF_MAX_AGE = 12 * 3600
+
+# Everything is served from this origin: no CDN, no inline script or style (charts are inline SVG).
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+def format_dt(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return ensure_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("photochanger.admin", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["dt"] = format_dt
+    return env
+
+
+templates = _env()
+
+
+def translator(request: Request) -> Translator:
+    cached: Translator | None = getattr(request.state, "admin_translator", None)
+    if cached is None:
+        cached = Translator(pick_language(request))
+        request.state.admin_translator = cached
+    return cached
+
+
+def csrf_token(request: Request) -> str:
+    """The double-submit token forms carry: the CSRF cookie's value, minted here when the browser has none."""
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "admin_new_csrf", None)
+    if not token:
+        token = new_csrf_token()
+        request.state.admin_new_csrf = token
+    return str(token)
+
+
+def check_csrf_field(request: Request, submitted: object) -> None:
+    """Double-submit check for HTML forms: the `csrf` field must equal the CSRF cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if (
+        not cookie
+        or not isinstance(submitted, str)
+        or not secrets.compare_digest(cookie.encode(), submitted.encode())
+    ):
+        raise CsrfFailed()
+
+
+def principal_of(request: Request) -> Principal | None:
+    principal: Principal | None = getattr(request.state, "admin_principal", None)
+    return principal
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    t = translator(request)
+    principal = principal_of(request)
+    token = csrf_token(request)
+    html = templates.get_template(template).render(
+        t=t,
+        lang=t.language,
+        csrf=token,
+        csrf_field=CSRF_FIELD,
+        me=principal,
+        can=(lambda permission: principal is not None and principal.has(permission)),
+        path=request.url.path,
+        current=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+    if getattr(request.state, "admin_new_csrf", None):
+        set_csrf_cookie(request, response, token, max_age=CSRF_MAX_AGE)
+    return response
+
+
+def error_message(request: Request, exc: PhotoChangerError) -> str:
+    """The translated text of a domain error (its `code`), else the error's own detail."""
+    t = translator(request)
+    key = f"err.{exc.code}"
+    return t(key) if t.has(key) else exc.detail
+
+
+def field_message(request: Request, encoded: str) -> str:
+    """A field error `type|msg` in the request's language (the API's English message as the fallback)."""
+    t = translator(request)
+    kind, _, msg = encoded.partition("|")
+    return t(f"field.{kind}") if t.has(f"field.{kind}") else msg
+
+
+def error_page(request: Request, exc: PhotoChangerError) -> HTMLResponse:
+    response = render(
+        request,
+        "error.html",
+        exc.status_code,
+        message=error_message(request, exc),
+        detail=exc.detail,
+        code=exc.code,
+    )
+    for name, value in exc.headers.items():
+        if name.lower() == "retry-after":
+            response.headers[name] = value
+    return response

@@ -1,0 +1,1011 @@
+"""`/admin/*`: the server-rendered admin UI. Every page calls the same services as the JSON API; domain
+errors are rendered as HTML; the session rides on the auth layer's HttpOnly cookies, and every form
+carries the double-submit CSRF token."""
+
+import base64
+import json
+import logging
+import math
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
+from pydantic import SecretStr, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.background import BackgroundTask
+from starlette.datastructures import FormData
+
+from photochanger.admin import charts, forms, live
+from photochanger.admin.i18n import LANG_COOKIE, LANGUAGES
+from photochanger.admin.rendering import (
+    CSRF_FIELD,
+    check_csrf_field,
+    error_message,
+    error_page,
+    field_message,
+    render,
+    translator,
+)
+from photochanger.admin.uploads import Replay, discard, read_form_upload
+from photochanger.audit import service as audit_service
+from photochanger.auth import permissions
+from photochanger.auth import service as auth_service
+from photochanger.auth.cookies import clear_session_cookies, set_session_cookies
+from photochanger.auth.dependencies import ACCESS_COOKIE, CSRF_COOKIE, CodecDep, Principal
+from photochanger.auth.exceptions import (
+    CsrfFailed,
+    InvalidCredentials,
+    InvalidToken,
+    NotAuthenticated,
+    PermissionDenied,
+    TooManyLoginAttempts,
+    WeakPassword,
+    WrongPassword,
+)
+from photochanger.auth.permissions import Role
+from photochanger.config import AppConfig
+from photochanger.core import images
+from photochanger.core.db import SessionDep
+from photochanger.core.errors import NotFound, PhotoChangerError, ValidationFailed
+from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.guest import gallery as public_gallery
+from photochanger.ingest.service import IngestService
+from photochanger.media import service as media_service
+from photochanger.media.exceptions import TemplateMediaInUse
+from photochanger.models import JobSource
+from photochanger.providers.registry import ProviderRegistry
+from photochanger.settings import service as settings_service
+from photochanger.settings.schemas import RUNTIME_SETTING_KEYS, RuntimeSettings, SettingsUpdate
+from photochanger.slots import service as slots_service
+from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
+from photochanger.slots.schemas import OnFailure, OutputFormat, ProviderRead, SlotRead, SlotUpdate
+from photochanger.webhooks import service as webhooks_service
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_FILES = {
+    "admin.css": "text/css; charset=utf-8",
+    "admin.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+GALLERY_SIZE = 48
+AUDIT_PAGE = 50
+WEBHOOK_DELIVERIES = 20
+ORIGINAL_PREVIEW_SIDE = 640
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+class AdminRoute(APIRoute):
+    """Renders what the JSON API answers as problem+json as HTML instead: a missing or expired session
+    goes to the login page (or the silent refresh page), any other domain error to an error page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def admin_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (NotAuthenticated, InvalidToken):
+                return signed_out(request)
+            except PhotoChangerError as exc:
+                return error_page(request, exc)
+            except RequestValidationError:
+                return error_page(request, ValidationFailed("The request has invalid fields."))
+
+        return admin_handler
+
+
+router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only local admin paths are followed after login or a language switch (no open redirect)."""
+    if value and value.startswith("/admin") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/admin"
+
+
+def signed_out(request: Request) -> Response:
+    """No usable access cookie: GETs with a CSRF cookie left (a session that may still refresh) get a page
+    that refreshes through `/api/auth/refresh` and reloads; everything else goes to the login page."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method == "GET" and request.cookies.get(CSRF_COOKIE):
+        return render(request, "refresh.html", 401, next=_safe_next(target))
+    return RedirectResponse(f"/admin/login?next={quote(_safe_next(target))}", status_code=303)
+
+
+async def get_admin(request: Request, session: SessionDep, codec: CodecDep) -> Principal:
+    """The signed-in user from the HttpOnly access cookie (forms check CSRF themselves)."""
+    token = request.cookies.get(ACCESS_COOKIE)
+    if not token:
+        raise NotAuthenticated()
+    user = await auth_service.authenticate_access(session, codec, token)
+    principal = Principal.from_user(user, via_cookie=True)
+    request.state.admin_principal = principal
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(get_admin)]
+
+
+def need(principal: Principal, permission: str) -> None:
+    if not principal.has(permission):
+        raise PermissionDenied(f"This needs the `{permission}` permission.")
+
+
+async def csrf_form(request: Request) -> FormData:
+    form = await request.form()
+    check_csrf_field(request, form.get(CSRF_FIELD))
+    return form
+
+
+def _config(request: Request) -> AppConfig:
+    config: AppConfig = request.app.state.config
+    return config
+
+
+def _registry(request: Request) -> ProviderRegistry:
+    registry: ProviderRegistry = request.app.state.providers
+    return registry
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+# --- static files, language ---------------------------------------------------------------------------
+
+
+@router.get("/static/{name}")
+async def get_static(name: str) -> Response:
+    media_type = STATIC_FILES.get(name)
+    if media_type is None:
+        raise NotFound("No such file.")
+    return FileResponse(
+        STATIC_DIR / name,
+        media_type=media_type,
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/lang/{code}")
+async def switch_language(code: str, next: str | None = None) -> Response:
+    response = _redirect(_safe_next(next))
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=LANG_COOKIE_MAX_AGE, path="/", samesite="lax")
+    return response
+
+
+# --- login, logout ---------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None, bye: bool = False) -> Response:
+    t = translator(request)
+    return render(
+        request,
+        "login.html",
+        next=_safe_next(next),
+        notice=t("login.logged_out") if bye else None,
+        error=None,
+        username="",
+    )
+
+
+@router.post("/login")
+async def login(request: Request, session: SessionDep, codec: CodecDep) -> Response:
+    form = await request.form()
+    t = translator(request)
+    username = _text(form, "username")
+    target = _safe_next(_text(form, "next"))
+    try:
+        check_csrf_field(request, form.get(CSRF_FIELD))
+    except CsrfFailed:
+        return render(request, "login.html", 403, next=target, error=t("login.csrf"), username=username)
+    try:
+        issued = await auth_service.login(
+            session,
+            codec,
+            username=username[:64],
+            password=_text(form, "password")[:1024],
+            client=request.client.host if request.client else "unknown",
+        )
+    except InvalidCredentials:
+        return render(request, "login.html", 401, next=target, error=t("login.invalid"), username=username)
+    except TooManyLoginAttempts as exc:
+        seconds = int(exc.extra.get("retry_after", 60))
+        page = render(
+            request,
+            "login.html",
+            429,
+            next=target,
+            error=t("login.throttled", minutes=max(1, math.ceil(seconds / 60))),
+            username=username,
+        )
+        page.headers["Retry-After"] = str(seconds)
+        return page
+    response = _redirect(target)
+    set_session_cookies(request, response, issued)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, session: SessionDep, codec: CodecDep) -> Response:
+    await csrf_form(request)
+    token = request.cookies.get(ACCESS_COOKIE)
+    if token:
+        await auth_service.logout_access(session, codec, token)
+    response = _redirect("/admin/login?bye=1")
+    clear_session_cookies(request, response)
+    return response
+
+
+# --- dashboard and live updates -----------------------------------------------------------------------
+
+
+def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
+    titles: dict[tuple[str, str], str] = {}
+    for provider in slots_service.catalogue(_registry(request)):
+        for op in provider.operations:
+            titles[(provider.id, op.id)] = f"{provider.title} · {op.title}"
+    return titles
+
+
+@router.get("")
+async def dashboard(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.SLOTS_READ)
+    cards = await live.dashboard_state(session, _config(request))
+    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request))
+
+
+@router.get("/")
+async def dashboard_slash() -> Response:
+    return _redirect("/admin")
+
+
+@router.get("/events")
+async def events(request: Request, principal: AdminDep, slot: str | None = None) -> Response:
+    """Server-Sent Events: the dashboard's (or one slot gallery's) state whenever it changes. Polls the
+    database every 2 s, so results finished by any worker show up; each stream ends after a while and the
+    browser reconnects by itself."""
+    config = _config(request)
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    if slot is None:
+        need(principal, permissions.SLOTS_READ)
+
+        async def build(session: AsyncSession) -> Any:
+            return await live.dashboard_state(session, config)
+
+    else:
+        need(principal, permissions.RESULTS_READ)
+        slot_id = slot
+
+        async def build(session: AsyncSession) -> Any:
+            return await live.gallery_state(session, config, slot_id, limit=GALLERY_SIZE)
+
+    return StreamingResponse(
+        live.stream(sessionmaker, build),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+# --- slot editor -------------------------------------------------------------------------------------
+
+
+def _pick(
+    catalogue: list[ProviderRead], provider_id: str, operation_id: str
+) -> tuple[ProviderRead | None, Any]:
+    provider = next((p for p in catalogue if p.id == provider_id), None)
+    if provider is None:
+        return None, None
+    op = next((o for o in provider.operations if o.id == operation_id), None)
+    return provider, op or (provider.operations[0] if provider.operations else None)
+
+
+async def _editor(
+    request: Request,
+    session: SessionDep,
+    slot: SlotRead,
+    *,
+    provider_id: str,
+    operation_id: str,
+    params: dict[str, Any],
+    top: dict[str, Any],
+    errors: dict[str, dict[str, str]] | None = None,
+    banner: str | None = None,
+    banner_kind: str = "error",
+    status_code: int = 200,
+    conflict: bool = False,
+) -> Response:
+    catalogue = slots_service.catalogue(_registry(request))
+    provider, op = _pick(catalogue, provider_id, operation_id)
+    errors = errors or {"params": {}, "": {}}
+    param_errors = {k: field_message(request, v) for k, v in errors["params"].items()}
+    top_errors = {k: field_message(request, v) for k, v in errors[""].items()}
+    fields = forms.build_fields(op.params_schema, params, param_errors) if op else []
+    media = await media_service.list_media(session, _registry(request))
+    deliveries = await webhooks_service.list_deliveries(session, slot.id, limit=WEBHOOK_DELIVERIES)
+    return render(
+        request,
+        "slot_edit.html",
+        status_code,
+        slot=slot,
+        catalogue=catalogue,
+        provider=provider,
+        operation=op,
+        fields=fields,
+        media=media,
+        top=top,
+        top_errors=top_errors,
+        banner=banner,
+        banner_kind=banner_kind,
+        output_formats=[f.value for f in OutputFormat],
+        on_failures=[f.value for f in OnFailure],
+        conflict=conflict,
+        deliveries=deliveries,
+        deliveries_limit=WEBHOOK_DELIVERIES,
+    )
+
+
+def _top_values(slot: SlotRead) -> dict[str, Any]:
+    return {
+        "display_name": slot.display_name,
+        "is_active": slot.is_active,
+        "size_limit_mb": "" if slot.size_limit_mb is None else str(slot.size_limit_mb),
+        "output_format": slot.output_format.value,
+        "on_failure": slot.on_failure.value,
+        "webhook_url": slot.webhook_url or "",
+        "version": slot.version,
+    }
+
+
+def _webhook_update(form: FormData) -> dict[str, str]:
+    """The webhook part of a slot update: the checkbox or an empty URL clears it (`""`); an empty secret
+    field is left out so the stored secret is kept (the page never shows it). A form without the webhook
+    fields (an older page) keeps the webhook as it is."""
+    if "webhook_url" not in form and "webhook_remove" not in form:
+        return {}
+    url = _text(form, "webhook_url").strip()
+    if form.get("webhook_remove") == "on" or not url:
+        return {"webhook_url": ""}
+    secret = _text(form, "webhook_secret")
+    return {"webhook_url": url, "webhook_secret": secret} if secret else {"webhook_url": url}
+
+
+@router.get("/slots/{slot_id}")
+async def edit_slot(
+    slot_id: str,
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    provider: Annotated[str | None, Query(max_length=40)] = None,
+    operation: Annotated[str | None, Query(max_length=60)] = None,
+    saved: bool = False,
+) -> Response:
+    need(principal, permissions.SLOTS_READ)
+    slot = await slots_service.get_slot(session, _config(request), slot_id, limit=1)
+    provider_id = provider or slot.provider
+    operation_id = operation or (slot.operation if provider_id == slot.provider else "")
+    same = provider_id == slot.provider and operation_id == slot.operation
+    catalogue = slots_service.catalogue(_registry(request))
+    _, op = _pick(catalogue, provider_id, operation_id)
+    return await _editor(
+        request,
+        session,
+        slot,
+        provider_id=provider_id,
+        operation_id=op.id if op else operation_id,
+        params=slot.params if same else {},
+        top=_top_values(slot),
+        banner=translator(request)("slot.saved") if saved else None,
+        banner_kind="ok",
+    )
+
+
+@router.post("/slots/{slot_id}")
+async def save_slot(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.SLOTS_WRITE)
+    form = await csrf_form(request)
+    t = translator(request)
+    config = _config(request)
+    slot = await slots_service.get_slot(session, config, slot_id, limit=1)
+    provider_id, operation_id = _text(form, "provider"), _text(form, "operation")
+    catalogue = slots_service.catalogue(_registry(request))
+    _, op = _pick(catalogue, provider_id, operation_id)
+    schema = op.params_schema if op and op.id == operation_id else {}
+    params = forms.parse_params(schema, form) if schema else {}
+    top = {
+        "display_name": _text(form, "display_name"),
+        "is_active": form.get("is_active") == "on",
+        "size_limit_mb": _text(form, "size_limit_mb").strip(),
+        "output_format": _text(form, "output_format") or OutputFormat.jpeg.value,
+        "on_failure": _text(form, "on_failure") or None,
+        "webhook_url": "" if form.get("webhook_remove") == "on" else _text(form, "webhook_url").strip(),
+        "version": _text(form, "version"),
+    }
+
+    async def again(errors: Any, banner: str, status_code: int, *, conflict: bool = False) -> Response:
+        await session.rollback()
+        fresh = await slots_service.get_slot(session, config, slot_id, limit=1)
+        return await _editor(
+            request,
+            session,
+            fresh,
+            provider_id=provider_id,
+            operation_id=operation_id,
+            params=params,
+            top=top,
+            errors=errors,
+            banner=banner,
+            status_code=status_code,
+            conflict=conflict,
+        )
+
+    try:
+        body = SlotUpdate.model_validate(
+            {
+                # `top` holds the URL as typed for the page; what is sent comes from `_webhook_update`.
+                **{key: value for key, value in top.items() if key != "webhook_url"},
+                "provider": provider_id,
+                "operation": operation_id,
+                "size_limit_mb": top["size_limit_mb"] or None,
+                "params": params,
+                **_webhook_update(form),
+            }
+        )
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in err["loc"]), "type": err["type"], "msg": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        return await again(forms.field_errors(errors), t("slot.invalid"), 422)
+    try:
+        await slots_service.update_slot(session, config, _registry(request), slot.id, body, actor=principal)
+    except SlotValidationFailed as exc:
+        return await again(forms.field_errors(exc.errors), t("slot.invalid"), 422)
+    except SlotVersionConflict:
+        await session.rollback()
+        current = await slots_service.get_slot(session, config, slot_id, limit=1)
+        return await again(None, t("slot.conflict", version=current.version), 409, conflict=True)
+    return _redirect(f"/admin/slots/{slot.id}?saved=1")
+
+
+# --- test runs -----------------------------------------------------------------------------------------
+
+
+@router.get("/slots/{slot_id}/test")
+async def test_page(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.SLOTS_TEST)
+    slot = await slots_service.get_slot(session, _config(request), slot_id, limit=1)
+    return render(request, "slot_test.html", slot=slot, outcome=None, titles=_catalogue_titles(request))
+
+
+def _data_url(data: bytes, content_type: str) -> str:
+    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+
+
+@router.post("/slots/{slot_id}/test")
+async def run_test(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    """Like `POST /api/slots/{id}/test-run` with the saved settings: the photo runs through the real
+    ingest pipeline as a `ui_test` job; the page shows original and result side by side."""
+    arrived_at = time.monotonic()
+    need(principal, permissions.SLOTS_TEST)
+    config = _config(request)
+    slot = await slots_service.get_slot(session, config, slot_id, limit=1)
+    runtime = await settings_service.load(session)
+    # Release this request's connection: the provider call below must not hold one.
+    await session.commit()
+    parsed = await read_form_upload(request, cap_mb=runtime.upload_max_mb, purpose="test")
+    ingest: IngestService = request.app.state.ingest
+    outcome: dict[str, Any] = {}
+    try:
+        try:
+            original = await images.run_image_work(images.thumbnail, parsed.path, ORIGINAL_PREVIEW_SIDE)
+            outcome["original"] = _data_url(original, "image/jpeg")
+        except images.ImageProblem:
+            outcome["original"] = None
+        replay = Replay(parsed)
+        try:
+            result = await ingest.run(
+                slot_id=slot.id,
+                body=replay.body(),
+                content_type=replay.content_type,
+                content_length=replay.content_length,
+                arrived_at=arrived_at,
+                source=JobSource.ui_test,
+                file_field="file",
+                check_password=False,
+            )
+        except PhotoChangerError as exc:
+            outcome.update(
+                ok=False,
+                error=error_message(request, exc),
+                detail=exc.detail,
+                code=exc.code,
+                seconds=f"{time.monotonic() - arrived_at:.1f}",
+            )
+        else:
+            outcome.update(
+                ok=result.fallback is None,
+                job_id=result.job_id,
+                fallback=result.fallback,
+                result_url=f"/public/results/{result.job_id}",
+                seconds=f"{result.duration_ms / 1000:.1f}",
+            )
+    finally:
+        await discard(parsed.path)
+    return render(
+        request,
+        "slot_test.html",
+        200 if outcome.get("ok") else 422,
+        slot=slot,
+        outcome=outcome,
+        titles=_catalogue_titles(request),
+    )
+
+
+# --- gallery -----------------------------------------------------------------------------------------------
+
+
+@router.get("/slots/{slot_id}/gallery")
+async def gallery(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.RESULTS_READ)
+    config = _config(request)
+    slot = await slots_service.get_slot(session, config, slot_id, limit=1)
+    results = await live.gallery_state(session, config, slot_id, limit=GALLERY_SIZE)
+    return render(
+        request,
+        "gallery.html",
+        slot=slot,
+        results=results["results"],
+        titles=_catalogue_titles(request),
+        public_until=await public_gallery.open_until(session, slot.id),
+        public_link=None,
+    )
+
+
+@router.post("/slots/{slot_id}/gallery/open")
+async def open_public_gallery(
+    slot_id: str, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    """Open the slot's public gallery for 15 minutes; the link is shown once, on this page."""
+    need(principal, permissions.SLOTS_WRITE)
+    await csrf_form(request)
+    config = _config(request)
+    opened = await public_gallery.open_gallery(session, slot_id, actor=principal)
+    results = await live.gallery_state(session, config, opened.slot_id, limit=GALLERY_SIZE)
+    slot = await slots_service.get_slot(session, config, opened.slot_id, limit=1)
+    return render(
+        request,
+        "gallery.html",
+        slot=slot,
+        results=results["results"],
+        titles=_catalogue_titles(request),
+        public_until=opened.expires_at,
+        public_link=config.absolute_url(opened.path),
+    )
+
+
+@router.post("/slots/{slot_id}/gallery/close")
+async def close_public_gallery(
+    slot_id: str, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    need(principal, permissions.SLOTS_WRITE)
+    await csrf_form(request)
+    await public_gallery.close_gallery(session, slot_id, actor=principal)
+    return _redirect(f"/admin/slots/{quote(slot_id)}/gallery")
+
+
+# --- template media ----------------------------------------------------------------------------------
+
+
+async def _media_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    banner: str | None = None,
+    banner_kind: str = "ok",
+    status_code: int = 200,
+) -> Response:
+    media = await media_service.list_media(session, _registry(request))
+    return render(request, "media.html", status_code, media=media, banner=banner, banner_kind=banner_kind)
+
+
+@router.get("/media")
+async def media_library(
+    request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
+) -> Response:
+    need(principal, permissions.MEDIA_READ)
+    t = translator(request)
+    banner = {"uploaded": t("media.uploaded"), "deleted": t("media.deleted")}.get(done or "")
+    return await _media_page(request, session, banner=banner)
+
+
+@router.post("/media")
+async def upload_media(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.MEDIA_WRITE)
+    config = _config(request)
+    runtime = await settings_service.load(session)
+    parsed = await read_form_upload(request, cap_mb=runtime.upload_max_mb, purpose="template")
+    try:
+        replay = Replay(parsed, {"name": parsed.fields.get("name", "")})
+        try:
+            await media_service.upload(
+                session,
+                layout=MediaLayout(config.media_root),
+                body=replay.body(),
+                content_type=replay.content_type,
+                content_length=replay.content_length,
+                owner=request.app.state.ingest.owner,
+                max_pixels=config.max_image_pixels,
+                min_free_mb=config.min_free_disk_mb,
+                actor=principal,
+            )
+        except PhotoChangerError as exc:
+            await session.rollback()
+            return await _media_page(
+                request,
+                session,
+                banner=error_message(request, exc),
+                banner_kind="error",
+                status_code=exc.status_code,
+            )
+    finally:
+        await discard(parsed.path)
+    return _redirect("/admin/media?done=uploaded")
+
+
+@router.post("/media/{media_id}/delete")
+async def delete_media(media_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.MEDIA_WRITE)
+    await csrf_form(request)
+    try:
+        path = await media_service.delete(
+            session, _registry(request), MediaLayout(_config(request).media_root), media_id, actor=principal
+        )
+    except TemplateMediaInUse as exc:
+        await session.rollback()
+        t = translator(request)
+        used = ", ".join(exc.extra.get("used_by", []))
+        banner = f"{t('media.used_by', slots=used)}. {t('media.delete_blocked')}"
+        return await _media_page(request, session, banner=banner, banner_kind="error", status_code=409)
+    # The file goes only after the response, i.e. after the row's deletion has been committed.
+    response = _redirect("/admin/media?done=deleted")
+    response.background = BackgroundTask(unlink_quietly, path)
+    return response
+
+
+# --- settings --------------------------------------------------------------------------------------------
+
+
+async def _settings_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    ingest_error: str | None = None,
+    banner: str | None = None,
+    banner_kind: str = "ok",
+    status_code: int = 200,
+) -> Response:
+    current = await settings_service.read_all(session)
+    return render(
+        request,
+        "settings.html",
+        status_code,
+        settings=current,
+        keys=RUNTIME_SETTING_KEYS,
+        values=values or {k: str(getattr(current, k).value) for k in RUNTIME_SETTING_KEYS},
+        errors=errors or {},
+        ingest_error=ingest_error,
+        banner=banner,
+        banner_kind=banner_kind,
+        bounds=_bounds(),
+    )
+
+
+def _bounds() -> dict[str, tuple[Any, Any]]:
+    schema = RuntimeSettings.model_json_schema()["properties"]
+    return {k: (schema[k].get("minimum"), schema[k].get("maximum")) for k in RUNTIME_SETTING_KEYS}
+
+
+@router.get("/settings")
+async def settings_page(
+    request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
+) -> Response:
+    need(principal, permissions.SETTINGS_READ)
+    t = translator(request)
+    banner = {"saved": t("settings.saved"), "rotated": t("settings.ingest_rotated")}.get(done or "")
+    return await _settings_page(request, session, banner=banner)
+
+
+@router.post("/settings")
+async def save_settings(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.SETTINGS_WRITE)
+    form = await csrf_form(request)
+    t = translator(request)
+    values = {key: _text(form, key).strip() for key in RUNTIME_SETTING_KEYS}
+    errors: dict[str, str] = {}
+    changes: dict[str, int] = {}
+    for key, raw in values.items():
+        if not raw.lstrip("-").isdigit():
+            errors[key] = t("field.int_parsing")
+        else:
+            changes[key] = int(raw)
+    if not errors:
+        try:
+            await settings_service.apply_update(session, SettingsUpdate(**changes), actor=principal)
+        except ValidationFailed as exc:
+            for err in exc.errors or []:
+                field = str(err.get("field", ""))
+                errors.setdefault(
+                    field, field_message(request, f"{err.get('type', '')}|{err.get('msg', '')}")
+                )
+    if errors:
+        await session.rollback()
+        return await _settings_page(
+            request,
+            session,
+            values=values,
+            errors=errors,
+            banner=t("settings.invalid"),
+            banner_kind="error",
+            status_code=422,
+        )
+    return _redirect("/admin/settings?done=saved")
+
+
+@router.post("/settings/ingest-password")
+async def rotate_ingest_password(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.SETTINGS_WRITE)
+    form = await csrf_form(request)
+    t = translator(request)
+    new, repeat = _text(form, "new_password"), _text(form, "repeat_password")
+    problem: str | None = None
+    if new != repeat:
+        problem = t("settings.ingest_mismatch")
+    elif form.get("confirm") != "on":
+        problem = t("settings.ingest_unconfirmed")
+    else:
+        try:
+            body = SettingsUpdate(ingest_password=SecretStr(new))
+        except ValidationError as exc:
+            problem = str(exc.errors(include_url=False, include_input=False)[0]["msg"])
+        else:
+            await settings_service.apply_update(session, body, actor=principal)
+    if problem is not None:
+        return await _settings_page(request, session, ingest_error=problem, status_code=422)
+    return _redirect("/admin/settings?done=rotated")
+
+
+# --- stats -----------------------------------------------------------------------------------------------
+
+
+@router.get("/stats")
+async def stats_page(
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    window: Annotated[str, Query(pattern="^(1h|24h|7d)$")] = "24h",
+) -> Response:
+    need(principal, permissions.STATS_READ)
+    data = await charts.slot_stats(session, window=window)
+    return render(request, "stats.html", window=window, windows=("1h", "24h", "7d"), **data)
+
+
+# --- own account -----------------------------------------------------------------------------------------
+
+
+async def _account_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    errors: dict[str, str] | None = None,
+    banner: str | None = None,
+    banner_kind: str = "ok",
+    status_code: int = 200,
+) -> Response:
+    user = await auth_service.get_user(session, principal.user_id)
+    return render(
+        request,
+        "account.html",
+        status_code,
+        user=user,
+        errors=errors or {},
+        banner=banner,
+        banner_kind=banner_kind,
+    )
+
+
+@router.get("/account")
+async def account_page(
+    request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
+) -> Response:
+    banner = translator(request)("account.changed") if done == "password" else None
+    return await _account_page(request, session, principal, banner=banner)
+
+
+@router.post("/account/password")
+async def change_own_password(
+    request: Request, principal: AdminDep, session: SessionDep, codec: CodecDep
+) -> Response:
+    """Like `POST /api/auth/change-password`: every session of the user is revoked, and this browser gets
+    the fresh pair as cookies so it stays signed in."""
+    form = await csrf_form(request)
+    t = translator(request)
+    current, new = _text(form, "current_password")[:1024], _text(form, "new_password")
+    errors: dict[str, str] = {}
+    if new != _text(form, "repeat_password"):
+        errors["repeat_password"] = t("account.mismatch")
+    try:
+        auth_service.check_new_password(new, field="new_password")
+    except WeakPassword:
+        errors["new_password"] = t("account.too_short")
+    issued = None
+    if not errors:
+        try:
+            user = await auth_service.get_user(session, principal.user_id)
+            issued = await auth_service.change_password(
+                session, codec, user, current_password=current, new_password=new
+            )
+        except WrongPassword:
+            errors["current_password"] = t("account.wrong_current")
+    if issued is None:
+        await session.rollback()
+        status_code = 403 if "current_password" in errors else 422
+        return await _account_page(
+            request,
+            session,
+            principal,
+            errors=errors,
+            banner=t("account.invalid"),
+            banner_kind="error",
+            status_code=status_code,
+        )
+    response = _redirect("/admin/account?done=password")
+    set_session_cookies(request, response, issued)
+    return response
+
+
+# --- users and audit ------------------------------------------------------------------------------------
+
+
+async def _users_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    banner: str | None = None,
+    banner_kind: str = "ok",
+    status_code: int = 200,
+    username: str = "",
+) -> Response:
+    users = await auth_service.list_users(session)
+    return render(
+        request,
+        "users.html",
+        status_code,
+        users=users,
+        roles=[r.value for r in Role],
+        banner=banner,
+        banner_kind=banner_kind,
+        username=username,
+    )
+
+
+@router.get("/users")
+async def users_page(
+    request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
+) -> Response:
+    need(principal, permissions.USERS_READ)
+    t = translator(request)
+    banner = {"created": t("users.created"), "updated": t("users.updated"), "deleted": t("users.deleted")}
+    return await _users_page(request, session, banner=banner.get(done or ""))
+
+
+@router.post("/users")
+async def create_user(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.USERS_WRITE)
+    form = await csrf_form(request)
+    username = _text(form, "username")
+    try:
+        role = Role(_text(form, "role"))
+        await auth_service.create_user(
+            session, username=username, password=_text(form, "password"), role=role, actor=principal
+        )
+    except ValueError:
+        return await _users_failure(request, session, ValidationFailed())
+    except PhotoChangerError as exc:
+        await session.rollback()
+        return await _users_failure(request, session, exc, username=username)
+    return _redirect("/admin/users?done=created")
+
+
+async def _users_failure(
+    request: Request, session: AsyncSession, exc: PhotoChangerError, **extra: Any
+) -> Response:
+    """The users page again, with the error as a banner and its status code."""
+    return await _users_page(
+        request,
+        session,
+        banner=error_message(request, exc),
+        banner_kind="error",
+        status_code=exc.status_code,
+        **extra,
+    )
+
+
+@router.post("/users/{user_id}/{action}")
+async def change_user(
+    user_id: uuid.UUID, action: str, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    need(principal, permissions.USERS_WRITE)
+    form = await csrf_form(request)
+    try:
+        if action == "delete":
+            await auth_service.delete_user(session, user_id, actor=principal)
+        elif action in ("enable", "disable"):
+            await auth_service.set_active(session, user_id, action == "enable", actor=principal)
+        elif action == "role":
+            await auth_service.set_role(session, user_id, Role(_text(form, "role")), actor=principal)
+        else:
+            raise NotFound("No such user action.")
+    except ValueError:
+        return await _users_failure(request, session, ValidationFailed())
+    except PhotoChangerError as exc:
+        await session.rollback()
+        return await _users_failure(request, session, exc)
+    done = "deleted" if action == "delete" else "updated"
+    return _redirect(f"/admin/users?done={done}")
+
+
+@router.get("/audit")
+async def audit_page(
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    target: Annotated[str | None, Query(max_length=120)] = None,
+) -> Response:
+    need(principal, permissions.AUDIT_READ)
+    rows, total = await audit_service.page(
+        session, limit=AUDIT_PAGE, offset=offset, action=action or None, target=target or None
+    )
+    entries = [
+        {
+            "created_at": row.created_at,
+            "actor": row.actor,
+            "action": row.action,
+            "target": row.target,
+            "changes": json.dumps(row.changes, ensure_ascii=False, sort_keys=True) if row.changes else "",
+        }
+        for row in rows
+    ]
+    query = "&".join(f"{k}={quote(v)}" for k, v in (("action", action), ("target", target)) if v)
+    return render(
+        request,
+        "audit.html",
+        entries=entries,
+        total=total,
+        offset=offset,
+        limit=AUDIT_PAGE,
+        action=action or "",
+        target=target or "",
+        query=query,
+    )

@@ -1,0 +1,144 @@
+// PhotoChanger admin UI: small progressive enhancements. No dependencies, no build step.
+"use strict";
+
+(function () {
+  const csrf = document.body.dataset.csrf || "";
+
+  // Copy buttons (ingest URLs).
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const input = document.getElementById(button.dataset.copy);
+      if (!input) return;
+      const label = button.textContent;
+      try {
+        await navigator.clipboard.writeText(input.value);
+      } catch (err) {
+        input.select();
+        document.execCommand("copy");
+      }
+      button.textContent = button.dataset.copied || label;
+      setTimeout(() => { button.textContent = label; }, 1500);
+    });
+  });
+
+  // Pickers that reload the page on change; the provider picker drops the operation (first one applies).
+  document.querySelectorAll("[data-hide-with-js]").forEach((el) => { el.hidden = true; });
+  document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+    select.addEventListener("change", () => {
+      const form = select.form;
+      if (select.name === "provider") {
+        const op = form.querySelector("select[name=operation]");
+        if (op) op.disabled = true;
+      }
+      form.submit();
+    });
+  });
+
+  // Confirmation before destructive forms.
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // No double submits of slow forms (test runs, uploads).
+  document.querySelectorAll("button[data-busy]").forEach((button) => {
+    button.form.addEventListener("submit", () => {
+      setTimeout(() => { button.disabled = true; button.classList.add("busy"); }, 0);
+    });
+  });
+
+  // Expired access cookie but a live session: rotate it through the auth API, then reload.
+  const refresh = document.getElementById("refresh");
+  if (refresh) {
+    const next = refresh.dataset.next || "/admin";
+    const login = "/admin/login?next=" + encodeURIComponent(next);
+    const last = Number(sessionStorage.getItem("pc-refresh") || 0);
+    if (Date.now() - last < 10000) {
+      window.location.replace(login);
+    } else {
+      sessionStorage.setItem("pc-refresh", String(Date.now()));
+      fetch("/api/auth/refresh", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf },
+      }).then((response) => {
+        window.location.replace(response.ok ? next : login);
+      }, () => window.location.replace(login));
+    }
+  }
+
+  function listen(url, onState) {
+    if (!window.EventSource) return;
+    const live = document.getElementById("live");
+    const source = new EventSource(url);
+    source.addEventListener("state", (event) => {
+      if (live) live.hidden = false;
+      onState(JSON.parse(event.data));
+    });
+    window.addEventListener("pagehide", () => source.close());
+  }
+
+  // Dashboard: last result and last-hour outcomes per slot.
+  const dashboard = document.getElementById("dashboard");
+  if (dashboard) {
+    listen(dashboard.dataset.events, (cards) => {
+      cards.forEach((card) => {
+        const el = dashboard.querySelector(`[data-slot="${card.slot_id}"]`);
+        if (!el) return;
+        Object.entries(card.outcomes).forEach(([kind, n]) => {
+          const b = el.querySelector(`[data-outcome="${kind}"]`);
+          if (b) b.textContent = String(n);
+        });
+        const thumb = el.querySelector("[data-role=thumb]");
+        const img = thumb.querySelector("img");
+        if (card.last && card.last.available) {
+          if (!img || img.dataset.job !== card.last.job_id) {
+            const fresh = document.createElement("img");
+            fresh.src = card.last.preview_url;
+            fresh.alt = card.slot_id;
+            fresh.dataset.job = card.last.job_id;
+            thumb.replaceChildren(fresh);
+          }
+        } else if (card.last && img) {
+          const span = document.createElement("span");
+          span.className = "placeholder";
+          span.textContent = dashboard.dataset.expired || "";
+          thumb.replaceChildren(span);
+        }
+      });
+    });
+  }
+
+  // Slot gallery: new results appear at the top; expired ones are marked.
+  const gallery = document.getElementById("gallery");
+  if (gallery) {
+    const template = document.getElementById("tile-template");
+    listen(gallery.dataset.events, (state) => {
+      const known = new Map();
+      gallery.querySelectorAll("[data-job]").forEach((tile) => known.set(tile.dataset.job, tile));
+      let anchor = null;
+      state.results.forEach((result) => {
+        let tile = known.get(result.job_id);
+        if (!tile && result.available) {
+          tile = template.content.firstElementChild.cloneNode(true);
+          tile.dataset.job = result.job_id;
+          tile.querySelector("img").src = result.preview_url;
+          tile.querySelector("[data-role=created]").textContent = result.created;
+          tile.querySelector("[data-role=download]").href = result.result_url;
+          tile.querySelector("[data-role=test]").hidden = result.source !== "ui_test";
+          tile.classList.add("new");
+          gallery.insertBefore(tile, anchor ? anchor.nextSibling : gallery.firstChild);
+        } else if (tile && !result.available && !tile.classList.contains("expired")) {
+          tile.classList.add("expired");
+          tile.querySelector("[data-role=expired]").hidden = false;
+          const link = tile.querySelector("[data-role=download]");
+          if (link) link.remove();
+        }
+        if (tile) anchor = tile;
+      });
+      const empty = document.getElementById("gallery-empty");
+      if (empty) empty.hidden = gallery.children.length > 0;
+    });
+  }
+})();

@@ -1,0 +1,223 @@
+"""Composition root: `create_app(config)` wires lifespan resources, middleware, routers and error handlers."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import SecretStr
+
+from photochanger import __version__
+from photochanger.admin.router import router as admin_router
+from photochanger.audit.router import router as audit_router
+from photochanger.auth.bootstrap import bootstrap
+from photochanger.auth.router import admin_router as auth_admin_router
+from photochanger.auth.router import login_router as auth_login_router
+from photochanger.auth.router import router as auth_router
+from photochanger.auth.router import users_router as auth_users_router
+from photochanger.cleanup.router import router as cleanup_router
+from photochanger.config import AppConfig
+from photochanger.core.db import create_engine, create_sessionmaker, is_unavailable_error
+from photochanger.core.errors import install_error_handlers
+from photochanger.core.logging import configure_logging, register_secret
+from photochanger.core.request_id import RequestIdMiddleware
+from photochanger.core.storage import MediaLayout
+from photochanger.guest.gallery import router as guest_gallery_router
+from photochanger.guest.router import router as guest_router
+from photochanger.health.router import router as health_router
+from photochanger.ingest.limits import ConcurrencyLimiter
+from photochanger.ingest.recovery import InstanceLock, recover
+from photochanger.ingest.router import router as ingest_router
+from photochanger.ingest.service import IngestService
+from photochanger.media import service as media_service
+from photochanger.media.router import router as media_router
+from photochanger.metrics.middleware import HttpMetricsMiddleware
+from photochanger.metrics.registry import Metrics
+from photochanger.metrics.router import router as metrics_router
+from photochanger.providers.gemini.driver import GeminiProvider
+from photochanger.providers.gpt_image.driver import GptImageProvider
+from photochanger.providers.local.driver import LocalProvider
+from photochanger.providers.openrouter.driver import OpenRouterProvider
+from photochanger.providers.registry import ProviderRegistry
+from photochanger.providers.turbotext.driver import TurbotextProvider
+from photochanger.public.router import router as public_router
+from photochanger.public.service import ResultCache
+from photochanger.settings.router import router as settings_router
+from photochanger.slots.router import catalogue_router as slots_catalogue_router
+from photochanger.slots.router import router as slots_router
+from photochanger.stats.router import router as stats_router
+from photochanger.webhooks.router import router as webhooks_router
+from photochanger.webhooks.service import WebhookSender
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details with a stable machine-readable `code`.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _lifespan(config: AppConfig) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            config.database_url,
+            pool_size=config.db_pool_size,
+            connect_timeout=config.db_connect_timeout_seconds,
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        config.media_root.mkdir(parents=True, exist_ok=True)
+        lock = InstanceLock(config.var_dir / "run")
+        app.state.instance_lock = lock
+        app.state.limiter = ConcurrencyLimiter()
+        app.state.metrics.limiter = app.state.limiter
+        app.state.webhooks = WebhookSender(
+            app.state.sessionmaker,
+            app.state.http,
+            allow=config.webhook_allowed_targets,
+            max_seconds=config.webhook_max_seconds,
+        )
+        app.state.ingest = IngestService(
+            config=config,
+            sessionmaker=app.state.sessionmaker,
+            providers=app.state.providers,
+            limiter=app.state.limiter,
+            owner=lock.owner,
+            webhooks=app.state.webhooks,
+            template_loader=media_service.load_templates,
+            metrics=app.state.metrics,
+        )
+        try:
+            try:
+                await recover(app.state.sessionmaker, MediaLayout(config.media_root), lock)
+            except Exception as exc:
+                if not is_unavailable_error(exc):
+                    raise
+                # Serve anyway: readiness says the database is down, and the next start-up recovers.
+                logger.warning("start-up recovery skipped: database unavailable")
+            # First admin and ingest password; generated secrets are shown once on the terminal.
+            await bootstrap(app.state.sessionmaker, config)
+            yield
+        finally:
+            # Uvicorn has stopped accepting and drained synchronous requests; finish background jobs.
+            await app.state.ingest.aclose()
+            await app.state.webhooks.aclose()
+            await app.state.http.aclose()
+            await engine.dispose()
+            lock.release()
+
+    return lifespan
+
+
+def build_providers(config: AppConfig, http: httpx.AsyncClient) -> ProviderRegistry:
+    """Every provider driver, configured from the environment; the one place drivers are registered.
+
+    `http` is the process-wide client every remote driver shares (closed by the lifespan)."""
+
+    def key(secret: SecretStr | None) -> str | None:
+        return secret.get_secret_value() if secret is not None else None
+
+    return ProviderRegistry(
+        LocalProvider(),
+        GeminiProvider(http, api_key=key(config.gemini_api_key), base_url=str(config.gemini_base_url)),
+        GptImageProvider(http, api_key=key(config.openai_api_key), base_url=str(config.openai_base_url)),
+        OpenRouterProvider(
+            http, api_key=key(config.openrouter_api_key), base_url=str(config.openrouter_base_url)
+        ),
+        TurbotextProvider(
+            http, api_key=key(config.turbotext_api_key), base_url=str(config.turbotext_base_url)
+        ),
+    )
+
+
+def create_app(config: AppConfig | None = None) -> FastAPI:
+    config = config or AppConfig()
+    app = FastAPI(
+        title="PhotoChanger",
+        version=__version__,
+        lifespan=_lifespan(config),
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.config = config
+    register_secret(*_config_secrets(config))
+    # Per-app registry: several apps in one process (the tests) never share counters.
+    app.state.metrics = Metrics(config.media_root)
+    # One shared HTTP client for every outbound call; per-request timeouts come from each job's deadline.
+    app.state.http = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(30.0, connect=10.0))
+    app.state.providers = build_providers(config, app.state.http)
+    app.state.result_cache = ResultCache()
+    install_error_handlers(app)
+    # Outermost last: the request id is set before anything is measured or logged.
+    app.add_middleware(HttpMetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router)
+    app.include_router(ingest_router)
+    app.include_router(public_router)
+    app.include_router(webhooks_router)
+    app.include_router(guest_router)
+    app.include_router(guest_gallery_router)
+    app.include_router(cleanup_router)
+    app.include_router(auth_router)
+    app.include_router(auth_login_router)
+    app.include_router(auth_users_router)
+    app.include_router(auth_admin_router)
+    app.include_router(settings_router)
+    app.include_router(audit_router)
+    app.include_router(slots_catalogue_router)
+    app.include_router(slots_router)
+    app.include_router(media_router)
+    app.include_router(admin_router)
+    app.include_router(metrics_router)
+    app.include_router(stats_router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _config_secrets(config: AppConfig) -> list[str]:
+    """Configured secret values, masked verbatim in every log line."""
+    return [
+        value.get_secret_value()
+        for value in (
+            config.jwt_secret,
+            config.metrics_token,
+            config.bootstrap_admin_password,
+            config.bootstrap_ingest_password,
+            config.gemini_api_key,
+            config.openai_api_key,
+            config.openrouter_api_key,
+            config.turbotext_api_key,
+        )
+        if value is not None
+    ]
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (multi-worker serving): configuration from the environment."""
+    config = AppConfig()
+    configure_logging(config.log_level, config.log_format)
+    return create_app(config)

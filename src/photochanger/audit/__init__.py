@@ -1,0 +1,1 @@
+"""The audit trail: who changed settings, slots and users, when, and what changed (secrets redacted)."""

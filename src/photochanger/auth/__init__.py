@@ -1,0 +1,1 @@
+"""Admin accounts, JWT login with refresh rotation, throttling, permissions and user management."""

@@ -1,0 +1,1 @@
+"""Media cleanup: expired results and previews, stale temp files, and the orphan report."""

@@ -1,0 +1,61 @@
+"""Admin media API: `POST /api/media/cleanup` runs a cleanup now, `GET /api/media/usage` reports disk usage."""
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from photochanger.auth import permissions
+from photochanger.auth.dependencies import Principal, requires
+from photochanger.auth.exceptions import NotAuthenticated, PermissionDenied
+from photochanger.cleanup import service
+from photochanger.cleanup.schemas import CleanupRead, DiskUsageRead, SlotUsageRead, TreeUsageRead
+from photochanger.config import AppConfig
+from photochanger.core import disk
+from photochanger.core.errors import problem_responses
+from photochanger.core.time import utcnow
+
+router = APIRouter(prefix="/api/media", tags=["media"])
+
+
+@router.post(
+    "/cleanup",
+    response_model=CleanupRead,
+    responses=problem_responses(NotAuthenticated, PermissionDenied, service.CleanupBusy),
+)
+async def run_cleanup(
+    request: Request,
+    _principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
+    dry_run: Annotated[bool, Query(description="report what would be done, change nothing")] = False,
+) -> CleanupRead:
+    config: AppConfig = request.app.state.config
+    report = await service.run_cleanup(request.app.state.engine, config, now=utcnow(), dry_run=dry_run)
+    return CleanupRead.model_validate(asdict(report))
+
+
+@router.get(
+    "/usage",
+    response_model=DiskUsageRead,
+    responses=problem_responses(NotAuthenticated, PermissionDenied),
+)
+async def get_usage(
+    request: Request, _principal: Annotated[Principal, requires(permissions.MEDIA_READ)]
+) -> DiskUsageRead:
+    config: AppConfig = request.app.state.config
+    usage = await disk.disk_usage(config.media_root)
+    return DiskUsageRead(
+        slots={
+            slot_id: SlotUsageRead(
+                results=TreeUsageRead(**asdict(slot.results)),
+                previews=TreeUsageRead(**asdict(slot.previews)),
+                bytes=slot.bytes,
+            )
+            for slot_id, slot in usage.slots.items()
+        },
+        templates=TreeUsageRead(**asdict(usage.templates)),
+        temp=TreeUsageRead(**asdict(usage.temp)),
+        media_bytes=usage.media_bytes,
+        filesystem_total_bytes=usage.filesystem_total_bytes,
+        filesystem_free_bytes=usage.filesystem_free_bytes,
+        min_free_bytes=config.min_free_disk_mb * disk.MIB,
+    )

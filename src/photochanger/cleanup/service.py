@@ -1,0 +1,343 @@
+"""Delete expired results and previews, mark their jobs cleaned, remove stale temp files, report orphans.
+
+One run at a time per database (a PostgreSQL advisory lock, or an flock'ed file next to a SQLite database).
+Every step is idempotent: a job is marked cleaned only once its files are gone, so an interrupted or failed
+run is finished by the next one. Nothing whose `result_expires_at` is still ahead is ever touched.
+"""
+
+import fcntl
+import os
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import anyio
+from sqlalchemy import select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from photochanger.config import AppConfig
+from photochanger.core.db import create_sessionmaker, is_sqlite
+from photochanger.core.errors import Conflict
+from photochanger.core.time import ensure_utc
+from photochanger.metrics import cleanup_state
+from photochanger.models.job import Job
+
+DEFAULT_BATCH_SIZE = 500
+# The longest an upload can live: the 120 s ceiling of T_sync_response plus a margin for the provider's
+# last byte, the result write and clock skew. Temp files older than this belong to no running request.
+TEMP_MAX_AGE = timedelta(seconds=120 + 180)
+# Any 64-bit number shared by every PhotoChanger process; "PhCl" + "eanU".
+ADVISORY_LOCK_KEY = 0x5068436C65616E55
+JOB_TREES = ("results", "previews")
+TEMP_DIR = "temp"
+MAX_LISTED = 50
+
+
+class CleanupBusy(Conflict):
+    code = "cleanup_running"
+    title = "Cleanup already running"
+
+
+@dataclass
+class CleanupReport:
+    """What a run did (or, with `dry_run`, would do)."""
+
+    now: datetime
+    dry_run: bool
+    expired_jobs: int = 0
+    jobs_marked_cleaned: int = 0
+    results_deleted: int = 0
+    previews_deleted: int = 0
+    files_already_gone: int = 0
+    bytes_freed: int = 0
+    temp_files_deleted: int = 0
+    orphan_files: list[str] = field(default_factory=list)
+    missing_files: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        verb = "would delete" if self.dry_run else "deleted"
+        return [
+            f"cleanup at {self.now.isoformat()}{' (dry run: nothing changed)' if self.dry_run else ''}",
+            f"expired jobs: {self.expired_jobs}, marked cleaned: {self.jobs_marked_cleaned}",
+            f"{verb}: {self.results_deleted} results, {self.previews_deleted} previews "
+            f"({self.bytes_freed} bytes), {self.temp_files_deleted} temp files; "
+            f"{self.files_already_gone} files were already gone",
+            f"orphan files (no job row): {len(self.orphan_files)}",
+            *(f"  orphan {path}" for path in self.orphan_files[:MAX_LISTED]),
+            f"missing files (live job, no file): {len(self.missing_files)}",
+            *(f"  missing {path}" for path in self.missing_files[:MAX_LISTED]),
+            f"errors: {len(self.errors)}",
+            *(f"  error {message}" for message in self.errors[:MAX_LISTED]),
+            f"took {self.seconds:.3f} s",
+        ]
+
+
+def _sqlite_lock_path(config: AppConfig) -> Path:
+    return config.var_dir / "cleanup.lock"
+
+
+@asynccontextmanager
+async def cleanup_lock(engine: AsyncEngine, config: AppConfig) -> AsyncIterator[None]:
+    """Hold the one-run-at-a-time lock, or raise `CleanupBusy` at once if another run holds it."""
+    if is_sqlite(str(engine.url)):
+        path = _sqlite_lock_path(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CleanupBusy("Another cleanup run holds the lock.") from None
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+        return
+    # A session-level advisory lock on a connection of its own, outside any transaction, so the batches'
+    # short transactions never hold it and a crashed run releases it with its connection.
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        got = await auto.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        if not got:
+            raise CleanupBusy("Another cleanup run holds the lock.")
+        try:
+            yield
+        finally:
+            await auto.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+
+def _inside(root: Path, relpath: str, tree: str) -> Path | None:
+    """The absolute path of a stored path if it lies under `root/tree`, else None (never deleted)."""
+    base = (root / tree).resolve()
+    candidate = (root / relpath).resolve()
+    return candidate if base in candidate.parents else None
+
+
+@dataclass
+class _Deletion:
+    deleted: int = 0
+    gone: int = 0
+    bytes: int = 0
+    failed: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+
+
+def _delete_files(targets: Iterable[tuple[str, Path]], dry_run: bool) -> _Deletion:
+    """Unlink each (owner, path); a dry run only counts what exists. Blocking: run in a thread."""
+    outcome = _Deletion()
+    for owner, path in targets:
+        try:
+            size = path.lstat().st_size
+            if not dry_run:
+                path.unlink()
+        except FileNotFoundError:
+            outcome.gone += 1
+        except OSError as exc:
+            outcome.failed.add(owner)
+            outcome.errors.append(f"{path}: {exc.strerror or exc}")
+        else:
+            outcome.deleted += 1
+            outcome.bytes += size
+    return outcome
+
+
+async def _clean_expired(
+    engine: AsyncEngine, root: Path, now: datetime, dry_run: bool, batch_size: int, report: CleanupReport
+) -> None:
+    sessionmaker = create_sessionmaker(engine)
+    after: tuple[datetime, str] | None = None
+    while True:
+        # Keyset pagination, so a dry run (which marks nothing) still walks every expired job exactly once.
+        query = (
+            select(Job.id, Job.result_expires_at, Job.result_path, Job.preview_path)
+            .where(Job.cleaned_at.is_(None), Job.result_expires_at < now)
+            .order_by(Job.result_expires_at, Job.id)
+            .limit(batch_size)
+        )
+        if after is not None:
+            query = query.where(tuple_(Job.result_expires_at, Job.id) > tuple_(*after))
+        async with sessionmaker() as session:
+            rows = (await session.execute(query)).all()
+        if not rows:
+            return
+        after = (rows[-1].result_expires_at, rows[-1].id)
+        report.expired_jobs += len(rows)
+        refused: set[str] = set()
+        per_tree: dict[str, list[tuple[str, Path]]] = {tree: [] for tree in JOB_TREES}
+        for row in rows:
+            for tree, relpath in (("results", row.result_path), ("previews", row.preview_path)):
+                if relpath is None:
+                    continue
+                path = _inside(root, relpath, tree)
+                if path is None:
+                    refused.add(row.id)
+                    report.errors.append(f"job {row.id}: {relpath!r} is not under media/{tree}; left alone")
+                else:
+                    per_tree[tree].append((row.id, path))
+        results = await anyio.to_thread.run_sync(_delete_files, per_tree["results"], dry_run)
+        previews = await anyio.to_thread.run_sync(_delete_files, per_tree["previews"], dry_run)
+        report.results_deleted += results.deleted
+        report.previews_deleted += previews.deleted
+        report.bytes_freed += results.bytes + previews.bytes
+        report.files_already_gone += results.gone + previews.gone
+        report.errors.extend(results.errors + previews.errors)
+        # Only a job whose files are all gone is marked, so the next run retries the others.
+        cleaned = [row.id for row in rows if row.id not in refused | results.failed | previews.failed]
+        if cleaned and not dry_run:
+            async with sessionmaker() as session:
+                await session.execute(
+                    update(Job)
+                    .where(Job.id.in_(cleaned), Job.cleaned_at.is_(None))
+                    .values(cleaned_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                await session.commit()
+        report.jobs_marked_cleaned += len(cleaned)
+        if len(rows) < batch_size:
+            return
+
+
+def _files(base: Path) -> list[Path]:
+    if not base.is_dir():
+        return []
+    return [Path(d) / name for d, _dirs, names in os.walk(base) for name in names]
+
+
+def _age_seconds(path: Path, now: float) -> float | None:
+    try:
+        return now - path.lstat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+@dataclass
+class _Scan:
+    """Files under results/ and previews/ old enough to judge, by the job id their name carries."""
+
+    candidates: dict[str, list[str]] = field(default_factory=dict)
+    stale_temp: list[Path] = field(default_factory=list)
+
+
+def _scan(root: Path, now: float, max_age: float, dry_run: bool) -> tuple[_Scan, _Deletion]:
+    """Find stale temp files (media/temp and half-written `*.tmp`) and the job files to match against rows.
+
+    Young files are skipped: ingest writes a result before its row points at it. Blocking: run in a thread.
+    """
+    scan = _Scan()
+    for path in _files(root / TEMP_DIR):
+        age = _age_seconds(path, now)
+        if age is not None and age > max_age:
+            scan.stale_temp.append(path)
+    for tree in JOB_TREES:
+        for path in _files(root / tree):
+            age = _age_seconds(path, now)
+            if age is None or age <= max_age:
+                continue
+            if path.name.endswith(".tmp"):
+                scan.stale_temp.append(path)
+                continue
+            job_id = path.name.split(".", 1)[0]
+            scan.candidates.setdefault(job_id, []).append(path.relative_to(root).as_posix())
+    deletion = _delete_files((("temp", p) for p in scan.stale_temp), dry_run)
+    return scan, deletion
+
+
+async def _report_orphans(
+    engine: AsyncEngine, candidates: dict[str, list[str]], batch_size: int, report: CleanupReport
+) -> None:
+    sessionmaker = create_sessionmaker(engine)
+    ids = sorted(candidates)
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        async with sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Job.id, Job.result_path, Job.preview_path, Job.cleaned_at).where(Job.id.in_(chunk))
+                )
+            ).all()
+        known = {row.id: row for row in rows}
+        for job_id in chunk:
+            row = known.get(job_id)
+            referenced = (
+                set() if row is None or row.cleaned_at is not None else {row.result_path, row.preview_path}
+            )
+            report.orphan_files.extend(rel for rel in candidates[job_id] if rel not in referenced)
+
+
+def _absent(root: Path, relpaths: list[tuple[str, str]]) -> list[str]:
+    return [f"job {job_id}: {rel}" for job_id, rel in relpaths if not (root / rel).is_file()]
+
+
+async def _report_missing(
+    engine: AsyncEngine, root: Path, now: datetime, batch_size: int, report: CleanupReport
+) -> None:
+    sessionmaker = create_sessionmaker(engine)
+    after = ""
+    while True:
+        async with sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Job.id, Job.result_path, Job.preview_path)
+                    .where(
+                        Job.cleaned_at.is_(None),
+                        Job.result_path.is_not(None),
+                        Job.result_expires_at >= now,
+                        Job.id > after,
+                    )
+                    .order_by(Job.id)
+                    .limit(batch_size)
+                )
+            ).all()
+        if not rows:
+            return
+        after = rows[-1].id
+        wanted = [
+            (row.id, rel) for row in rows for rel in (row.result_path, row.preview_path) if rel is not None
+        ]
+        report.missing_files.extend(await anyio.to_thread.run_sync(_absent, root, wanted))
+        if len(rows) < batch_size:
+            return
+
+
+async def run_cleanup(
+    engine: AsyncEngine,
+    config: AppConfig,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> CleanupReport:
+    """One cleanup run at `now` (aware). Raises `CleanupBusy` (409) when another run holds the lock.
+
+    File problems are collected in `report.errors` (the run goes on and the affected jobs stay uncleaned);
+    database errors propagate.
+    """
+    started = time.monotonic()
+    now = ensure_utc(now)
+    report = CleanupReport(now=now, dry_run=dry_run)
+    root = config.media_root
+    async with cleanup_lock(engine, config):
+        await _clean_expired(engine, root, now, dry_run, batch_size, report)
+        scan, temp = await anyio.to_thread.run_sync(
+            _scan, root, now.timestamp(), TEMP_MAX_AGE.total_seconds(), dry_run
+        )
+        report.temp_files_deleted = temp.deleted
+        report.errors.extend(temp.errors)
+        await _report_orphans(engine, scan.candidates, batch_size, report)
+        await _report_missing(engine, root, now, batch_size, report)
+        if not dry_run:
+            # For /metrics of every server process: runs, deleted files, the last success.
+            deleted = report.results_deleted + report.previews_deleted + report.temp_files_deleted
+            await cleanup_state.record(engine, ok=report.ok, deleted_files=deleted)
+    report.orphan_files.sort()
+    report.missing_files.sort()
+    report.seconds = time.monotonic() - started
+    return report

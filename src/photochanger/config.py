@@ -1,0 +1,116 @@
+"""Process configuration from the environment (prefix ``PHOTOCHANGER_``); runtime settings live in the DB."""
+
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/photochanger.db"
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used to start the server."""
+
+
+class AppConfig(BaseSettings):
+    """Everything the process needs before it can open the database."""
+
+    model_config = SettingsConfigDict(env_prefix="PHOTOCHANGER_", extra="ignore", frozen=True)
+
+    env: Environment = Environment.development
+    database_url: str = DEFAULT_DATABASE_URL
+    media_root: Path = Path("./media")
+    var_dir: Path = Path("./var")
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    jwt_secret: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    # When set, `/metrics` needs `Authorization: Bearer <token>`; otherwise it is open (bind it to localhost).
+    metrics_token: SecretStr | None = None
+    # Each upload uses short transactions; 20 (+20 overflow) keeps 30+ jobs in flight off the pool's queue.
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
+    db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+    # First start only: the admin created when no user exists, and the ingest password set when none is.
+    # Without a password a random one is generated and shown once on the terminal.
+    bootstrap_admin_username: Annotated[str, Field(min_length=2, max_length=64)] = "admin"
+    bootstrap_admin_password: SecretStr | None = None
+    bootstrap_ingest_password: SecretStr | None = None
+    # Ingest: how long an upload may wait for a concurrency permit before 429, and the pixel cap.
+    permit_wait_seconds: Annotated[float, Field(ge=0, le=30)] = 2.0
+    max_image_pixels: Annotated[int, Field(ge=1_000_000, le=200_000_000)] = 50_000_000
+    # When set (e.g. "/_protected/"), public downloads answer with X-Accel-Redirect to this prefix + the
+    # path under media_root and nginx sends the file.
+    accel_redirect_prefix: str | None = None
+    # A repeat of the same shot (Idempotency-Key, or the booth's id+hash) joins its original within this window.
+    idempotency_window_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] = 3600
+    # On SIGTERM, background jobs get this long to finish before they are marked interrupted.
+    shutdown_grace_seconds: Annotated[float, Field(ge=0, le=600)] = 125.0
+    # Webhooks: hosts, IPs or CIDRs that may be private/loopback targets; how long to keep retrying.
+    webhook_allowed_targets: list[str] = Field(default_factory=list)
+    webhook_max_seconds: Annotated[float, Field(ge=1, le=3600)] = 120.0
+    # Ingest answers 507 insufficient_storage rather than write when less than this is free under media_root.
+    min_free_disk_mb: Annotated[int, Field(ge=0)] = 500
+    # Image providers: a driver without its key is listed but reports itself unconfigured.
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: AnyHttpUrl = AnyHttpUrl("https://generativelanguage.googleapis.com")
+    openai_api_key: SecretStr | None = None
+    openai_base_url: AnyHttpUrl = AnyHttpUrl("https://api.openai.com")
+    openrouter_api_key: SecretStr | None = None
+    openrouter_base_url: AnyHttpUrl = AnyHttpUrl("https://openrouter.ai")
+    turbotext_api_key: SecretStr | None = None
+    turbotext_base_url: AnyHttpUrl = AnyHttpUrl("https://www.turbotext.ru")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> "AppConfig":
+        if self.env is Environment.production:
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+            if len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"PHOTOCHANGER_JWT_SECRET must be set to at least {MIN_SECRET_LENGTH} random characters "
+                    "in production"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.production
+
+    @property
+    def base_url(self) -> str:
+        """`public_base_url` without a trailing slash: every absolute link is built from it."""
+        return str(self.public_base_url).rstrip("/")
+
+    def absolute_url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def resolved_jwt_secret(self) -> str:
+        """The signing secret; in development a missing one is generated once into ``var/`` (mode 0600)."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.is_production:  # pragma: no cover - the validator above already refused this
+            raise ConfigError("PHOTOCHANGER_JWT_SECRET is required in production")
+        path = self.var_dir / "jwt_secret"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        return path.read_text(encoding="utf-8").strip()

@@ -1,0 +1,1 @@
+"""Domain-free kit: database, errors, time, types, logging."""

@@ -1,0 +1,74 @@
+"""Where media lives under `media_root`, and atomic writes (temp file, fsync, rename)."""
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class MediaLayout:
+    """Paths under the media root. Paths stored in the database are relative to `root`."""
+
+    root: Path
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def previews(self) -> Path:
+        return self.root / "previews"
+
+    @property
+    def temp(self) -> Path:
+        return self.root / "temp"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    def result_relpath(self, slot_id: str, job_id: str, extension: str) -> str:
+        return f"results/{slot_id}/{job_id}.{extension}"
+
+    def preview_relpath(self, slot_id: str, job_id: str) -> str:
+        return f"previews/{slot_id}/{job_id}.jpg"
+
+    def upload_path(self, owner: str, job_id: str) -> Path:
+        """Temp file of an upload in progress; the owner prefix lets crash recovery find a dead process's."""
+        return self.temp / f"{owner}.{job_id}.upload"
+
+    def resolve(self, relpath: str) -> Path:
+        """Absolute path of a stored relative path; refuses anything that would leave the media root."""
+        candidate = (self.root / relpath).resolve()
+        root = self.root.resolve()
+        if candidate != root and root not in candidate.parents:
+            raise ValueError("path escapes the media root")
+        return candidate
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` so that `path` either does not exist or holds all of it. Blocking: run in a thread."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def unlink_quietly(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            path.unlink(missing_ok=True)

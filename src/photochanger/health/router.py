@@ -1,0 +1,85 @@
+"""`/health/live` says the process answers; `/health/ready` checks the database and the media root."""
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from photochanger.core.errors import problem_response
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/health", tags=["health"])
+
+CheckState = Literal["ok", "down"]
+READY_DB_TIMEOUT_SECONDS = 3.0
+
+
+class LiveRead(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyRead(BaseModel):
+    status: Literal["ok"]
+    checks: dict[str, CheckState]
+
+
+@router.get("/live", response_model=LiveRead)
+async def live() -> LiveRead:
+    return LiveRead()
+
+
+def _media_writable(root: Path) -> bool:
+    probe = root / f".ready-{secrets.token_hex(6)}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        probe.unlink()
+    except OSError:
+        return False
+    return True
+
+
+async def _database_up(engine: AsyncEngine) -> bool:
+    try:
+        with anyio.fail_after(READY_DB_TIMEOUT_SECONDS):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not ready"; the reason goes to the log, not the client
+        logger.warning("readiness: database unreachable", exc_info=True)
+        return False
+    return True
+
+
+@router.get(
+    "/ready",
+    response_model=ReadyRead,
+    responses={503: {"description": "A dependency is down", "content": {"application/problem+json": {}}}},
+)
+async def ready(request: Request) -> ReadyRead | JSONResponse:
+    checks: dict[str, CheckState] = {
+        "database": "ok" if await _database_up(request.app.state.engine) else "down",
+        "media": "ok"
+        if await anyio.to_thread.run_sync(_media_writable, request.app.state.config.media_root)
+        else "down",
+    }
+    down = sorted(name for name, state in checks.items() if state == "down")
+    if down:
+        return problem_response(
+            status=503,
+            code="not_ready",
+            title="Service not ready",
+            detail=f"Not ready: {', '.join(down)} down.",
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
+            extra={"checks": checks},
+        )
+    return ReadyRead(status="ok", checks=checks)

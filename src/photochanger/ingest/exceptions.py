@@ -1,0 +1,100 @@
+"""Errors the ingest endpoint answers with; each has a stable `code` the booth integration can rely on."""
+
+from photochanger.core.disk import InsufficientStorage
+from photochanger.core.errors import PhotoChangerError
+
+
+class InvalidRequest(PhotoChangerError):
+    status_code = 400
+    code = "invalid_request"
+    title = "Invalid request"
+
+
+class InvalidPassword(PhotoChangerError):
+    status_code = 401
+    code = "invalid_password"
+    title = "Invalid ingest password"
+
+
+class SlotNotFound(PhotoChangerError):
+    status_code = 404
+    code = "slot_not_found"
+    title = "Slot not found"
+
+
+class SlotDisabled(PhotoChangerError):
+    status_code = 409
+    code = "slot_disabled"
+    title = "Slot disabled"
+
+
+class PayloadTooLarge(PhotoChangerError):
+    status_code = 413
+    code = "payload_too_large"
+    title = "Upload too large"
+
+
+class UnsupportedMediaType(PhotoChangerError):
+    status_code = 415
+    code = "unsupported_media_type"
+    title = "Unsupported image type"
+
+
+class InvalidImage(PhotoChangerError):
+    status_code = 422
+    code = "invalid_image"
+    title = "Invalid image"
+
+
+class IdempotencyConflict(PhotoChangerError):
+    status_code = 422
+    code = "idempotency_conflict"
+    title = "Idempotency key reused for a different photo"
+
+
+class ProviderRefusedError(PhotoChangerError):
+    status_code = 422
+    code = "provider_refused"
+    title = "The provider refused this photo"
+
+
+class Busy(PhotoChangerError):
+    status_code = 429
+    code = "busy"
+    title = "Too many photos in progress"
+
+
+class ProviderFailure(PhotoChangerError):
+    status_code = 502
+    code = "provider_error"
+    title = "The provider failed"
+
+
+class Unavailable(PhotoChangerError):
+    status_code = 503
+    code = "unavailable"
+    title = "Temporarily unavailable"
+
+
+class IngestTimeout(PhotoChangerError):
+    status_code = 504
+    code = "timeout"
+    title = "Processing took too long"
+
+
+INGEST_ERRORS: tuple[type[PhotoChangerError], ...] = (
+    InvalidRequest,
+    InvalidPassword,
+    SlotNotFound,
+    SlotDisabled,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    InvalidImage,
+    IdempotencyConflict,
+    ProviderRefusedError,
+    Busy,
+    ProviderFailure,
+    Unavailable,
+    IngestTimeout,
+    InsufficientStorage,
+)

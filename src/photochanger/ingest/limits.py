@@ -1,0 +1,84 @@
+"""Per-slot, per-provider and global concurrency permits, taken together with a short bounded wait."""
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    slot: int
+    provider: int
+    global_: int
+
+
+class PermitTimeout(Exception):
+    """No permit became free within the allowed wait."""
+
+
+class ConcurrencyLimiter:
+    """Counts jobs in flight per slot, per provider and overall.
+
+    All three permits are taken at once (never one without the others), so waiting cannot deadlock, and
+    they are returned in a `finally`, whatever ends the job: success, error, timeout, cancellation.
+    Check-and-take runs without an await in between, so no lock is needed on one event loop. Limits are
+    passed per call because admins change them at runtime.
+    """
+
+    def __init__(self) -> None:
+        self._slots: Counter[str] = Counter()
+        self._providers: Counter[str] = Counter()
+        self._total = 0
+        self._released = asyncio.Event()
+        self.waits = 0
+
+    def in_flight(self, *, slot: str | None = None, provider: str | None = None) -> int:
+        if slot is not None:
+            return self._slots[slot]
+        if provider is not None:
+            return self._providers[provider]
+        return self._total
+
+    def _free(self, slot: str, provider: str, limits: Limits) -> bool:
+        return (
+            self._slots[slot] < limits.slot
+            and self._providers[provider] < limits.provider
+            and self._total < limits.global_
+        )
+
+    async def _wait_until_free(self, slot: str, provider: str, limits: Limits, wait: float) -> None:
+        give_up = time.monotonic() + wait
+        self.waits += 1
+        while not self._free(slot, provider, limits):
+            left = give_up - time.monotonic()
+            if left <= 0:
+                raise PermitTimeout
+            released = self._released
+            try:
+                await asyncio.wait_for(released.wait(), timeout=left)
+            except TimeoutError:
+                raise PermitTimeout from None
+
+    @asynccontextmanager
+    async def permits(self, slot: str, provider: str, limits: Limits, *, wait: float) -> AsyncIterator[None]:
+        if not self._free(slot, provider, limits):
+            await self._wait_until_free(slot, provider, limits, wait)
+        self._slots[slot] += 1
+        self._providers[provider] += 1
+        self._total += 1
+        try:
+            yield
+        finally:
+            self._slots[slot] -= 1
+            self._providers[provider] -= 1
+            self._total -= 1
+            if self._slots[slot] <= 0:
+                del self._slots[slot]
+            if self._providers[provider] <= 0:
+                del self._providers[provider]
+            # Wake every waiter; each re-checks its own condition. A fresh event for the next round.
+            released, self._released = self._released, asyncio.Event()
+            released.set()

@@ -1,0 +1,89 @@
+"""Job rows: each write is its own short transaction, so no connection is held while a provider runs."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from photochanger.models import Job, JobStatus
+from photochanger.stats import rollup
+
+# What the stats rollup needs of a job leaving `pending` (the fields of `rollup.FinishedJob`, in order).
+_FINISHED = (
+    Job.slot_id,
+    Job.source,
+    Job.provider,
+    Job.status,
+    Job.failure_reason,
+    Job.created_at,
+    Job.duration_ms,
+)
+
+
+async def insert_pending(session: AsyncSession, **values: Any) -> None:
+    session.add(Job(status=JobStatus.pending, **values))
+    await session.flush()
+
+
+async def finish(session: AsyncSession, job_id: str, **values: Any) -> bool:
+    """Move a pending job to its terminal state; False when it was no longer pending."""
+    moved = (
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.pending)
+            .values(**values)
+            .returning(*_FINISHED)
+        )
+    ).all()
+    await rollup.record_finished(session, (rollup.FinishedJob(*row) for row in moved))
+    return bool(moved)
+
+
+async def get(session: AsyncSession, job_id: str) -> Job | None:
+    return await session.get(Job, job_id)
+
+
+async def pending_owned_by_others(
+    session: AsyncSession, *, live_owners: set[str], created_before: datetime
+) -> list[Job]:
+    rows = await session.execute(select(Job).where(Job.status == JobStatus.pending))
+    return [job for job in rows.scalars() if job.owner not in live_owners or job.created_at < created_before]
+
+
+async def by_key(session: AsyncSession, slot_id: str, key: str) -> Job | None:
+    row = await session.execute(select(Job).where(Job.slot_id == slot_id, Job.idempotency_key == key))
+    job = row.scalar_one_or_none()
+    if job is not None:
+        session.expunge(job)
+    return job
+
+
+async def release_key(session: AsyncSession, job_id: str) -> None:
+    await session.execute(update(Job).where(Job.id == job_id).values(idempotency_key=None))
+
+
+async def get_detached(session: AsyncSession, job_id: str) -> Job | None:
+    job = await session.get(Job, job_id, populate_existing=True)
+    if job is not None:
+        session.expunge(job)
+    return job
+
+
+async def interrupt_owned(session: AsyncSession, owner: str, *, now: datetime) -> int:
+    """End every job this process still has pending (graceful shutdown)."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.status == JobStatus.pending, Job.owner == owner)
+        .values(
+            status=JobStatus.failed,
+            failure_reason="interrupted",
+            finished_at=now,
+            input_path=None,
+            idempotency_key=None,
+        )
+        .returning(*_FINISHED)
+    )
+    moved = [rollup.FinishedJob(*row) for row in result.all()]
+    await rollup.record_finished(session, moved)
+    return len(moved)

@@ -1,0 +1,1 @@
+"""Template media: images slot parameters refer to by id (frames, backgrounds, reference images)."""

@@ -1,0 +1,161 @@
+"""`/api/template-media`: upload, list, view and delete template media (never publicly reachable)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
+
+from photochanger.auth import permissions
+from photochanger.auth.dependencies import Principal, requires
+from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
+from photochanger.config import AppConfig
+from photochanger.core.db import SessionDep
+from photochanger.core.disk import InsufficientStorage
+from photochanger.core.errors import problem_responses
+from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
+from photochanger.media import service
+from photochanger.media.exceptions import (
+    InvalidTemplateImage,
+    TemplateMediaInUse,
+    TemplateMediaNotFound,
+    UnsupportedTemplateType,
+)
+from photochanger.media.schemas import MediaCreated, MediaRead
+
+router = APIRouter(prefix="/api/template-media", tags=["template media"])
+
+_AUTH_ERRORS = (NotAuthenticated, InvalidToken, PermissionDenied, CsrfFailed)
+_PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+_UPLOAD_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"},
+                        "name": {"type": "string", "maxLength": 200},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _layout(request: Request) -> MediaLayout:
+    config: AppConfig = request.app.state.config
+    return MediaLayout(config.media_root)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=MediaCreated,
+    summary="Upload a template image",
+    openapi_extra=_UPLOAD_FORM,
+    responses=problem_responses(
+        *_AUTH_ERRORS,
+        InvalidRequest,
+        PayloadTooLarge,
+        UnsupportedTemplateType,
+        InvalidTemplateImage,
+        InsufficientStorage,
+    ),
+)
+async def create_template_media(
+    request: Request,
+    principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
+    session: SessionDep,
+) -> MediaCreated:
+    config: AppConfig = request.app.state.config
+    length = request.headers.get("content-length")
+    media = await service.upload(
+        session,
+        layout=_layout(request),
+        body=request.stream(),
+        content_type=request.headers.get("content-type"),
+        content_length=int(length) if length and length.isdigit() else None,
+        owner=request.app.state.ingest.owner,
+        max_pixels=config.max_image_pixels,
+        min_free_mb=config.min_free_disk_mb,
+        actor=principal,
+    )
+    return MediaCreated(
+        id=media.id,
+        name=media.name,
+        content_type=media.content_type,
+        size=media.size,
+        width=media.width,
+        height=media.height,
+        has_alpha=media.has_alpha,
+    )
+
+
+@router.get("", response_model=list[MediaRead], responses=problem_responses(*_AUTH_ERRORS))
+async def list_template_media(
+    request: Request,
+    _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
+    session: SessionDep,
+) -> list[MediaRead]:
+    return await service.list_media(session, request.app.state.providers)
+
+
+@router.get(
+    "/{media_id}/content",
+    response_class=Response,
+    responses={
+        200: {"description": "The file", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+        **problem_responses(*_AUTH_ERRORS, TemplateMediaNotFound),
+    },
+)
+async def get_template_media_content(
+    media_id: str,
+    request: Request,
+    _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
+    session: SessionDep,
+) -> Response:
+    stored = await service.content(session, _layout(request), media_id)
+    return FileResponse(stored.path, media_type=stored.content_type, headers=_PRIVATE)
+
+
+@router.get(
+    "/{media_id}/thumbnail",
+    response_class=Response,
+    responses={
+        200: {"description": "Long side 320 px", "content": {"image/jpeg": {}, "image/png": {}}},
+        **problem_responses(*_AUTH_ERRORS, TemplateMediaNotFound),
+    },
+)
+async def get_template_media_thumbnail(
+    media_id: str,
+    request: Request,
+    _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
+    session: SessionDep,
+) -> Response:
+    data, content_type = await service.thumbnail(session, _layout(request), media_id)
+    return Response(data, media_type=content_type, headers=_PRIVATE)
+
+
+@router.delete(
+    "/{media_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(*_AUTH_ERRORS, TemplateMediaNotFound, TemplateMediaInUse),
+)
+async def delete_template_media(
+    media_id: str,
+    request: Request,
+    principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
+    session: SessionDep,
+) -> Response:
+    path = await service.delete(
+        session, request.app.state.providers, _layout(request), media_id, actor=principal
+    )
+    # The file goes only after the response, i.e. after the row's deletion has been committed.
+    return Response(status_code=204, background=BackgroundTask(unlink_quietly, path))

@@ -1,0 +1,1 @@
+"""Prometheus metrics: the per-app registry, HTTP instrumentation and the `/metrics` endpoint."""

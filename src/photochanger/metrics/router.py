@@ -1,0 +1,52 @@
+"""`GET /metrics`: Prometheus text format, behind `Authorization: Bearer <PHOTOCHANGER_METRICS_TOKEN>` when set."""
+
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from photochanger.config import AppConfig
+from photochanger.core.errors import PhotoChangerError, problem_responses
+from photochanger.metrics.registry import Metrics
+
+router = APIRouter(tags=["metrics"])
+
+
+class MetricsTokenRequired(PhotoChangerError):
+    status_code = 401
+    code = "not_authenticated"
+    title = "Metrics token required"
+
+
+def _check_token(request: Request, config: AppConfig) -> None:
+    if config.metrics_token is None:
+        return
+    expected = config.metrics_token.get_secret_value().encode()
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected):
+        raise MetricsTokenRequired(
+            "Send `Authorization: Bearer <PHOTOCHANGER_METRICS_TOKEN>`.",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of this process",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
+        **problem_responses(MetricsTokenRequired),
+    },
+)
+async def get_metrics(request: Request) -> Response:
+    config: AppConfig = request.app.state.config
+    _check_token(request, config)
+    metrics: Metrics = request.app.state.metrics
+    await metrics.refresh(request.app.state.sessionmaker)
+    return Response(
+        generate_latest(metrics.registry),
+        media_type=CONTENT_TYPE_LATEST,
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,37 @@
+"""Every ORM table; importing this package registers them all on `Base.metadata`."""
+
+from photochanger.models.app_setting import AppSetting
+from photochanger.models.audit_log import AuditLog
+from photochanger.models.base import Base
+from photochanger.models.job import Job, JobSource, JobStatus
+from photochanger.models.job_stat import (
+    JobStatDaily,
+    JobStatDailyDuration,
+    JobStatHourly,
+    JobStatHourlyDuration,
+)
+from photochanger.models.login_attempt import LoginAttempt
+from photochanger.models.media_object import MediaObject
+from photochanger.models.refresh_token import RefreshToken
+from photochanger.models.slot import Slot
+from photochanger.models.user import User
+from photochanger.models.webhook_delivery import WebhookDelivery
+
+__all__ = [
+    "AppSetting",
+    "AuditLog",
+    "Base",
+    "Job",
+    "JobSource",
+    "JobStatDaily",
+    "JobStatDailyDuration",
+    "JobStatHourly",
+    "JobStatHourlyDuration",
+    "JobStatus",
+    "LoginAttempt",
+    "MediaObject",
+    "RefreshToken",
+    "Slot",
+    "User",
+    "WebhookDelivery",
+]

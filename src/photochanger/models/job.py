@@ -1,0 +1,84 @@
+"""One booth upload (or admin test run) and its outcome."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from photochanger.core.time import utcnow
+from photochanger.core.types import UTCDateTime
+from photochanger.models.base import Base
+
+
+class JobStatus(StrEnum):
+    pending = "pending"
+    done = "done"
+    timeout = "timeout"
+    failed = "failed"
+
+
+class JobSource(StrEnum):
+    ingest = "ingest"
+    ui_test = "ui_test"
+
+
+class Job(Base):
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_slot_id_created_at", "slot_id", "created_at"),
+        Index("ix_job_status_created_at", "status", "created_at"),
+        Index("ix_job_result_expires_at", "result_expires_at"),
+        Index("ix_job_created_at", "created_at"),
+        # The stats read a window's jobs from these alone (index-only scans), see `stats.repository`.
+        Index(
+            "ix_job_stats",
+            *("created_at", "slot_id", "source", "provider", "status", "failure_reason", "duration_ms"),
+        ),
+        Index(
+            "ix_job_slot_id_stats",
+            *("slot_id", "created_at", "source", "provider", "status", "failure_reason", "duration_ms"),
+        ),
+        Index("ix_job_status_owner", "status", "owner"),
+        # A retried upload finds its original by key; at most one job per slot holds a key at a time.
+        Index("uq_job_slot_id_idempotency_key", "slot_id", "idempotency_key", unique=True),
+        # Cleanup pages through uncleaned results by (expiry, id); cleaned history stays out of the index.
+        Index(
+            "ix_job_uncleaned_expiry",
+            "result_expires_at",
+            "id",
+            postgresql_where=text("cleaned_at IS NULL"),
+            sqlite_where=text("cleaned_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot_id: Mapped[str] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16), default=JobSource.ingest)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.pending)
+    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fallback: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    operation: Mapped[str] = mapped_column(String(60))
+    booth_meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    client_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    input_size: Mapped[int] = mapped_column(BigInteger)
+    input_type: Mapped[str] = mapped_column(String(32))
+    input_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    mode: Mapped[str] = mapped_column(String(8), default="sync")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    provider_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    result_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    result_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    preview_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    cleaned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -1,0 +1,1 @@
+"""Image providers: one protocol, an explicit registry and one sub-package per provider."""

@@ -1,0 +1,157 @@
+"""The provider protocol, the request a driver gets, the result it returns, and the error taxonomy.
+
+Drivers take bytes and validated options and return bytes, or raise exactly one `ProviderError` subclass.
+They never touch the database or FastAPI, so each can be tested against a fake upstream alone.
+"""
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import httpx
+from pydantic import BaseModel
+
+
+class ProviderError(Exception):
+    """Base of the taxonomy. `reason` is the stable failure reason recorded on the job."""
+
+    reason: ClassVar[str] = "provider_error"
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, upstream_status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.upstream_status = upstream_status
+
+
+class ProviderRefused(ProviderError):
+    """The provider declined the content (safety, policy, no image produced on purpose). Not retried."""
+
+    reason = "provider_refused"
+
+
+class ProviderUnavailable(ProviderError):
+    """Transient: outage, overload, rate limit or quota. `retry_after` in seconds when the upstream said."""
+
+    reason = "provider_unavailable"
+
+
+class ProviderFailed(ProviderError):
+    """Bad configuration or credentials, or a malformed answer. Retrying will not help."""
+
+    reason = "provider_error"
+
+
+class ProviderTimeout(ProviderError):
+    """The job's deadline passed before the provider answered."""
+
+    reason = "timeout"
+
+
+@dataclass(frozen=True)
+class TemplateImage:
+    """A template media object handed to a driver: its bytes, MIME type and a stable id."""
+
+    id: str
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """An absolute point on the monotonic clock; everything downstream derives its timeouts from it."""
+
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> "Deadline":
+        return cls(time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def http_timeout(self, *, connect_cap: float = 10.0) -> httpx.Timeout:
+        """An httpx timeout that cannot outlive the deadline."""
+        left = max(self.remaining(), 0.001)
+        return httpx.Timeout(left, connect=min(left, connect_cap))
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    """What a driver gets for one job.
+
+    `image` is the validated input (JPEG, PNG or WebP, orientation already applied) and `templates` the
+    template media the options refer to, by id. `deadline` is absolute: a driver must give up, raising
+    `ProviderTimeout`, once it passes. `output_type` is the MIME type the slot wants back; drivers that
+    encode locally should produce it directly (the caller re-encodes anything else). `public_media_url` publishes bytes at a short-lived unguessable URL
+    (for providers that only take inputs by URL); it is None where the server cannot offer that.
+    """
+
+    job_id: str
+    image: bytes
+    content_type: str
+    options: BaseModel
+    deadline: Deadline
+    templates: Mapping[str, TemplateImage] = field(default_factory=dict)
+    output_type: str = "image/jpeg"
+    public_media_url: Callable[[bytes, str], Awaitable[str]] | None = None
+    # The result's guest link, stamped as a QR code when an operation's `stamp_qr` option is on.
+    guest_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """A driver's output: encoded image bytes, their MIME type, and loggable facts (never payloads or keys)."""
+
+    data: bytes
+    content_type: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation a provider offers; `options_model` becomes the JSON Schema the admin UI renders."""
+
+    id: str
+    title: str
+    options_model: type[BaseModel]
+    template_fields: tuple[str, ...] = ()
+
+    def template_ids(self, options: BaseModel) -> list[str]:
+        """The template media ids `options` refers to, in a stable order."""
+        ids: list[str] = []
+        for name in self.template_fields:
+            value = getattr(options, name, None)
+            if isinstance(value, str) and value:
+                ids.append(value)
+            elif isinstance(value, list | tuple):
+                ids.extend(str(v) for v in value if v)
+        return ids
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """An image provider driver.
+
+    `run` must finish before `request.deadline` or raise `ProviderTimeout`; every other failure is one of
+    `ProviderRefused`, `ProviderUnavailable` or `ProviderFailed`. It may retry transient failures only while
+    the deadline leaves room.
+    """
+
+    id: str
+    title: str
+    operations: Mapping[str, Operation]
+
+    @property
+    def configured(self) -> bool:
+        """True when the driver has what it needs (API key) to be used."""
+        ...
+
+    async def run(self, operation: str, request: ProviderRequest) -> ProviderResult: ...

@@ -1,0 +1,1 @@
+"""Google Gemini image generation (generateContent) driver."""

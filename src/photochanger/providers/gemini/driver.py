@@ -1,0 +1,171 @@
+"""`gemini` driver: `POST {base}/v1beta/models/{model}:generateContent` with image output.
+
+The photo and the reference images go as base64 `inline_data` parts before the prompt; the answer's last
+non-thought image part is the result. Safety finishes and prompt blocks are refusals, `NO_IMAGE` is
+retried while the deadline allows.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from photochanger.core.images import run_image_work
+from photochanger.providers.base import (
+    Operation,
+    ProviderFailed,
+    ProviderRefused,
+    ProviderRequest,
+    ProviderResult,
+    ProviderUnavailable,
+)
+from photochanger.providers.gemini.schemas import GeminiEditOptions
+from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
+from photochanger.providers.remote import (
+    RemoteProvider,
+    Transient,
+    b64,
+    call,
+    checked_options,
+    decode_base64,
+    expect_options,
+    json_body,
+    parse_retry_after,
+)
+
+PROVIDER = "gemini"
+# Gemini scales larger inputs down to fit 3072x3072 itself; sending more only costs upload time and
+# counts against the 20 MB inline request limit.
+MAX_INPUT_SIDE = 3072
+REFUSED_FINISH = frozenset(
+    {
+        "SAFETY",
+        "IMAGE_SAFETY",
+        "PROHIBITED_CONTENT",
+        "IMAGE_PROHIBITED_CONTENT",
+        "BLOCKLIST",
+        "SPII",
+        "RECITATION",
+        "IMAGE_RECITATION",
+    }
+)
+TRANSIENT = frozenset({429, 500, 502, 503, 504})
+# Models that reject `imageSize` (fixed ~1 MP output).
+_NO_IMAGE_SIZE_PREFIXES = ("gemini-2.5-flash-image", "gemini-2.0")
+
+
+def _retry_delay(body: Any) -> float | None:
+    """`RetryInfo.retryDelay` ("37s") from a Google error body's details."""
+    details = body.get("error", {}).get("details") if isinstance(body, dict) else None
+    for detail in details or []:
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return float(delay[:-1])
+            except ValueError:
+                return None
+    return None
+
+
+def _error_message(body: Any, status: int) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return f"gemini answered {status} {error.get('status', '')}: {str(error.get('message', ''))[:300]}"
+    return f"gemini answered HTTP {status}"
+
+
+def _image_part(part: Any) -> Mapping[str, Any] | None:
+    if not isinstance(part, dict) or part.get("thought"):
+        return None
+    blob = part.get("inlineData") or part.get("inline_data")
+    return blob if isinstance(blob, dict) else None
+
+
+def parse_answer(response: httpx.Response) -> bytes:
+    """The image of a generateContent answer, or the taxonomy's error (`Transient` for retryable ones)."""
+    status = response.status_code
+    if status != 200:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        message = _error_message(body, status)
+        if status in TRANSIENT:
+            retry_after = parse_retry_after(response.headers)
+            if retry_after is None:
+                retry_after = _retry_delay(body)
+            raise Transient(ProviderUnavailable(message, retry_after=retry_after, upstream_status=status))
+        # 400 (bad request, unsupported option, region), 401/403 (key), 404 (model): configuration.
+        raise ProviderFailed(message, upstream_status=status)
+    body = json_body(response, PROVIDER)
+    if not isinstance(body, dict):
+        raise ProviderFailed("gemini answered JSON that is not an object", upstream_status=status)
+    feedback = body.get("promptFeedback")
+    if isinstance(feedback, dict) and feedback.get("blockReason"):
+        raise ProviderRefused(f"gemini blocked the prompt: {feedback['blockReason']}", upstream_status=status)
+    candidates = body.get("candidates")
+    if not isinstance(candidates, list) or not candidates or not isinstance(candidates[0], dict):
+        raise ProviderFailed("gemini answered without candidates", upstream_status=status)
+    candidate = candidates[0]
+    finish = candidate.get("finishReason")
+    if finish in REFUSED_FINISH:
+        raise ProviderRefused(f"gemini refused the image: {finish}", upstream_status=status)
+    content = candidate.get("content")
+    parts = content.get("parts") if isinstance(content, dict) else None
+    parts = parts if isinstance(parts, list) else []
+    images = [blob for blob in map(_image_part, parts) if blob is not None]
+    if images:
+        data = images[-1].get("data")
+        if not isinstance(data, str) or not data:
+            raise ProviderFailed("gemini answered an image part without data", upstream_status=status)
+        return decode_base64(data, PROVIDER)
+    if finish == "NO_IMAGE":
+        raise Transient(ProviderRefused("gemini produced no image (NO_IMAGE)", upstream_status=status))
+    if any(isinstance(p, dict) and p.get("text") and not p.get("thought") for p in parts):
+        raise ProviderRefused("gemini answered with text instead of an image", upstream_status=status)
+    raise ProviderFailed(f"gemini answered without an image (finishReason {finish})", upstream_status=status)
+
+
+class GeminiProvider(RemoteProvider):
+    """Google Gemini image models through the Generative Language API (key in `x-goog-api-key`)."""
+
+    id = PROVIDER
+    title = "Google Gemini"
+
+    default_base_url = "https://generativelanguage.googleapis.com"
+    operations: Mapping[str, Operation] = {
+        "edit": Operation("edit", "Edit with a prompt", GeminiEditOptions, ("template_media_ids",)),
+    }
+
+    def build_body(self, options: GeminiEditOptions, images: list[PreparedImage]) -> dict[str, Any]:
+        parts: list[dict[str, Any]] = [
+            {"inline_data": {"mime_type": image.content_type, "data": b64(image.data)}} for image in images
+        ]
+        parts.append({"text": options.prompt})
+        image_config: dict[str, str] = {}
+        if options.aspect_ratio:
+            image_config["aspectRatio"] = options.aspect_ratio
+        if options.image_size and not options.model.startswith(_NO_IMAGE_SIZE_PREFIXES):
+            image_config["imageSize"] = options.image_size
+        generation: dict[str, Any] = {"responseModalities": ["IMAGE"]}
+        if image_config:
+            generation["imageConfig"] = image_config
+        return {"contents": [{"role": "user", "parts": parts}], "generationConfig": generation}
+
+    async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
+        checked = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
+        options = expect_options(checked, GeminiEditOptions)
+        sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
+        images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
+        body = self.build_body(options, images)
+        url = f"{self._base_url}/v1beta/models/{options.model}:generateContent"
+        headers = {"x-goog-api-key": self._api_key or ""}
+
+        async def send(budget: httpx.Timeout) -> httpx.Response:
+            return await self._http.post(url, json=body, headers=headers, timeout=budget)
+
+        data = await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+        output = await run_image_work(finish_bytes, data, request)
+        return result(
+            output, request, {"operation": operation, "model": options.model, "inputs": len(images)}
+        )

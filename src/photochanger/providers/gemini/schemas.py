@@ -1,0 +1,65 @@
+"""Options of the `gemini` operations (rendered as the slot form's JSON Schema)."""
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from photochanger.providers.imaging import TEMPLATE_MEDIA, OperationOptions
+
+AspectRatio = Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
+
+
+class GeminiEditOptions(OperationOptions):
+    """Edit the photo with a Gemini image model, optionally guided by reference images."""
+
+    model_config = ConfigDict(
+        title="Gemini edit",
+        json_schema_extra={
+            "examples": [
+                {
+                    "prompt": "Turn the people in the photo into 1920s film stars, keep their faces.",
+                    "model": "gemini-2.5-flash-image",
+                    "template_media_ids": [],
+                    "aspect_ratio": "3:4",
+                    "stamp_qr": False,
+                },
+                {
+                    "prompt": "Place the guests into the scene of the second image.",
+                    "model": "gemini-3-pro-image-preview",
+                    "template_media_ids": ["0b9c7c56-2f7e-4d64-8d3e-1f0c6f6d1a11"],
+                    "image_size": "2K",
+                    "stamp_qr": True,
+                },
+            ]
+        },
+    )
+
+    prompt: str = Field(
+        min_length=1, max_length=8000, title="Prompt", description="What to do with the photo."
+    )
+    model: str = Field(
+        default="gemini-2.5-flash-image",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        title="Model",
+        description="Gemini model id with image output, e.g. gemini-2.5-flash-image or "
+        "gemini-3-pro-image-preview.",
+    )
+    template_media_ids: list[str] = Field(
+        default_factory=list,
+        max_length=13,
+        title="Reference images",
+        description="Template media sent after the photo as reference images.",
+        json_schema_extra=TEMPLATE_MEDIA,
+    )
+    aspect_ratio: AspectRatio | None = Field(
+        default=None,
+        title="Aspect ratio",
+        description="Aspect ratio of the generated image; empty keeps the model's choice (the photo's).",
+    )
+    image_size: Literal["1K", "2K", "4K"] | None = Field(
+        default=None,
+        title="Image size",
+        description="Output resolution, on models that take it (Gemini 3 image models).",
+    )

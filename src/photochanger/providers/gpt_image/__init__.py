@@ -1,0 +1,1 @@
+"""OpenAI gpt-image driver (Images API, edits)."""

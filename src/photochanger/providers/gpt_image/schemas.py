@@ -1,0 +1,67 @@
+"""Options of the `gpt_image` operations (rendered as the slot form's JSON Schema)."""
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from photochanger.providers.imaging import TEMPLATE_MEDIA, OperationOptions
+
+
+class GptImageEditOptions(OperationOptions):
+    """Edit the photo with an OpenAI GPT Image model, optionally with reference images."""
+
+    model_config = ConfigDict(
+        title="OpenAI GPT Image edit",
+        json_schema_extra={
+            "examples": [
+                {
+                    "prompt": "Make it a watercolor painting, keep everyone recognisable.",
+                    "model": "gpt-image-1",
+                    "size": "1024x1536",
+                    "quality": "medium",
+                    "input_fidelity": "high",
+                    "stamp_qr": False,
+                },
+                {
+                    "prompt": "Put the guests on the magazine cover of the second image.",
+                    "model": "gpt-image-1-mini",
+                    "template_media_ids": ["7d0f6a4e-1c1b-4f57-9a0e-3c5b2b8e9f20"],
+                    "quality": "low",
+                },
+            ]
+        },
+    )
+
+    prompt: str = Field(
+        min_length=1, max_length=32000, title="Prompt", description="What to do with the photo."
+    )
+    model: str = Field(
+        default="gpt-image-1",
+        min_length=1,
+        max_length=100,
+        title="Model",
+        description="GPT Image model id, e.g. gpt-image-1, gpt-image-1-mini or gpt-image-1.5.",
+    )
+    template_media_ids: list[str] = Field(
+        default_factory=list,
+        max_length=15,
+        title="Reference images",
+        description="Template media sent after the photo as further `image[]` inputs (16 images at most).",
+        json_schema_extra=TEMPLATE_MEDIA,
+    )
+    size: Literal["auto", "1024x1024", "1536x1024", "1024x1536"] = Field(
+        default="auto", title="Size", description="Output size in pixels; auto lets the model choose."
+    )
+    quality: Literal["auto", "low", "medium", "high"] = Field(
+        default="auto", title="Quality", description="Rendering quality (cost and latency grow with it)."
+    )
+    input_fidelity: Literal["low", "high"] | None = Field(
+        default=None,
+        title="Input fidelity",
+        description="How closely faces and details of the inputs are kept (not every model takes it).",
+    )
+    background: Literal["auto", "opaque", "transparent"] | None = Field(
+        default=None,
+        title="Background",
+        description="Transparent backgrounds survive only when the slot's output format is PNG or WebP.",
+    )

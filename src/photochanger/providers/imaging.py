@@ -1,0 +1,131 @@
+"""Image work every driver shares: preparing inputs for an upstream, finishing results, the QR stamp.
+
+Everything here is blocking Pillow work; drivers call it through `core.images.run_image_work`.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import segno
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from photochanger.core.images import ImageProblem, encode, load_oriented
+from photochanger.providers.base import ProviderFailed, ProviderRequest, ProviderResult, TemplateImage
+
+TEMPLATE_MEDIA: dict[str, Any] = {"x-template-media": True}
+"""`json_schema_extra` marking a field whose value is a template media id (the admin UI offers a picker)."""
+
+
+class OperationOptions(BaseModel):
+    """Options every operation of every provider takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stamp_qr: bool = Field(
+        default=False,
+        title="Stamp QR code",
+        description="Stamp the QR code of the result's guest link into the bottom-right corner.",
+    )
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def fit_within(img: Image.Image, max_side: int) -> Image.Image:
+    """`img` downscaled (never upscaled) so that its longer side is at most `max_side` px."""
+    if max(img.size) <= max_side:
+        return img
+    scale = max_side / max(img.size)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _has_alpha(img: Image.Image) -> bool:
+    return img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+
+
+def prepare_input(data: bytes, max_side: int, *, keep_alpha: bool = True) -> PreparedImage:
+    """Decode with orientation applied, downscale to `max_side`, encode as JPEG (PNG when alpha matters).
+
+    Raises `ProviderFailed` when the bytes cannot be decoded (a template that went bad on disk, say).
+    """
+    try:
+        img = load_oriented(data)
+    except ImageProblem as exc:
+        raise ProviderFailed("an input image could not be decoded") from exc
+    with img:
+        resized = fit_within(img, max_side)
+        content_type = "image/png" if keep_alpha and _has_alpha(resized) else "image/jpeg"
+        encoded = encode(resized, content_type)
+        return PreparedImage(encoded, content_type, resized.width, resized.height)
+
+
+def template(request: ProviderRequest, media_id: str) -> TemplateImage:
+    """The template media `media_id` handed in with the request, or `ProviderFailed`."""
+    try:
+        return request.templates[media_id]
+    except KeyError:
+        raise ProviderFailed(f"template media {media_id!r} was not provided") from None
+
+
+def qr_image(url: str, module_px: int) -> Image.Image:
+    """The QR code of `url` as an RGB image, `module_px` pixels per module, with a 2-module quiet zone."""
+    qr = segno.make_qr(url, error="m")
+    rows = [bytes(0 if dark else 255 for dark in row) for row in qr.matrix_iter(scale=1, border=2)]
+    side = len(rows)
+    small = Image.frombytes("L", (side, side), b"".join(rows))
+    return small.resize((side * module_px, side * module_px), Image.Resampling.NEAREST).convert("RGB")
+
+
+def qr_placement(size: tuple[int, int], url: str) -> tuple[int, tuple[int, int]]:
+    """Module size and top-left corner of the QR stamp on an image of `size` (bottom-right, 2% margin)."""
+    short = min(size)
+    side_modules = int(segno.make_qr(url, error="m").symbol_size(border=2)[0])
+    # About a fifth of the short side, whole pixels per module so every module stays crisp.
+    module_px = max(2, round(short * 0.2 / side_modules))
+    side = side_modules * module_px
+    margin = max(4, round(short * 0.02))
+    # On an image too small for a readable code the stamp is pinned to the corner and clipped.
+    return module_px, (max(0, size[0] - side - margin), max(0, size[1] - side - margin))
+
+
+def stamp_qr(img: Image.Image, url: str) -> Image.Image:
+    """`img` with the QR code of `url` pasted in the bottom-right corner (RGB or RGBA kept)."""
+    module_px, position = qr_placement(img.size, url)
+    stamp = qr_image(url, module_px)
+    out = img if img.mode in ("RGB", "RGBA") else img.convert("RGBA" if _has_alpha(img) else "RGB")
+    out = out.copy() if out is img else out
+    out.paste(stamp, position)
+    return out
+
+
+def finish_image(img: Image.Image, options: BaseModel, request: ProviderRequest) -> bytes:
+    """Apply the QR stamp when asked and encode as the slot's output type."""
+    if getattr(options, "stamp_qr", False) and request.guest_url:
+        img = stamp_qr(img, request.guest_url)
+    return encode(img, request.output_type)
+
+
+def finish_bytes(data: bytes, request: ProviderRequest) -> bytes:
+    """Decode an upstream's answer, stamp, and re-encode it as the slot's output type.
+
+    Raises `ProviderFailed` when the upstream's bytes are not a JPEG, PNG or WebP image.
+    """
+    try:
+        img = load_oriented(data)
+    except ImageProblem as exc:
+        raise ProviderFailed("the provider answered with bytes that are not an image") from exc
+    with img:
+        return finish_image(img, request.options, request)
+
+
+def result(data: bytes, request: ProviderRequest, meta: Mapping[str, Any]) -> ProviderResult:
+    stamped = bool(getattr(request.options, "stamp_qr", False) and request.guest_url)
+    return ProviderResult(data, request.output_type, {**meta, "qr_stamped": stamped})

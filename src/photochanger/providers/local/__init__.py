@@ -1,0 +1,1 @@
+"""The offline `local` engine: Pillow operations that need no network."""

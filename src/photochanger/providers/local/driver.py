@@ -1,0 +1,116 @@
+"""`local` provider: offline Pillow operations (passthrough, filter, frame, green screen, crop).
+
+Each job decodes, transforms, stamps and encodes in one call into the bounded image thread pool, so the
+event loop never runs pixel work.
+"""
+
+from collections.abc import Mapping
+
+from PIL import Image
+from pydantic import BaseModel
+
+from photochanger.core.images import (
+    ImageProblem,
+    jpeg_orientation,
+    load_oriented,
+    run_image_work,
+    strip_jpeg_metadata,
+)
+from photochanger.providers.base import (
+    Operation,
+    ProviderFailed,
+    ProviderRequest,
+    ProviderResult,
+    ProviderTimeout,
+)
+from photochanger.providers.imaging import finish_image, result, template
+from photochanger.providers.local import compose
+from photochanger.providers.local.effects import apply_filter
+from photochanger.providers.local.schemas import (
+    CropOptions,
+    FilterOptions,
+    FrameOptions,
+    GreenScreenOptions,
+    PassthroughOptions,
+)
+
+__all__ = ["LocalProvider", "PassthroughOptions"]
+
+
+def _decode(data: bytes, what: str) -> Image.Image:
+    try:
+        return load_oriented(data)
+    except ImageProblem as exc:
+        raise ProviderFailed(f"the local engine could not decode the {what}") from exc
+
+
+def _transform(photo: Image.Image, options: BaseModel, request: ProviderRequest) -> Image.Image:
+    if isinstance(options, FilterOptions):
+        return apply_filter(photo, options.name)
+    if isinstance(options, FrameOptions):
+        with _decode(template(request, options.frame_media_id).data, "frame") as frame_img:
+            return compose.frame(photo, frame_img, options.fit, options.background)
+    if isinstance(options, GreenScreenOptions):
+        with _decode(template(request, options.background_media_id).data, "background") as background:
+            return compose.green_screen(
+                photo, background, options.key_color, options.tolerance, options.spill
+            )
+    if isinstance(options, CropOptions):
+        return compose.crop(photo, options.aspect_ratio)
+    return photo
+
+
+def _lossless_passthrough(options: BaseModel, request: ProviderRequest) -> bytes | None:
+    """A JPEG that needs no rotation and no stamp, wanted back as JPEG, keeps its compressed data: only the
+    metadata goes. Re-encoding would cost time on every shot and lose quality for nothing."""
+    if not isinstance(options, PassthroughOptions) or options.stamp_qr:
+        return None
+    if request.content_type != "image/jpeg" or request.output_type != "image/jpeg":
+        return None
+    if jpeg_orientation(request.image) != 1:
+        return None
+    return strip_jpeg_metadata(request.image)
+
+
+def process(options: BaseModel, request: ProviderRequest) -> bytes:
+    """Decode the photo, apply the operation its options describe, stamp and encode. Blocking."""
+    with _decode(request.image, "photo") as photo:
+        return finish_image(_transform(photo, options, request), options, request)
+
+
+class LocalProvider:
+    """The offline engine: always configured, no network."""
+
+    id = "local"
+    title = "Local (offline)"
+
+    def __init__(self) -> None:
+        self.operations: Mapping[str, Operation] = {
+            "passthrough": Operation("passthrough", "Passthrough", PassthroughOptions),
+            "filter": Operation("filter", "Filter", FilterOptions),
+            "frame": Operation("frame", "Frame", FrameOptions, ("frame_media_id",)),
+            "green_screen": Operation(
+                "green_screen", "Green screen", GreenScreenOptions, ("background_media_id",)
+            ),
+            "crop": Operation("crop", "Crop", CropOptions),
+        }
+
+    @property
+    def configured(self) -> bool:
+        return True
+
+    async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
+        if operation not in self.operations:
+            raise ProviderFailed(f"local has no operation {operation!r}")
+        model = self.operations[operation].options_model
+        options = request.options
+        if not isinstance(options, model):
+            raise ProviderFailed(f"expected {model.__name__} options for local.{operation}")
+        if request.deadline.expired:
+            raise ProviderTimeout("deadline passed before the local engine started")
+        lossless = await run_image_work(_lossless_passthrough, options, request)
+        if lossless is not None:
+            # `same_pixels` tells the caller the input's preview is this result's preview too.
+            return result(lossless, request, {"operation": operation, "same_pixels": True})
+        data = await run_image_work(process, options, request)
+        return result(data, request, {"operation": operation})

@@ -1,0 +1,1 @@
+"""OpenRouter driver (chat completions with image output)."""

@@ -1,0 +1,250 @@
+"""HTTP plumbing the remote drivers share: deadline-bound attempts, retries, `Retry-After`, data URLs.
+
+Every attempt's timeout comes from the job's `Deadline`; a retry is only started when the wait plus a
+minimal attempt still fit before it. Logs carry status codes, sizes and timings, never keys or payloads.
+"""
+
+import asyncio
+import base64
+import binascii
+import email.utils
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from photochanger.providers.base import (
+    Deadline,
+    Operation,
+    ProviderError,
+    ProviderFailed,
+    ProviderRequest,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+
+logger = logging.getLogger("photochanger.providers")
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# Below this many seconds left, a timed-out attempt is the deadline passing, not a slow connect.
+_DEADLINE_SLACK = 0.05
+
+
+class Transient(Exception):
+    """Raised by a response handler: `error` may be retried while the deadline allows."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried: at most `max_attempts`, waiting `Retry-After` when the upstream
+    said, else `backoff` seconds doubled per attempt up to `max_backoff`; an attempt is only started when at
+    least `min_attempt` seconds remain after the wait."""
+
+    max_attempts: int = 3
+    backoff: float = 1.0
+    max_backoff: float = 8.0
+    min_attempt: float = 2.0
+
+
+def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
+    """Seconds to wait from `Retry-After` (delta seconds or HTTP date) or `retry-after-ms`, if present."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def json_body(response: httpx.Response, provider: str) -> Any:
+    """The response's JSON, or `ProviderFailed` (a malformed answer is not retried)."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProviderFailed(
+            f"{provider} answered {response.status_code} with a body that is not JSON",
+            upstream_status=response.status_code,
+        ) from exc
+
+
+def status_failure(
+    response: httpx.Response, provider: str, message: str | None = None
+) -> ProviderError | Transient:
+    """The generic mapping of a non-2xx status: transient statuses retried, everything else configuration."""
+    status = response.status_code
+    detail = message or f"{provider} answered HTTP {status}"
+    retry_after = parse_retry_after(response.headers)
+    if status in TRANSIENT_STATUSES:
+        return Transient(ProviderUnavailable(detail, retry_after=retry_after, upstream_status=status))
+    return ProviderFailed(detail, upstream_status=status)
+
+
+def decode_data_url(url: str, provider: str) -> tuple[bytes, str]:
+    """The bytes and MIME type of a base64 `data:` URL, or `ProviderFailed`."""
+    header, sep, payload = url.partition(",")
+    if not sep or not header.startswith("data:") or not header.endswith(";base64"):
+        raise ProviderFailed(f"{provider} answered an image URL that is not a base64 data URL")
+    return decode_base64(payload, provider), header[5:].removesuffix(";base64")
+
+
+def decode_base64(payload: str, provider: str) -> bytes:
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ProviderFailed(f"{provider} answered an image that is not valid base64") from exc
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+async def call(
+    provider: str,
+    deadline: Deadline,
+    policy: RetryPolicy,
+    send: Callable[[httpx.Timeout], Awaitable[httpx.Response]],
+    handle: Callable[[httpx.Response], T],
+) -> T:
+    """Send with deadline-derived timeouts and hand each response to `handle`, retrying `Transient` ones.
+
+    Raises `ProviderTimeout` once the deadline passes; otherwise the last failure (`ProviderUnavailable`
+    with its `retry_after` for transient ones) when the attempts or the remaining time run out.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        if deadline.expired:
+            raise ProviderTimeout(f"the deadline passed before {provider} answered")
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                response = await send(deadline.http_timeout())
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            if deadline.remaining() <= _DEADLINE_SLACK:
+                raise ProviderTimeout(f"the deadline passed before {provider} answered") from exc
+            failure: ProviderError = ProviderUnavailable(f"{provider} did not accept the connection in time")
+        except httpx.TransportError as exc:
+            failure = ProviderUnavailable(f"could not reach {provider}: {type(exc).__name__}")
+        else:
+            logger.info(
+                "provider answered",
+                extra={
+                    "provider": provider,
+                    "attempt": attempt,
+                    "status": response.status_code,
+                    "bytes": len(response.content),
+                    "elapsed_ms": round((time.monotonic() - started) * 1000),
+                },
+            )
+            try:
+                return handle(response)
+            except Transient as transient:
+                failure = transient.error
+        wait = failure.retry_after
+        if wait is None:
+            wait = min(policy.backoff * 2 ** (attempt - 1), policy.max_backoff)
+        if attempt >= policy.max_attempts or deadline.remaining() < wait + policy.min_attempt:
+            raise failure
+        logger.info(
+            "provider retry",
+            extra={"provider": provider, "attempt": attempt, "reason": failure.reason, "wait_s": wait},
+        )
+        await asyncio.sleep(wait)
+
+
+async def fetch_image(
+    http: httpx.AsyncClient, url: str, deadline: Deadline, policy: RetryPolicy, provider: str
+) -> bytes:
+    """GET a result image an upstream published at `url`, within the deadline."""
+
+    async def send(budget: httpx.Timeout) -> httpx.Response:
+        return await http.get(url, timeout=budget, follow_redirects=True)
+
+    def handle(response: httpx.Response) -> bytes:
+        if response.status_code != 200:
+            failure = status_failure(
+                response, provider, f"{provider} result download answered {response.status_code}"
+            )
+            raise failure
+        return response.content
+
+    return await call(provider, deadline, policy, send, handle)
+
+
+def checked_options(
+    provider: str,
+    operations: Mapping[str, Operation],
+    operation: str,
+    request: ProviderRequest,
+    api_key: str | None,
+) -> BaseModel:
+    """The request's options after checking the operation exists, the key is set and the model matches."""
+    if operation not in operations:
+        raise ProviderFailed(f"{provider} has no operation {operation!r}")
+    if not api_key:
+        raise ProviderFailed(f"{provider} is not configured: its API key is not set")
+    options_model = operations[operation].options_model
+    if isinstance(request.options, options_model):
+        return request.options
+    try:
+        return options_model.model_validate(request.options.model_dump())
+    except ValidationError as exc:
+        raise ProviderFailed(f"the options do not fit {provider}.{operation}") from exc
+
+
+def expect_options(options: BaseModel, model: type[M]) -> M:
+    if not isinstance(options, model):
+        raise ProviderFailed(f"expected {model.__name__} options")
+    return options
+
+
+class RemoteProvider:
+    """Plumbing every HTTP driver shares: the process-wide client, the API key, the configurable base URL
+    and the retry policy. Subclasses set `id`, `title`, `default_base_url` and `operations`."""
+
+    id: str
+    title: str
+    default_base_url: str
+    operations: Mapping[str, Operation]
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_key: str | None,
+        base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._http = http
+        self._api_key = api_key
+        self._base_url = (base_url or self.default_base_url).rstrip("/")
+        self._retry = retry or RetryPolicy()
+
+    @property
+    def configured(self) -> bool:
+        """Usable once its API key is set."""
+        return bool(self._api_key)

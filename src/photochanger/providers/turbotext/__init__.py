@@ -1,0 +1,1 @@
+"""Turbotext driver (queued photo methods, inputs by URL)."""

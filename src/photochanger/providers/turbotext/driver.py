@@ -1,0 +1,213 @@
+"""`turbotext` driver: form-encoded `do=create_queue` on `{base}/api_ai/{method}`, then `do=get_result`
+polled until the answer stops being `{"action": "reconnect"}`.
+
+Turbotext takes input images only by URL, so each input is published through
+`ProviderRequest.public_media_url` (a short-lived unguessable link that dies with the job's deadline).
+The finished answer names the result image at the top level or under `data` (`uploaded_image`, or an
+`image` list of absolute URLs or paths relative to the site).
+"""
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+from pydantic import BaseModel
+
+from photochanger.core.images import run_image_work
+from photochanger.providers.base import (
+    Operation,
+    ProviderError,
+    ProviderFailed,
+    ProviderRefused,
+    ProviderRequest,
+    ProviderResult,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from photochanger.providers.imaging import finish_bytes, prepare_input, result, template
+from photochanger.providers.remote import (
+    RemoteProvider,
+    RetryPolicy,
+    call,
+    checked_options,
+    fetch_image,
+    json_body,
+    status_failure,
+)
+from photochanger.providers.turbotext.schemas import (
+    TurbotextIdentityTransferOptions,
+    TurbotextImageEditOptions,
+    TurbotextStyleTransferOptions,
+)
+
+PROVIDER = "turbotext"
+MAX_INPUT_SIDE = 2048
+METHODS = {
+    "image_edit": "generate_image2image",
+    "style_transfer": "mix_images",
+    "identity_transfer": "deepfake_photo",
+}
+_QUOTA_WORDS = ("limit", "balance", "tariff", "quota", "money", "баланс", "лимит")
+_REFUSAL_WORDS = ("forbidden", "nsfw", "censor", "face", "запрещ")
+
+
+def error_failure(text: str, status: int) -> ProviderError:
+    """Map a `{"success": false, "error": ...}` answer: quota → unavailable, content → refused."""
+    lowered = text.lower()
+    message = f"turbotext error: {text[:300]}"
+    if any(word in lowered for word in _QUOTA_WORDS):
+        return ProviderUnavailable(message, upstream_status=status)
+    if any(word in lowered for word in _REFUSAL_WORDS):
+        return ProviderRefused(message, upstream_status=status)
+    return ProviderFailed(message, upstream_status=status)
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code != 200:
+        raise status_failure(response, PROVIDER)
+    body = json_body(response, PROVIDER)
+    if not isinstance(body, dict):
+        raise ProviderFailed("turbotext answered JSON that is not an object", upstream_status=200)
+    if body.get("success") is False or (body.get("error") and not body.get("success")):
+        raise error_failure(str(body.get("error") or "unknown error"), response.status_code)
+    return body
+
+
+def parse_queued(response: httpx.Response) -> str:
+    """The queue id of a `create_queue` answer."""
+    body = _answer(response)
+    queue_id = body.get("queueid")
+    if not body.get("success") or queue_id in (None, ""):
+        raise ProviderFailed("turbotext did not return a queue id", upstream_status=response.status_code)
+    return str(queue_id)
+
+
+def parse_result(response: httpx.Response) -> dict[str, Any] | None:
+    """None while Turbotext answers `reconnect`; the finished answer otherwise."""
+    body = _answer(response)
+    if body.get("action") == "reconnect":
+        return None
+    if not body.get("success"):
+        raise ProviderFailed("turbotext answered neither a result nor reconnect", upstream_status=200)
+    return body
+
+
+def result_url(body: Mapping[str, Any], base_url: str) -> str:
+    """The result image's absolute URL, wherever the finished answer put it; refusals raised."""
+    raw = body.get("data")
+    data: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    if data.get("forbidden_content") or body.get("forbidden_content"):
+        raise ProviderRefused("turbotext flagged the content as forbidden", upstream_status=200)
+    for holder in (body, data):
+        candidates: list[Any] = [holder.get("uploaded_image")]
+        image = holder.get("image")
+        candidates.extend(image if isinstance(image, list) else [image])
+        for candidate in candidates:
+            if isinstance(candidate, str) and candidate:
+                return urljoin(f"{base_url}/", candidate)
+    raise ProviderFailed("turbotext's result names no image", upstream_status=200)
+
+
+class TurbotextProvider(RemoteProvider):
+    """Turbotext photo methods (bearer key; inputs by public URL; queued results polled)."""
+
+    id = PROVIDER
+    title = "Turbotext"
+
+    default_base_url = "https://www.turbotext.ru"
+    operations: Mapping[str, Operation] = {
+        "image_edit": Operation("image_edit", "Image edit", TurbotextImageEditOptions),
+        "style_transfer": Operation(
+            "style_transfer", "Style transfer", TurbotextStyleTransferOptions, ("style_media_id",)
+        ),
+        "identity_transfer": Operation(
+            "identity_transfer",
+            "Identity transfer",
+            TurbotextIdentityTransferOptions,
+            ("scene_media_id",),
+        ),
+    }
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_key: str | None,
+        base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        poll_interval: float = 2.0,
+    ) -> None:
+        super().__init__(http, api_key=api_key, base_url=base_url, retry=retry)
+        self._poll_interval = poll_interval
+
+    async def _publish(self, request: ProviderRequest, data: bytes) -> str:
+        if request.public_media_url is None:
+            raise ProviderFailed(
+                "turbotext needs input images published by URL, which this server cannot offer"
+            )
+        prepared = await run_image_work(prepare_input, data, MAX_INPUT_SIDE)
+        return await request.public_media_url(prepared.data, prepared.content_type)
+
+    async def _fields(self, options: BaseModel, request: ProviderRequest) -> dict[str, str]:
+        photo_url = await self._publish(request, request.image)
+        if isinstance(options, TurbotextImageEditOptions):
+            fields = {
+                "url": photo_url,
+                "content": options.prompt,
+                "strength": str(options.strength),
+                "scale": str(options.scale),
+                "original_language": options.original_language,
+            }
+            if options.seed is not None:
+                fields["seed"] = str(options.seed)
+            if options.negative_prompt:
+                fields["negative_prompt"] = options.negative_prompt
+            return fields
+        if isinstance(options, TurbotextStyleTransferOptions):
+            style_url = await self._publish(request, template(request, options.style_media_id).data)
+            fields = {"url_image_target": photo_url, "url": style_url}
+            if options.prompt:
+                fields["content"] = options.prompt
+            return fields
+        if isinstance(options, TurbotextIdentityTransferOptions):
+            scene_url = await self._publish(request, template(request, options.scene_media_id).data)
+            # `url` is the picture whose face is replaced, `url_image_target` the face to put in.
+            return {
+                "url": scene_url,
+                "url_image_target": photo_url,
+                "face_restore": str(options.face_restore),
+            }
+        raise ProviderFailed("unexpected turbotext options")
+
+    async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
+        options = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
+        fields = await self._fields(options, request)
+        endpoint = f"{self._base_url}/api_ai/{METHODS[operation]}"
+        headers = {"Authorization": f"Bearer {self._api_key}"}
+        deadline = request.deadline
+
+        async def create(budget: httpx.Timeout) -> httpx.Response:
+            form = {"do": "create_queue", **fields}
+            return await self._http.post(endpoint, data=form, headers=headers, timeout=budget)
+
+        queue_id = await call(PROVIDER, deadline, self._retry, create, parse_queued)
+
+        async def poll(budget: httpx.Timeout) -> httpx.Response:
+            form = {"do": "get_result", "queueid": queue_id}
+            return await self._http.post(endpoint, data=form, headers=headers, timeout=budget)
+
+        polls = 0
+        while True:
+            await asyncio.sleep(min(self._poll_interval, deadline.remaining()))
+            if deadline.expired:
+                raise ProviderTimeout(f"turbotext queue {queue_id} was not finished before the deadline")
+            polls += 1
+            finished = await call(PROVIDER, deadline, self._retry, poll, parse_result)
+            if finished is not None:
+                break
+        url = result_url(finished, self._base_url)
+        data = await fetch_image(self._http, url, deadline, self._retry, PROVIDER)
+        output = await run_image_work(finish_bytes, data, request)
+        return result(output, request, {"operation": operation, "queue_id": queue_id, "polls": polls})

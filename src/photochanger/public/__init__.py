@@ -1,0 +1,1 @@
+"""Public, unauthenticated downloads of results by their unguessable job id."""

@@ -1,0 +1,61 @@
+"""`GET /public/results/{job_id}`: the result as an attachment, 410 once expired, 404 when unknown."""
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from photochanger.core.errors import problem_responses
+from photochanger.core.images import EXTENSION_BY_MIME
+from photochanger.core.storage import MediaLayout
+from photochanger.ingest import provider_media
+from photochanger.public import service
+from photochanger.public.service import ResultExpired, ResultNotFound
+
+router = APIRouter(tags=["public"])
+
+
+@router.get(
+    "/public/results/{job_id}",
+    summary="Download a result",
+    response_class=Response,
+    responses={
+        200: {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+        **problem_responses(ResultNotFound, ResultExpired),
+    },
+)
+async def get_result(job_id: str, request: Request) -> Response:
+    config = request.app.state.config
+    cache: service.ResultCache = request.app.state.result_cache
+    ref = await service.find_result(request.app.state.sessionmaker, cache, job_id)
+    filename = f"photo-{ref.job_id[:8]}.{EXTENSION_BY_MIME.get(ref.content_type, 'bin')}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=300",
+    }
+    if config.accel_redirect_prefix:
+        # nginx sends the file from its internal location; the app only decided that it may.
+        headers["X-Accel-Redirect"] = f"{config.accel_redirect_prefix.rstrip('/')}/{ref.relpath}"
+        return Response(status_code=200, media_type=ref.content_type, headers=headers)
+    path = MediaLayout(config.media_root).resolve(ref.relpath)
+    try:
+        stat = await anyio.to_thread.run_sync(path.stat)
+    except FileNotFoundError:
+        raise ResultExpired("This photo is no longer available.") from None
+    return FileResponse(path, media_type=ref.content_type, headers=headers, stat_result=stat)
+
+
+@router.get(
+    "/public/provider-media/{token}",
+    summary="A job input published for a provider that fetches images by URL",
+    response_class=Response,
+    include_in_schema=False,
+)
+async def get_provider_media(token: str, request: Request) -> Response:
+    layout = MediaLayout(request.app.state.config.media_root)
+    item = await anyio.to_thread.run_sync(lambda: provider_media.find(layout, token))
+    return FileResponse(
+        item.path,
+        media_type=item.content_type,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "X-Robots-Tag": "noindex"},
+    )

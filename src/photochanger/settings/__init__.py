@@ -1,0 +1,1 @@
+"""Runtime settings: values admins change without a restart, stored in `app_setting`."""

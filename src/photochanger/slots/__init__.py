@@ -1,0 +1,1 @@
+"""The 15 booth slots: their provider, operation, parameters and output policy."""

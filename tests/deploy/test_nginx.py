@@ -1,0 +1,176 @@
+"""The production nginx config in front of the real server: TLS, headers, limits, uploads and downloads."""
+
+import asyncio
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from photochanger.config import AppConfig
+from photochanger.core.db import create_engine, create_sessionmaker
+from photochanger.core.time import utcnow
+from photochanger.models.job import Job
+from tests.deploy.conftest import ACCEL_PREFIX, BOOTH_PASSWORD, Stack
+from tests.support.ci import require_tool
+from tests.support.jobs import add_job, jpeg_bytes
+
+SECURITY_HEADERS = {
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+def _assert_security_headers(headers: httpx.Headers) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        # Exactly once: the app's own copies are hidden by the proxy.
+        assert headers.get_list(name) == [value], name
+    assert "camera=()" in headers["permissions-policy"]
+    assert headers["server"] == "nginx"  # server_tokens off: no version
+
+
+def _job(config: AppConfig, *, expires_in: timedelta) -> Job:
+    async def make() -> Job:
+        engine = create_engine(config.database_url, pool_size=1)
+        try:
+            return await add_job(
+                create_sessionmaker(engine), config.media_root, expires_at=utcnow() + expires_in
+            )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(make())
+
+
+def _curl(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """curl over HTTP/1.1, as the booth software speaks it (Expect: 100-continue is an HTTP/1.1 mechanism)."""
+    curl = require_tool("curl", "sends the booth's upload with Expect: 100-continue")
+    return subprocess.run(
+        [curl, "--http1.1", "--silent", "--show-error", "--cacert", str(stack.cert), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_health_over_tls_with_security_headers_and_http_redirects(stack: Stack) -> None:
+    with stack.client() as client:
+        response = client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    _assert_security_headers(response.headers)
+    plain = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            f"{stack.http_url}/r/abc?x=1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    code, location = plain.stdout.split(" ", 1)
+    assert code == "301"
+    assert location.startswith("https://127.0.0.1/r/abc?x=1")
+
+
+def test_upload_over_the_cap_is_refused_by_nginx_before_the_body_is_sent(
+    stack: Stack, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + b"\0" * (22 * 1024 * 1024))
+    out = _curl(
+        stack,
+        "-o", str(tmp_path / "body"), "-w", "%{http_code} %{size_upload}",
+        "-H", "Expect: 100-continue",
+        "-F", f"fileToUpload=@{big};type=image/jpeg", "-F", f"password={BOOTH_PASSWORD}",
+        f"{stack.https_url}/api/ingest/slot-001",
+    )  # fmt: skip
+    code, uploaded = out.stdout.split()
+    assert code == "413", out.stderr
+    # nginx answered the Expect before the 22 MiB body went out.
+    assert int(float(uploaded)) < 1024 * 1024
+    assert "413 Request Entity Too Large" in (tmp_path / "body").read_text()
+
+
+def test_login_is_rate_limited_by_nginx(stack: Stack) -> None:
+    with stack.client() as client:
+        codes = [
+            client.post("/api/login", json={"username": "nobody", "password": "wrong"}).status_code
+            for _ in range(12)
+        ]
+        limited = client.post("/api/auth/login", json={"username": "nobody", "password": "wrong"})
+    # rate 10r/m with burst 5, nodelay: the first six reach the app, later ones are refused at once.
+    assert 429 not in codes[:6]
+    assert codes[6:] == [429] * 6
+    assert limited.status_code == 429
+    _assert_security_headers(limited.headers)
+
+
+def test_guest_page_and_410_through_nginx(stack: Stack) -> None:
+    live = _job(stack.config, expires_in=timedelta(hours=1))
+    expired = _job(stack.config, expires_in=timedelta(seconds=-1))
+    with stack.client() as client:
+        page = client.get(f"/r/{live.id}")
+        gone_page = client.get(f"/r/{expired.id}")
+        gone_file = client.get(f"/public/results/{expired.id}")
+        preview = client.get(f"/public/results/{live.id}/preview")
+    assert page.status_code == 200
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    _assert_security_headers(page.headers)
+    assert gone_page.status_code == 410
+    assert "no longer available" in gone_page.text
+    assert gone_file.status_code == 410
+    assert gone_file.headers["content-type"] == "application/problem+json"
+    assert preview.status_code == 200
+    assert preview.headers["cache-control"].startswith("public, max-age=")
+
+
+def test_download_is_sent_by_nginx_through_x_accel_redirect(stack: Stack) -> None:
+    job = _job(stack.config, expires_in=timedelta(hours=1))
+    assert job.result_path is not None
+    on_disk = (stack.config.media_root / job.result_path).read_bytes()
+    with stack.client() as client:
+        response = client.get(f"/public/results/{job.id}")
+        direct = client.get(f"{ACCEL_PREFIX}{job.result_path}")
+    assert response.status_code == 200
+    # The app answered with an empty body and X-Accel-Redirect; the bytes can only have come from nginx.
+    assert response.content == on_disk
+    assert "x-accel-redirect" not in response.headers
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["content-disposition"].startswith("attachment")
+    _assert_security_headers(response.headers)
+    assert direct.status_code == 404  # the internal location is not reachable from outside
+
+
+def test_booth_upload_with_expect_100_continue_through_nginx(stack: Stack, tmp_path: Path) -> None:
+    photo = tmp_path / "IMG_0001.JPG"
+    photo.write_bytes(jpeg_bytes(1600, 1200))
+    out = _curl(
+        stack,
+        "-o", str(tmp_path / "result"), "-D", str(tmp_path / "headers"), "-w", "%{http_code}",
+        "-H", "Expect: 100-continue",
+        "-F", f"fileToUpload=@{photo};type=image/jpeg", "-F", f"password={BOOTH_PASSWORD}",
+        "-F", "name=DESKTOP-K968T3F", "-F", "version=3.30.2",
+        f"{stack.https_url}/api/ingest/slot-001",
+    )  # fmt: skip
+    headers = (tmp_path / "headers").read_text()
+    assert out.stdout == "200", f"{out.stderr}\n{headers}"
+    assert "HTTP/1.1 100 Continue" in headers
+    result = (tmp_path / "result").read_bytes()
+    assert result.startswith(b"\xff\xd8\xff")
+    job_id = next(
+        line.split(":", 1)[1].strip() for line in headers.splitlines() if line.lower().startswith("x-job-id:")
+    )
+    with stack.client() as client:
+        download = client.get(f"/public/results/{job_id}")
+    assert download.status_code == 200
+    assert download.content == result

@@ -1,0 +1,110 @@
+"""Run the real nginx with deploy/nginx/photochanger.conf: only ports, paths and the certificate templated.
+
+Shared by the deploy tests (tests/deploy) and the download benchmark (scripts/benchmarks/downloads.py).
+"""
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SITE_CONF = REPO / "deploy" / "nginx" / "photochanger.conf"
+ACCEL_PREFIX = "/_protected/"
+
+
+def render_site_conf(
+    *, http_port: int, https_port: int, app_port: int, media_root: Path, cert: Path, key: Path, log_dir: Path
+) -> str:
+    """The production file with only its ports, paths and certificate replaced; each literal must be there."""
+    text = SITE_CONF.read_text(encoding="utf-8")
+    replacements = {
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen [::]:80;": "",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+        "listen [::]:443 ssl http2;": "",
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
+        "/etc/letsencrypt/live/photos.example.com/fullchain.pem": str(cert),
+        "/etc/letsencrypt/live/photos.example.com/privkey.pem": str(key),
+        "/var/log/nginx/": f"{log_dir}/",
+        "alias /var/lib/photochanger/media/;": f"alias {media_root.resolve()}/;",
+    }
+    for old, new in replacements.items():
+        if old not in text:
+            raise AssertionError(f"{SITE_CONF.name} no longer contains {old!r}: update the template")
+        text = text.replace(old, new)
+    return text
+
+
+def main_conf(workdir: Path, site: Path, *, worker_connections: int = 256) -> str:
+    """A minimal nginx.conf around the site file, every path inside `workdir`."""
+    user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must read the caller's private tmp dir
+    temp = "\n".join(
+        f"    {kind}_temp_path {workdir / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""{user}worker_processes 1;
+pid {workdir / "nginx.pid"};
+error_log {workdir / "error.log"} warn;
+events {{ worker_connections {worker_connections}; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+{temp}
+    include {site};
+}}
+"""
+
+
+def self_signed(openssl: str, workdir: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 and localhost: (cert, key)."""
+    cert, key = workdir / "cert.pem", workdir / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def start_nginx(nginx: str, workdir: Path, main: Path, log: Path) -> subprocess.Popen[bytes]:
+    """nginx in the foreground with `main` as its configuration; stdout and stderr go to `log`."""
+    with log.open("wb") as err:
+        return subprocess.Popen(
+            [
+                nginx,
+                "-p",
+                str(workdir),
+                "-c",
+                str(main),
+                "-e",
+                str(workdir / "error.log"),
+                "-g",
+                "daemon off;",
+            ],
+            stdout=err,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"nginx exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nginx did not listen on {port}:\n{log.read_text(errors='replace')}")

@@ -1,0 +1,55 @@
+"""AppConfig: defaults, production refusal, the development secret file."""
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from photochanger.config import DEFAULT_DATABASE_URL, AppConfig, Environment
+
+
+def _config(**values: Any) -> AppConfig:
+    return AppConfig(**values)
+
+
+def test_defaults_are_the_embedded_sqlite_on_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PHOTOCHANGER_DATABASE_URL", "PHOTOCHANGER_HOST", "PHOTOCHANGER_PORT", "PHOTOCHANGER_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    config = _config()
+    assert config.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///./var/photochanger.db"
+    assert (config.host, config.port) == ("127.0.0.1", 8000)
+    assert config.media_root == Path("media")
+    assert config.env is Environment.development
+
+
+def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHOTOCHANGER_PORT", "9123")
+    monkeypatch.setenv("PHOTOCHANGER_PUBLIC_BASE_URL", "https://photos.example.org/booth/")
+    config = _config()
+    assert config.port == 9123
+    assert config.absolute_url("/r/abc") == "https://photos.example.org/booth/r/abc"
+
+
+def test_production_refuses_to_start_without_a_real_secret() -> None:
+    with pytest.raises(ValidationError, match="PHOTOCHANGER_JWT_SECRET"):
+        _config(env="production")
+    with pytest.raises(ValidationError, match="PHOTOCHANGER_JWT_SECRET"):
+        _config(env="production", jwt_secret="short")
+    assert _config(env="production", jwt_secret="s" * 40).is_production
+
+
+def test_development_secret_is_generated_once_with_0600(tmp_path: Path) -> None:
+    config = _config(var_dir=tmp_path / "var")
+    first = config.resolved_jwt_secret()
+    path = tmp_path / "var" / "jwt_secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 32
+    assert _config(var_dir=tmp_path / "var").resolved_jwt_secret() == first
+
+
+def test_explicit_secret_wins_and_writes_nothing(tmp_path: Path) -> None:
+    config = _config(var_dir=tmp_path / "var", jwt_secret="z" * 40)
+    assert config.resolved_jwt_secret() == "z" * 40
+    assert not (tmp_path / "var").exists()
