@@ -47,7 +47,6 @@ FAULTS: list[tuple[str, Reply]] = [
 ALLOWED = {
     200: None,
     422: "provider_refused",
-    429: "busy",
     502: "provider_error",
     503: "unavailable",
     504: "timeout",
@@ -73,8 +72,17 @@ async def test_thirty_percent_faults_end_as_documented_answers_with_clean_state(
             .where(Slot.id == SLOT)
             .values(provider="gemini", operation="edit", settings={"params": {"prompt": "make it pop"}})
         )
+        # A permit for every upload: each answer then comes from a provider reply, never from arrival
+        # timing (a fast machine sends all 40 at once and admission refuses beyond twice the permits).
         await settings_service.update(
-            session, {"t_sync_response_seconds": 5, "slot_concurrency": 6}, actor="test"
+            session,
+            {
+                "t_sync_response_seconds": 5,
+                "slot_concurrency": UPLOADS,
+                "provider_concurrency": UPLOADS,
+                "global_concurrency": UPLOADS,
+            },
+            actor="test",
         )
     rng = random.Random(30)  # every fault kind appears; retries draw further replies from the same script
     script = [
@@ -102,7 +110,7 @@ async def test_thirty_percent_faults_end_as_documented_answers_with_clean_state(
         assert response.status_code in ALLOWED, (response.status_code, response.text[:300])
         if response.status_code != 200:
             assert response.json()["code"] == ALLOWED[response.status_code], response.text
-            if response.status_code in (429, 503):
+            if response.status_code == 503:
                 assert int(response.headers["retry-after"]) >= 1
     assert seen.get(200, 0) >= UPLOADS // 3, seen
     assert len(seen) >= 3, f"the faults should produce several kinds of answer: {seen}"
