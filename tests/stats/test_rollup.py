@@ -2,7 +2,7 @@
 windows with partial hours, and backfilled by the migration; percentiles within the documented bound."""
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,13 +11,23 @@ import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from photochanger.auth import service as auth_service
 from photochanger.core import migrations
 from photochanger.core.db import create_engine
 from photochanger.ingest import repository as ingest_repository
-from photochanger.models import Job, JobStatHourly, JobStatHourlyDuration, JobStatus
+from photochanger.models import (
+    Job,
+    JobStatDaily,
+    JobStatDailyDuration,
+    JobStatDailyDurationAll,
+    JobStatHourly,
+    JobStatHourlyDuration,
+    JobStatHourlyDurationAll,
+    JobStatus,
+)
 from photochanger.settings import service as settings_service
 from photochanger.stats import repository, rollup, service
 from tests.fakes.fixtures import gemini_fake, gemini_server
@@ -32,14 +42,15 @@ NOW = datetime(2026, 11, 22, 12, 20, tzinfo=UTC)
 Rollups = tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]
 
 
-def recount(jobs: list[Job]) -> Rollups:
-    """Both rollups recomputed from raw job rows: (count, duration sum) keys and duration bucket keys."""
+def recount(jobs: list[Job], grain: Callable[[datetime], datetime] = rollup.hour_of) -> Rollups:
+    """Both rollups of one grain (hourly by default) recomputed from raw job rows: (count, duration sum)
+    keys and duration bucket keys."""
     counts: Counter[tuple[Any, ...]] = Counter()
     buckets: Counter[tuple[Any, ...]] = Counter()
     for job in jobs:
         if job.status == JobStatus.pending:
             continue
-        hour = rollup.hour_of(job.created_at)
+        hour = grain(job.created_at)
         key = (hour, job.slot_id, job.source, job.provider, job.status, job.failure_reason or "")
         counts[(*key, "jobs")] += 1
         counts[(*key, "ms")] += job.duration_ms or 0
@@ -49,22 +60,47 @@ def recount(jobs: list[Job]) -> Rollups:
     return +counts, +buckets
 
 
-async def stored(session: AsyncSession) -> Rollups:
+async def stored(session: AsyncSession, *, daily: bool = False) -> Rollups:
+    """The hourly rollups as stored, or the daily ones."""
     counts: Counter[tuple[Any, ...]] = Counter()
-    for row in (await session.execute(select(JobStatHourly))).scalars():
-        key = (row.hour, row.slot_id, row.source, row.provider, row.status, row.failure_reason)
+    table: Any = JobStatDaily if daily else JobStatHourly
+    for row in (await session.execute(select(table))).scalars():
+        moment = row.day if daily else row.hour
+        key = (moment, row.slot_id, row.source, row.provider, row.status, row.failure_reason)
         counts[(*key, "jobs")] += row.jobs
         counts[(*key, "ms")] += row.duration_ms_sum
     buckets: Counter[tuple[Any, ...]] = Counter()
-    for d in (await session.execute(select(JobStatHourlyDuration))).scalars():
-        buckets[(d.hour, d.slot_id, d.source, d.provider, d.bucket)] += d.jobs
+    durations: Any = JobStatDailyDuration if daily else JobStatHourlyDuration
+    for d in (await session.execute(select(durations))).scalars():
+        moment = d.day if daily else d.hour
+        buckets[(moment, d.slot_id, d.source, d.provider, d.bucket)] += d.jobs
     return +counts, +buckets
 
 
+async def stored_overall(session: AsyncSession, *, daily: bool) -> Counter[tuple[Any, ...]]:
+    """The all-slot duration rollup (hourly or daily) as stored."""
+    table: Any = JobStatDailyDurationAll if daily else JobStatHourlyDurationAll
+    buckets: Counter[tuple[Any, ...]] = Counter()
+    for d in (await session.execute(select(table))).scalars():
+        buckets[(d.day if daily else d.hour, d.source, d.provider, d.bucket)] += d.jobs
+    return +buckets
+
+
+def without_slot(buckets: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    summed: Counter[tuple[Any, ...]] = Counter()
+    for (moment, _slot, *rest), n in buckets.items():
+        summed[(moment, *rest)] += n
+    return summed
+
+
 async def assert_rollups_match(maker: async_sessionmaker[AsyncSession]) -> None:
+    """Hourly and daily rollups, per slot and over all slots, equal a recount of the job rows."""
     async with maker() as session:
         jobs = list((await session.execute(select(Job))).scalars())
-        assert await stored(session) == recount(jobs)
+        for daily, grain in ((False, rollup.hour_of), (True, rollup.day_of)):
+            counts, buckets = recount(jobs, grain)
+            assert await stored(session, daily=daily) == (counts, buckets)
+            assert await stored_overall(session, daily=daily) == without_slot(buckets)
 
 
 def assert_within_bound(estimate: float | None, exact: float | None) -> None:
@@ -138,6 +174,18 @@ async def test_every_path_that_ends_a_job_keeps_the_rollups_equal_to_a_recount(a
     async with maker() as session:
         pending = await session.scalar(select(Job).where(Job.status == JobStatus.pending).limit(1))
     assert pending is not None
+
+
+async def test_admin_job_counts_are_a_count_of_the_rows(app: FastAPI) -> None:
+    """`/api/admin/stats` reads all-time counts from the daily rollup plus the pending rows."""
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    await _scripted_jobs(maker)
+    async with maker() as session:
+        rows = (await session.execute(select(Job.status, func.count()).group_by(Job.status))).all()
+        admin = await auth_service.stats(session)
+    expected = {status.value: 0 for status in JobStatus} | {str(s): n for s, n in rows}
+    assert admin.jobs == {**expected, "total": 86}
+    assert min(expected["pending"], expected["done"], expected["failed"], expected["timeout"]) >= 1
 
 
 @pytest.mark.parametrize(

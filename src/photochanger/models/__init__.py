@@ -7,8 +7,10 @@ from photochanger.models.job import Job, JobSource, JobStatus
 from photochanger.models.job_stat import (
     JobStatDaily,
     JobStatDailyDuration,
+    JobStatDailyDurationAll,
     JobStatHourly,
     JobStatHourlyDuration,
+    JobStatHourlyDurationAll,
 )
 from photochanger.models.login_attempt import LoginAttempt
 from photochanger.models.media_object import MediaObject
@@ -25,8 +27,10 @@ __all__ = [
     "JobSource",
     "JobStatDaily",
     "JobStatDailyDuration",
+    "JobStatDailyDurationAll",
     "JobStatHourly",
     "JobStatHourlyDuration",
+    "JobStatHourlyDurationAll",
     "JobStatus",
     "LoginAttempt",
     "MediaObject",

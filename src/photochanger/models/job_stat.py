@@ -68,3 +68,27 @@ class JobStatDailyDuration(Base):
     provider: Mapped[str] = mapped_column(String(40), primary_key=True)
     bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     jobs: Mapped[int] = mapped_column(Integer)
+
+
+class JobStatHourlyDurationAll(Base):
+    """`JobStatHourlyDuration` summed over slots: the overview's percentiles read 15 times fewer rows."""
+
+    __tablename__ = "job_stat_hourly_duration_all"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    jobs: Mapped[int] = mapped_column(Integer)
+
+
+class JobStatDailyDurationAll(Base):
+    """`JobStatDailyDuration` summed over slots."""
+
+    __tablename__ = "job_stat_daily_duration_all"
+
+    day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    jobs: Mapped[int] = mapped_column(Integer)

@@ -21,8 +21,10 @@ from photochanger.models import (
     Job,
     JobStatDaily,
     JobStatDailyDuration,
+    JobStatDailyDurationAll,
     JobStatHourly,
     JobStatHourlyDuration,
+    JobStatHourlyDurationAll,
     JobStatus,
 )
 from photochanger.stats import rollup
@@ -162,13 +164,14 @@ async def histograms(
     session: AsyncSession, span: Span, slot_id: str | None
 ) -> list[tuple[str, str, int, int]]:
     """Finished jobs with a duration by source, provider and duration bucket (`rollup.BOUNDS`): the
-    rollups for the span's whole hours and days, `job` rows for its raw ranges. One statement."""
-    parts: list[Any] = _rolled_up(
-        span,
-        (JobStatHourlyDuration, JobStatDailyDuration),
-        lambda t: (t.source, t.provider, t.bucket),
-        slot_id,
+    rollups for the span's whole hours and days (the all-slot ones without `slot_id`), `job` rows for its
+    raw ranges. One statement."""
+    tables: tuple[Any, Any] = (
+        (JobStatHourlyDuration, JobStatDailyDuration)
+        if slot_id is not None
+        else (JobStatHourlyDurationAll, JobStatDailyDurationAll)
     )
+    parts: list[Any] = _rolled_up(span, tables, lambda t: (t.source, t.provider, t.bucket), slot_id)
     bucket = rollup.bucket_expression(Job.duration_ms, session.get_bind().dialect.name)
     for start, end in span.raw:
         parts.append(

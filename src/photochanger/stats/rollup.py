@@ -23,7 +23,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.time import ensure_utc
-from photochanger.models import JobStatDaily, JobStatDailyDuration, JobStatHourly, JobStatHourlyDuration
+from photochanger.models import (
+    JobStatDaily,
+    JobStatDailyDuration,
+    JobStatDailyDurationAll,
+    JobStatHourly,
+    JobStatHourlyDuration,
+    JobStatHourlyDurationAll,
+)
 
 
 def _bounds() -> tuple[int, ...]:
@@ -33,6 +40,10 @@ def _bounds() -> tuple[int, ...]:
     return tuple(out)
 
 
+TABLES = tuple(
+    model.__tablename__
+    for model in (JobStatHourly, JobStatHourlyDuration, JobStatDaily, JobStatDailyDuration)
+)
 BOUNDS = _bounds()
 OVERFLOW = len(BOUNDS)
 # Relative error bound of a percentile estimated from the buckets, and the absolute one below BOUNDS[0].
@@ -116,8 +127,8 @@ def _insert(session: AsyncSession) -> Any:
 
 
 async def record_finished(session: AsyncSession, jobs: Iterable[FinishedJob]) -> None:
-    """Add jobs that have just left `pending` to the rollups: four upserts at most (counts and duration
-    buckets, hourly and daily). Call it in the transaction that moved them, so a job is counted exactly
+    """Add jobs that have just left `pending` to the rollups: six upserts at most (counts, duration buckets
+    per slot and over all slots; hourly and daily). Call it in the transaction that moved them, so a job is counted exactly
     when its terminal state is committed."""
     counts: dict[tuple[Any, ...], list[int]] = {}
     buckets: dict[tuple[Any, ...], int] = {}
@@ -135,9 +146,9 @@ async def record_finished(session: AsyncSession, jobs: Iterable[FinishedJob]) ->
     insert = _insert(session)
     keys = ("slot_id", "source", "provider", "status", "failure_reason")
     bucket_keys = ("slot_id", "source", "provider", "bucket")
-    for time_key, table, durations in (
-        ("hour", JobStatHourly, JobStatHourlyDuration),
-        ("day", JobStatDaily, JobStatDailyDuration),
+    for time_key, table, durations, overall in (
+        ("hour", JobStatHourly, JobStatHourlyDuration, JobStatHourlyDurationAll),
+        ("day", JobStatDaily, JobStatDailyDuration, JobStatDailyDurationAll),
     ):
         grain = hour_of if time_key == "hour" else day_of
         level: dict[tuple[Any, ...], list[int]] = {}
@@ -178,12 +189,24 @@ async def record_finished(session: AsyncSession, jobs: Iterable[FinishedJob]) ->
                 set_={"jobs": durations.jobs + stmt.excluded.jobs},
             )
         )
+        summed: dict[tuple[Any, ...], int] = {}
+        for (moment, _slot, *rest), n in level_buckets.items():
+            summed[(moment, *rest)] = summed.get((moment, *rest), 0) + n
+        all_keys = (time_key, *bucket_keys[1:])
+        stmt = insert(overall).values(
+            [{**dict(zip(all_keys, key, strict=True)), "jobs": n} for key, n in summed.items()]
+        )
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(all_keys), set_={"jobs": overall.jobs + stmt.excluded.jobs}
+            )
+        )
 
 
 def rebuild_statements(dialect: str, *, daily: bool = True) -> Sequence[str]:
     """SQL that empties the rollups and recomputes them from the `job` table (migration backfill, bulk
-    loads): the hourly ones from the rows, the daily ones (unless `daily` is False, for the migration that
-    predates them) from the hourly ones. Plain SQL so a migration can run it without the ORM."""
+    loads): the hourly ones from the rows, the daily and all-slot ones (unless `daily` is False, for the
+    migration that predates them) from the hourly ones. Plain SQL so a migration can run it without the ORM."""
     if dialect == "postgresql":
         hour = "date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
     else:
@@ -208,7 +231,9 @@ def rebuild_statements(dialect: str, *, daily: bool = True) -> Sequence[str]:
         counts.format(hour=hour),
         durations.format(hour=hour, bucket=bucket),
     )
-    return [*hourly, *rebuild_daily_statements(dialect)] if daily else hourly
+    if not daily:
+        return hourly
+    return [*hourly, *rebuild_daily_statements(dialect), *rebuild_overall_statements()]
 
 
 def rebuild_daily_statements(dialect: str) -> Sequence[str]:
@@ -233,4 +258,18 @@ def rebuild_daily_statements(dialect: str) -> Sequence[str]:
         "DELETE FROM job_stat_daily_duration",
         counts.format(day=day),
         durations.format(day=day),
+    )
+
+
+def rebuild_overall_statements() -> Sequence[str]:
+    """SQL that empties the all-slot duration rollups and sums them up from the per-slot ones."""
+    return (
+        "DELETE FROM job_stat_hourly_duration_all",
+        "DELETE FROM job_stat_daily_duration_all",
+        "INSERT INTO job_stat_hourly_duration_all (hour, source, provider, bucket, jobs) "
+        "SELECT hour, source, provider, bucket, sum(jobs) FROM job_stat_hourly_duration "
+        "GROUP BY hour, source, provider, bucket",
+        "INSERT INTO job_stat_daily_duration_all (day, source, provider, bucket, jobs) "
+        "SELECT day, source, provider, bucket, sum(jobs) FROM job_stat_daily_duration "
+        "GROUP BY day, source, provider, bucket",
     )
