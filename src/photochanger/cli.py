@@ -39,9 +39,11 @@ def _cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
     import uvicorn
 
     from photochanger.core.logging import configure_logging
+    from photochanger.core.memory import tune_malloc
 
     # uvicorn gets log_config=None: its error and access logs go through our (redacting) formatter.
     configure_logging(config.log_level, config.log_format)
+    tune_malloc()
     if not args.no_migrate:
         migrations.upgrade(config.database_url)
     uvicorn.run(

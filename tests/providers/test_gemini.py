@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from photochanger.core.images import strip_jpeg_metadata
 from photochanger.providers.base import ProviderFailed, ProviderRefused, ProviderTimeout, ProviderUnavailable
 from photochanger.providers.gemini.driver import GeminiProvider
 from photochanger.providers.gemini.schemas import GeminiEditOptions
@@ -13,6 +14,7 @@ from tests.fakes.gemini import GeminiFake
 from tests.fakes.images import decode, solid
 from tests.fakes.server import Reply
 from tests.providers.conftest import TEMPLATE, make_request
+from tests.support import images
 
 OPTIONS = GeminiEditOptions(prompt="make it pop", template_media_ids=["tpl-1"], aspect_ratio="3:4")
 
@@ -199,3 +201,28 @@ async def test_logs_carry_status_and_sizes_never_the_key_or_payload(
         text = f"{record.getMessage()} {record.__dict__}"
         assert gemini_fake.api_key not in text
         assert payload not in text
+
+
+async def test_an_upright_jpeg_goes_unchanged_but_for_its_metadata(
+    gemini: GeminiProvider, gemini_fake: GeminiFake
+) -> None:
+    """No second JPEG generation for a photo that fits: the scan data is sent byte for byte."""
+    photo = images.jpeg(120, 90, orientation=1)  # an EXIF block that says nothing needs turning
+    await gemini.run("edit", make_request(GeminiEditOptions(prompt="p"), image=photo))
+    sent = base64.b64decode(gemini_fake.last().json["contents"][0]["parts"][0]["inline_data"]["data"])
+    assert sent == strip_jpeg_metadata(photo)
+    assert len(sent) < len(photo)
+    assert b"Exif" not in sent
+
+
+@pytest.mark.parametrize(("orientation", "side", "sent_size"), [(6, 120, (90, 120)), (1, 4000, (3072, 2304))])
+async def test_a_turned_or_oversized_jpeg_is_reencoded_upright_and_within_bounds(
+    gemini: GeminiProvider, gemini_fake: GeminiFake, orientation: int, side: int, sent_size: tuple[int, int]
+) -> None:
+    photo = images.jpeg(side, side * 3 // 4, orientation=orientation)
+    await gemini.run("edit", make_request(GeminiEditOptions(prompt="p"), image=photo, seconds=10))
+    sent = base64.b64decode(gemini_fake.last().json["contents"][0]["parts"][0]["inline_data"]["data"])
+    assert sent != strip_jpeg_metadata(photo)
+    received = decode(sent)
+    assert received.size == sent_size
+    assert not received.getexif()

@@ -3,6 +3,7 @@
 Everything here is blocking Pillow work; drivers call it through `core.images.run_image_work`.
 """
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +12,10 @@ import segno
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from photochanger.core.images import ImageProblem, encode, load_oriented
+from photochanger.core.images import ImageProblem, encode, load_oriented, strip_jpeg_metadata
 from photochanger.providers.base import ProviderFailed, ProviderRequest, ProviderResult, TemplateImage
+
+ORIENTATION_TAG = 0x0112
 
 TEMPLATE_MEDIA: dict[str, Any] = {"x-template-media": True}
 """`json_schema_extra` marking a field whose value is a template media id (the admin UI offers a picker)."""
@@ -47,6 +50,25 @@ def fit_within(img: Image.Image, max_side: int) -> Image.Image:
     return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
+def _upright_jpeg(data: bytes, max_side: int) -> PreparedImage | None:
+    """`data` as a prepared input, without its metadata, if it is a JPEG a provider can take unchanged."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG",)) as img:
+            if img.mode not in ("RGB", "L") or max(img.size) > max_side:
+                return None
+            if int(img.getexif().get(ORIENTATION_TAG, 1) or 1) != 1:
+                return None
+            width, height = img.size
+    except (OSError, SyntaxError, ValueError):
+        return None
+    stripped = strip_jpeg_metadata(data)
+    if stripped is None:
+        return None
+    return PreparedImage(data if len(stripped) == len(data) else stripped, "image/jpeg", width, height)
+
+
 def _has_alpha(img: Image.Image) -> bool:
     return img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
 
@@ -54,8 +76,12 @@ def _has_alpha(img: Image.Image) -> bool:
 def prepare_input(data: bytes, max_side: int, *, keep_alpha: bool = True) -> PreparedImage:
     """Decode with orientation applied, downscale to `max_side`, encode as JPEG (PNG when alpha matters).
 
-    Raises `ProviderFailed` when the bytes cannot be decoded (a template that went bad on disk, say).
+    A JPEG that needs none of that (upright, small enough, RGB or greyscale) goes as it is, only its
+    metadata removed: no second generation of compression, and no decode. Raises `ProviderFailed` when the
+    bytes cannot be decoded (a template that went bad on disk, say).
     """
+    if (as_is := _upright_jpeg(data, max_side)) is not None:
+        return as_is
     try:
         img = load_oriented(data)
     except ImageProblem as exc:

@@ -10,9 +10,13 @@ import binascii
 import email.utils
 import json
 import logging
+import math
+import re
+import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any, TypeVar
 
 import httpx
@@ -120,6 +124,55 @@ def decode_base64(payload: str, provider: str) -> bytes:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Blob:
+    """Bytes inside a `StreamedJson` document, sent as a base64 string (after `prefix`, e.g. a data URL's
+    `data:image/jpeg;base64,`)."""
+
+    data: bytes
+    prefix: str = ""
+
+
+# Payload bytes per base64 chunk: a multiple of 3, so no chunk but the last carries padding.
+_BLOB_CHUNK = 3 * 64 * 1024
+
+
+class StreamedJson:
+    """A JSON request body whose `Blob` values are base64-encoded chunk by chunk while it is sent.
+
+    An upload's image never exists as a base64 string, a JSON string and its UTF-8 bytes at once (three
+    copies, a third larger each, held for the whole upstream call): what stays in memory is the image
+    bytes the caller already has, plus one chunk. `headers` carry the exact `Content-Length`, so the body
+    is not chunk-encoded; it can be iterated again for a retry.
+    """
+
+    def __init__(self, document: Any) -> None:
+        token = secrets.token_hex(12)
+        blobs: list[Blob] = []
+
+        def placeholder(value: object) -> str:
+            if not isinstance(value, Blob):
+                raise TypeError(f"{type(value).__name__} is not JSON serializable")
+            blobs.append(value)
+            return f"{value.prefix}{token}.{len(blobs) - 1}"
+
+        text = json.dumps(document, default=placeholder)
+        pieces = re.split(rf"{token}\.(\d+)", text)
+        self._texts = [piece.encode() for piece in pieces[0::2]]
+        self._blobs = [blobs[int(index)].data for index in pieces[1::2]]
+        length = sum(map(len, self._texts)) + sum(4 * math.ceil(len(data) / 3) for data in self._blobs)
+        self.headers = {"Content-Type": "application/json", "Content-Length": str(length)}
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for text, data in zip_longest(self._texts, self._blobs):
+            if text:
+                yield text
+            if data is not None:
+                view = memoryview(data)
+                for start in range(0, len(view), _BLOB_CHUNK):
+                    yield base64.b64encode(view[start : start + _BLOB_CHUNK])
 
 
 async def call(

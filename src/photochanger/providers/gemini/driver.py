@@ -22,9 +22,10 @@ from photochanger.providers.base import (
 from photochanger.providers.gemini.schemas import GeminiEditOptions
 from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
 from photochanger.providers.remote import (
+    Blob,
     RemoteProvider,
+    StreamedJson,
     Transient,
-    b64,
     call,
     checked_options,
     decode_base64,
@@ -139,7 +140,7 @@ class GeminiProvider(RemoteProvider):
 
     def build_body(self, options: GeminiEditOptions, images: list[PreparedImage]) -> dict[str, Any]:
         parts: list[dict[str, Any]] = [
-            {"inline_data": {"mime_type": image.content_type, "data": b64(image.data)}} for image in images
+            {"inline_data": {"mime_type": image.content_type, "data": Blob(image.data)}} for image in images
         ]
         parts.append({"text": options.prompt})
         image_config: dict[str, str] = {}
@@ -157,12 +158,14 @@ class GeminiProvider(RemoteProvider):
         options = expect_options(checked, GeminiEditOptions)
         sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
         images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
-        body = self.build_body(options, images)
+        body = StreamedJson(self.build_body(options, images))
         url = f"{self._base_url}/v1beta/models/{options.model}:generateContent"
         headers = {"x-goog-api-key": self._api_key or ""}
 
         async def send(budget: httpx.Timeout) -> httpx.Response:
-            return await self._http.post(url, json=body, headers=headers, timeout=budget)
+            return await self._http.post(
+                url, content=body, headers={**headers, **body.headers}, timeout=budget
+            )
 
         data = await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
         output = await run_image_work(finish_bytes, data, request)

@@ -24,9 +24,10 @@ from photochanger.providers.gemini.driver import REFUSED_FINISH
 from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
 from photochanger.providers.openrouter.schemas import OpenRouterEditOptions
 from photochanger.providers.remote import (
+    Blob,
     RemoteProvider,
+    StreamedJson,
     Transient,
-    b64,
     call,
     checked_options,
     decode_data_url,
@@ -132,7 +133,10 @@ class OpenRouterProvider(RemoteProvider):
     def build_body(self, options: OpenRouterEditOptions, images: list[PreparedImage]) -> dict[str, Any]:
         content: list[dict[str, Any]] = [{"type": "text", "text": options.prompt}]
         content.extend(
-            {"type": "image_url", "image_url": {"url": f"data:{image.content_type};base64,{b64(image.data)}"}}
+            {
+                "type": "image_url",
+                "image_url": {"url": Blob(image.data, f"data:{image.content_type};base64,")},
+            }
             for image in images
         )
         body: dict[str, Any] = {
@@ -155,12 +159,14 @@ class OpenRouterProvider(RemoteProvider):
         options = expect_options(checked, OpenRouterEditOptions)
         sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
         images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
-        body = self.build_body(options, images)
+        body = StreamedJson(self.build_body(options, images))
         url = f"{self._base_url}/api/v1/chat/completions"
         headers = {"Authorization": f"Bearer {self._api_key}", "X-Title": "PhotoChanger"}
 
         async def send(budget: httpx.Timeout) -> httpx.Response:
-            return await self._http.post(url, json=body, headers=headers, timeout=budget)
+            return await self._http.post(
+                url, content=body, headers={**headers, **body.headers}, timeout=budget
+            )
 
         answer = await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
         fetched = isinstance(answer, str)
