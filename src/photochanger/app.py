@@ -112,8 +112,10 @@ def _lifespan(config: AppConfig) -> Any:
                 logger.warning("start-up recovery skipped: database unavailable")
             # First admin and ingest password; generated secrets are shown once on the terminal.
             await bootstrap(app.state.sessionmaker, config)
+            app.state.metrics.loop_lag.start()
             yield
         finally:
+            await app.state.metrics.loop_lag.stop()
             # Uvicorn has stopped accepting and drained synchronous requests; finish background jobs.
             await app.state.ingest.aclose()
             await app.state.webhooks.aclose()

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from photochanger.core import disk
 from photochanger.ingest.limits import ConcurrencyLimiter
 from photochanger.metrics import cleanup_state
+from photochanger.metrics.loop_lag import LoopLagMonitor
 from photochanger.settings import service as settings_service
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class Metrics:
         self._fs_read_at = -1e9
         self._tree_read_at = -1e9
         r = self.registry
+        self.loop_lag = LoopLagMonitor(r)
         self.ingest_requests = Counter(
             "ingest_requests",
             "Ingest requests by slot, provider, source (ingest or ui_test) and outcome: a finished job's "
