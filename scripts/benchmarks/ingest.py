@@ -160,6 +160,10 @@ def overhead(
     config = production_config(database_url, workdir)
     images = {mb: noisy_jpeg(mb) for mb in sizes_mb}
     with floor_server(workdir) as floor_url, serve(config, workdir / "server-overhead.log") as server:
+        # A permit for every concurrent upload: this item measures the pipeline, item 2 the admission limits.
+        top = max(concurrencies)
+        limits = {"slot_concurrency": min(64, top), "provider_concurrency": top, "global_concurrency": top}
+        asyncio.run(configure(database_url, runtime=limits))
         app_url = f"{server.base_url}/api/ingest/{SLOT}"
         for mb in sizes_mb:
             body = BoothBody(images[mb])

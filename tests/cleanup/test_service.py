@@ -225,3 +225,18 @@ async def test_a_second_run_while_one_holds_the_lock_is_refused(
             await run_cleanup(engine, config, now=NOW)
     report = await run_cleanup(engine, config, now=NOW)
     assert report.ok
+
+
+async def test_live_jobs_missing_their_files_are_each_reported_once_across_pages(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], config: AppConfig
+) -> None:
+    """The live-results pass pages by (expiry, id); jobs sharing an expiry straddle page boundaries."""
+    root = config.media_root
+    same = NOW + timedelta(hours=5)
+    expiries = [same, same, same, NOW + timedelta(hours=1), NOW + timedelta(days=2), same]
+    missing = [await add_job(sessionmaker, root, expires_at=e, write_files=False) for e in expiries]
+    present = [await add_job(sessionmaker, root, expires_at=same) for _ in range(3)]
+    _age_everything(root)
+    report = await run_cleanup(engine, config, now=NOW, dry_run=True, batch_size=2)
+    assert sorted(report.missing_files) == sorted(f"job {j.id}: {rel}" for j in missing for rel in _rels(j))
+    assert not any(j.id in line for j in present for line in report.missing_files)

@@ -280,25 +280,23 @@ async def _report_missing(
     engine: AsyncEngine, root: Path, now: datetime, batch_size: int, report: CleanupReport
 ) -> None:
     sessionmaker = create_sessionmaker(engine)
-    after = ""
+    after: tuple[datetime, str] | None = None
     while True:
+        # Paged by (expiry, id) like the expired pass, so both databases walk `ix_job_uncleaned_expiry`
+        # (live results only) instead of the whole table in id order.
+        query = (
+            select(Job.id, Job.result_path, Job.preview_path, Job.result_expires_at)
+            .where(Job.cleaned_at.is_(None), Job.result_path.is_not(None), Job.result_expires_at >= now)
+            .order_by(Job.result_expires_at, Job.id)
+            .limit(batch_size)
+        )
+        if after is not None:
+            query = query.where(tuple_(Job.result_expires_at, Job.id) > tuple_(*after))
         async with sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(Job.id, Job.result_path, Job.preview_path)
-                    .where(
-                        Job.cleaned_at.is_(None),
-                        Job.result_path.is_not(None),
-                        Job.result_expires_at >= now,
-                        Job.id > after,
-                    )
-                    .order_by(Job.id)
-                    .limit(batch_size)
-                )
-            ).all()
+            rows = (await session.execute(query)).all()
         if not rows:
             return
-        after = rows[-1].id
+        after = (rows[-1].result_expires_at, rows[-1].id)
         wanted = [
             (row.id, rel) for row in rows for rel in (row.result_path, row.preview_path) if rel is not None
         ]
