@@ -128,8 +128,8 @@ def _insert(session: AsyncSession) -> Any:
 
 async def record_finished(session: AsyncSession, jobs: Iterable[FinishedJob]) -> None:
     """Add jobs that have just left `pending` to the rollups: six upserts at most (counts, duration buckets
-    per slot and over all slots; hourly and daily). Call it in the transaction that moved them, so a job is counted exactly
-    when its terminal state is committed."""
+    per slot and over all slots; hourly and daily). Call it in the transaction that moved them, so a job is
+    counted exactly when its terminal state is committed."""
     counts: dict[tuple[Any, ...], list[int]] = {}
     buckets: dict[tuple[Any, ...], int] = {}
     for job in jobs:
@@ -143,7 +143,6 @@ async def record_finished(session: AsyncSession, jobs: Iterable[FinishedJob]) ->
             buckets[bucket_key] = buckets.get(bucket_key, 0) + 1
     if not counts:
         return
-    insert = _insert(session)
     keys = ("slot_id", "source", "provider", "status", "failure_reason")
     bucket_keys = ("slot_id", "source", "provider", "bucket")
     for time_key, table, durations, overall in (
@@ -151,56 +150,39 @@ async def record_finished(session: AsyncSession, jobs: Iterable[FinishedJob]) ->
         ("day", JobStatDaily, JobStatDailyDuration, JobStatDailyDurationAll),
     ):
         grain = hour_of if time_key == "hour" else day_of
-        level: dict[tuple[Any, ...], list[int]] = {}
+        level: dict[tuple[Any, ...], tuple[int, ...]] = {}
         for (moment, *rest), (n, total) in counts.items():
-            entry = level.setdefault((grain(moment), *rest), [0, 0])
-            entry[0] += n
-            entry[1] += total
-        stmt = insert(table).values(
-            [
-                {**dict(zip((time_key, *keys), key, strict=True)), "jobs": n, "duration_ms_sum": s}
-                for key, (n, s) in level.items()
-            ]
-        )
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[time_key, *keys],
-                set_={
-                    "jobs": table.jobs + stmt.excluded.jobs,
-                    "duration_ms_sum": table.duration_ms_sum + stmt.excluded.duration_ms_sum,
-                },
-            )
-        )
+            key = (grain(moment), *rest)
+            before = level.get(key, (0, 0))
+            level[key] = (before[0] + n, before[1] + total)
+        await _add(session, table, (time_key, *keys), ("jobs", "duration_ms_sum"), level)
         if not buckets:
             continue
-        level_buckets: dict[tuple[Any, ...], int] = {}
-        for (moment, *rest), n in buckets.items():
-            bucket_key = (grain(moment), *rest)
-            level_buckets[bucket_key] = level_buckets.get(bucket_key, 0) + n
-        stmt = insert(durations).values(
-            [
-                {**dict(zip((time_key, *bucket_keys), key, strict=True)), "jobs": n}
-                for key, n in level_buckets.items()
-            ]
-        )
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[time_key, *bucket_keys],
-                set_={"jobs": durations.jobs + stmt.excluded.jobs},
-            )
-        )
-        summed: dict[tuple[Any, ...], int] = {}
-        for (moment, _slot, *rest), n in level_buckets.items():
-            summed[(moment, *rest)] = summed.get((moment, *rest), 0) + n
-        all_keys = (time_key, *bucket_keys[1:])
-        stmt = insert(overall).values(
-            [{**dict(zip(all_keys, key, strict=True)), "jobs": n} for key, n in summed.items()]
-        )
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=list(all_keys), set_={"jobs": overall.jobs + stmt.excluded.jobs}
-            )
-        )
+        level_buckets: dict[tuple[Any, ...], tuple[int, ...]] = {}
+        summed: dict[tuple[Any, ...], tuple[int, ...]] = {}
+        for (moment, slot, *rest), n in buckets.items():
+            for out, key in ((level_buckets, (grain(moment), slot, *rest)), (summed, (grain(moment), *rest))):
+                out[key] = (out.get(key, (0,))[0] + n,)
+        await _add(session, durations, (time_key, *bucket_keys), ("jobs",), level_buckets)
+        await _add(session, overall, (time_key, *bucket_keys[1:]), ("jobs",), summed)
+
+
+async def _add(
+    session: AsyncSession,
+    model: Any,
+    keys: tuple[str, ...],
+    amounts: tuple[str, ...],
+    rows: dict[tuple[Any, ...], tuple[int, ...]],
+) -> None:
+    """Upsert `rows` (key values -> amounts) into `model`, adding the amounts to a row that exists. The
+    statement is the same for every call and its values go apart, so it is compiled once and cached."""
+    table = model.__table__
+    stmt = _insert(session)(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={name: table.c[name] + stmt.excluded[name] for name in amounts}
+    )
+    params = [dict(zip((*keys, *amounts), (*key, *values), strict=True)) for key, values in rows.items()]
+    await session.execute(stmt, params)
 
 
 def rebuild_statements(dialect: str, *, daily: bool = True) -> Sequence[str]:
