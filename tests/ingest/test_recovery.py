@@ -48,6 +48,18 @@ async def test_startup_ends_jobs_and_temp_files_of_dead_processes_only(
     temp.mkdir(parents=True, exist_ok=True)
     for name in ("dead0000.J1.upload", "aaaa1111.J2.upload", "gone9999.J3.upload"):
         (temp / name).write_bytes(b"x")
+    # J1's process died after writing its result and preview (one still half-written), before the row said
+    # done; the live J2 is writing its own right now. A done job's files are not touched.
+    results, previews = (
+        config.media_root / "results" / "slot-001",
+        config.media_root / "previews" / "slot-001",
+    )
+    results.mkdir(parents=True)
+    previews.mkdir(parents=True)
+    j1, j2 = "J1" + "a" * 20, "J2" + "a" * 20
+    for path in (results / f"{j1}.jpg", previews / f".{j1}.jpg.0a1b2c3d.tmp", results / f"{j2}.jpg",
+                 results / "DONEjob.jpg", previews / "DONEjob.jpg"):  # fmt: skip
+        path.write_bytes(b"x")
     async with maker() as session, session.begin():
         session.add_all(
             [
@@ -72,4 +84,6 @@ async def test_startup_ends_jobs_and_temp_files_of_dead_processes_only(
         "J4": ("failed", "interrupted"),
     }
     assert sorted(p.name for p in temp.iterdir()) == ["aaaa1111.J2.upload"]
+    assert sorted(p.name for p in results.iterdir()) == ["DONEjob.jpg", f"{j2}.jpg"]
+    assert sorted(p.name for p in previews.iterdir()) == ["DONEjob.jpg"]
     assert not (run_dir / "dead0000.lock").exists()

@@ -66,6 +66,21 @@ class InstanceLock:
 class RecoveryReport:
     jobs_interrupted: int
     temp_files_removed: int
+    result_files_removed: int = 0
+
+
+def _remove_unfinished_results(layout: MediaLayout, jobs: list[tuple[str, str]]) -> int:
+    """Result and preview files (and their half-written `.tmp` siblings) of jobs that never became done: a
+    process killed between writing them and committing the row leaves them behind, unreferenced."""
+    removed = 0
+    for slot_id, job_id in jobs:
+        for directory in (layout.results / slot_id, layout.previews / slot_id):
+            if not directory.is_dir():
+                continue
+            for path in [*directory.glob(f"{job_id}.*"), *directory.glob(f".{job_id}.*.tmp")]:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def _remove_dead_temp_files(layout: MediaLayout, live: set[str], older_than: datetime) -> int:
@@ -91,7 +106,8 @@ async def recover(
     *,
     now: datetime | None = None,
 ) -> RecoveryReport:
-    """End pending jobs left by dead processes (failure reason `interrupted`) and remove their temp files."""
+    """End pending jobs left by dead processes (failure reason `interrupted`) and remove their temp files and
+    any result or preview they wrote before dying."""
     moment = now or utcnow()
     live = await anyio.to_thread.run_sync(lock.live_owners)
     cutoff = moment - MAX_JOB_AGE
@@ -107,9 +123,15 @@ async def recover(
                 input_path=None,
             )
     removed = await anyio.to_thread.run_sync(_remove_dead_temp_files, layout, live, cutoff)
-    if stale or removed:
+    unfinished = [(job.slot_id, job.id) for job in stale]
+    results = await anyio.to_thread.run_sync(_remove_unfinished_results, layout, unfinished)
+    if stale or removed or results:
         logger.warning(
             "recovered after an unclean stop",
-            extra={"jobs_interrupted": len(stale), "temp_files_removed": removed},
+            extra={
+                "jobs_interrupted": len(stale),
+                "temp_files_removed": removed,
+                "result_files_removed": results,
+            },
         )
-    return RecoveryReport(len(stale), removed)
+    return RecoveryReport(len(stale), removed, results)
