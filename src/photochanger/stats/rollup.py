@@ -40,10 +40,15 @@ def _bounds() -> tuple[int, ...]:
     return tuple(out)
 
 
-TABLES = tuple(
-    model.__tablename__
-    for model in (JobStatHourly, JobStatHourlyDuration, JobStatDaily, JobStatDailyDuration)
+ROLLUP_MODELS: tuple[Any, ...] = (
+    JobStatHourly,
+    JobStatHourlyDuration,
+    JobStatHourlyDurationAll,
+    JobStatDaily,
+    JobStatDailyDuration,
+    JobStatDailyDurationAll,
 )
+TABLES: tuple[str, ...] = tuple(model.__tablename__ for model in ROLLUP_MODELS)
 BOUNDS = _bounds()
 OVERFLOW = len(BOUNDS)
 # Relative error bound of a percentile estimated from the buckets, and the absolute one below BOUNDS[0].
