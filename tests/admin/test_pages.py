@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from photochanger.admin import live
 from photochanger.admin.i18n import MESSAGES, Translator
@@ -14,6 +14,7 @@ from photochanger.auth.permissions import Role
 from photochanger.core.time import utcnow
 from photochanger.models import AppSetting, AuditLog, Job, JobStatus, Slot, User
 from photochanger.settings import service as settings_service
+from photochanger.stats import rollup
 from tests.admin.conftest import csrf_of, form_login
 from tests.support import images
 from tests.support.auth import create_user
@@ -65,6 +66,11 @@ async def _job(
         assert row is not None
         row.duration_ms = duration_ms
         row.finished_at = row.created_at + timedelta(milliseconds=duration_ms)
+        await session.flush()
+        # The stats read whole hours from the rollups, which the job-ending path keeps; a job inserted as
+        # finished needs them recomputed (else one made at 10:00:30 for 09:59:30 is missing from "24h").
+        for statement in rollup.rebuild_statements(session.get_bind().dialect.name):
+            await session.execute(text(statement))
         await session.commit()
     return job.id
 
