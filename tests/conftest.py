@@ -19,6 +19,12 @@ from tests.support.db import DatabaseFactory, backend_url
 # The fake upstream providers (tests/fakes): session-wide servers, reset per test by `<name>_fake`.
 pytest_plugins = ["tests.fakes.fixtures"]
 
+CHEAP_PASSWORD_HASHING: dict[str, Any] = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_kib": 8,
+    "password_hash_parallelism": 1,
+}
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 
@@ -83,6 +89,8 @@ def config(database_url: str, tmp_path: Path, config_overrides: dict[str, Any]) 
         "jwt_secret": "test-secret-" + "x" * 40,
         "public_base_url": "http://booth.test",
         "log_format": "text",
+        # The cheapest argon2id profile: production's costs ~45 ms per hash and dominated fixture set-up.
+        **CHEAP_PASSWORD_HASHING,
     }
     values.update(config_overrides)
     return AppConfig(**values)

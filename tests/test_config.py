@@ -8,6 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from photochanger.config import DEFAULT_DATABASE_URL, AppConfig, Environment
+from photochanger.core import passwords
+from photochanger.core.passwords import PRODUCTION_PROFILE, HashProfile
 
 
 def _config(**values: Any) -> AppConfig:
@@ -53,3 +55,26 @@ def test_explicit_secret_wins_and_writes_nothing(tmp_path: Path) -> None:
     config = _config(var_dir=tmp_path / "var", jwt_secret="z" * 40)
     assert config.resolved_jwt_secret() == "z" * 40
     assert not (tmp_path / "var").exists()
+
+
+def test_password_hashing_defaults_are_owasps_argon2id_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TIME_COST", "MEMORY_KIB", "PARALLELISM"):
+        monkeypatch.delenv(f"PHOTOCHANGER_PASSWORD_HASH_{name}", raising=False)
+    profile = _config().password_hash_profile
+    # OWASP Password Storage Cheat Sheet: argon2id with m=19 MiB, t=2, p=1.
+    assert (profile.time_cost, profile.memory_kib, profile.parallelism) == (2, 19456, 1)
+    assert profile == PRODUCTION_PROFILE
+
+
+def test_a_hash_made_under_one_profile_verifies_under_another() -> None:
+    previous = passwords.current_profile()
+    try:
+        passwords.configure(HashProfile(time_cost=1, memory_kib=8, parallelism=1))
+        cheap = passwords.hash_password_sync("correct horse")
+        assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+        passwords.configure(PRODUCTION_PROFILE)
+        assert passwords.verify_password_sync(cheap, "correct horse")
+        assert passwords.needs_rehash(cheap)
+        assert passwords.hash_password_sync("x").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    finally:
+        passwords.configure(previous)

@@ -20,6 +20,7 @@ from photochanger.auth.router import router as auth_router
 from photochanger.auth.router import users_router as auth_users_router
 from photochanger.cleanup.router import router as cleanup_router
 from photochanger.config import AppConfig
+from photochanger.core import passwords
 from photochanger.core.db import create_engine, create_sessionmaker, is_unavailable_error
 from photochanger.core.errors import install_error_handlers
 from photochanger.core.logging import configure_logging, register_secret
@@ -149,6 +150,7 @@ def build_providers(config: AppConfig, http: httpx.AsyncClient) -> ProviderRegis
 
 def create_app(config: AppConfig | None = None) -> FastAPI:
     config = config or AppConfig()
+    passwords.configure(config.password_hash_profile)
     app = FastAPI(
         title="PhotoChanger",
         version=__version__,

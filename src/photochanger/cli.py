@@ -10,18 +10,20 @@ from pydantic import ValidationError
 from photochanger import __version__
 from photochanger.auth.cli import add_commands as add_auth_commands
 from photochanger.config import AppConfig
-from photochanger.core import migrations
+from photochanger.core import migrations, passwords
 
 Handler = Callable[[argparse.Namespace, AppConfig], int]
 
 
 def _load_config() -> AppConfig:
     try:
-        return AppConfig()
+        config = AppConfig()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
         print(f"photochanger: invalid configuration: {problems}", file=sys.stderr)
         raise SystemExit(2) from None
+    passwords.configure(config.password_hash_profile)
+    return config
 
 
 def _cmd_version(_args: argparse.Namespace, _config: AppConfig) -> int:

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from photochanger.core.passwords import HashProfile
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/photochanger.db"
 MIN_SECRET_LENGTH = 32
 
@@ -62,6 +64,11 @@ class AppConfig(BaseSettings):
     webhook_max_seconds: Annotated[float, Field(ge=1, le=3600)] = 120.0
     # Ingest answers 507 insufficient_storage rather than write when less than this is free under media_root.
     min_free_disk_mb: Annotated[int, Field(ge=0)] = 500
+    # argon2id cost of admin and ingest password hashes (OWASP defaults: t=2, m=19 MiB, p=1). Tests use a
+    # cheap profile; production keeps these unless the machine is known to afford more.
+    password_hash_time_cost: Annotated[int, Field(ge=1, le=20)] = 2
+    password_hash_memory_kib: Annotated[int, Field(ge=8, le=4 * 1024 * 1024)] = 19456
+    password_hash_parallelism: Annotated[int, Field(ge=1, le=16)] = 1
     # Image providers: a driver without its key is listed but reports itself unconfigured.
     gemini_api_key: SecretStr | None = None
     gemini_base_url: AnyHttpUrl = AnyHttpUrl("https://generativelanguage.googleapis.com")
@@ -87,6 +94,14 @@ class AppConfig(BaseSettings):
                     "in production"
                 )
         return self
+
+    @property
+    def password_hash_profile(self) -> HashProfile:
+        return HashProfile(
+            time_cost=self.password_hash_time_cost,
+            memory_kib=self.password_hash_memory_kib,
+            parallelism=self.password_hash_parallelism,
+        )
 
     @property
     def is_production(self) -> bool:

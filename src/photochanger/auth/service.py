@@ -44,6 +44,7 @@ from photochanger.auth.tokens import (
     new_jti,
     token_digest,
 )
+from photochanger.core import passwords
 from photochanger.core.errors import ValidationFailed
 from photochanger.core.passwords import hash_password, needs_rehash, verify_password
 from photochanger.core.time import utcnow
@@ -62,7 +63,7 @@ _ATTEMPT_SCAN_LIMIT = 500
 ATTEMPT_RETENTION = timedelta(days=7)
 _USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
 
-_dummy_hash: str | None = None
+_dummy_hash: tuple[passwords.HashProfile, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,10 @@ async def _get_dummy_hash() -> str:
     """A real argon2id hash to verify unknown usernames against, so they cost as much as wrong passwords."""
     # Two first logins racing may both compute one; either hash serves equally well.
     global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = await hash_password(secrets.token_urlsafe(24))
-    return _dummy_hash
+    profile = passwords.current_profile()
+    if _dummy_hash is None or _dummy_hash[0] != profile:
+        _dummy_hash = (profile, await hash_password(secrets.token_urlsafe(24)))
+    return _dummy_hash[1]
 
 
 def _locked_until(
