@@ -152,22 +152,26 @@ class Operation:
 @dataclass(frozen=True)
 class FieldProblem:
     """One reason a slot configuration can only fail: `field` is the options field (dotted, under
-    `params`), or `output_format` for the slot's own output setting."""
+    `params`), or `output_format` for the slot's own output setting. A `warning` does not stop the save
+    (the configuration works, but e.g. typically takes longer than the booth waits)."""
 
     field: str
     message: str
     kind: str
+    warning: bool = False
 
 
 @dataclass(frozen=True)
 class SlotCheck:
     """What a driver may look at when a slot configuration is saved: the validated options, the slot's
-    output MIME type, the template media it names (by id) and the server's public base URL."""
+    output MIME type, the template media it names (by id), the server's public base URL and how long a
+    booth waits for a synchronous answer (`t_sync_response`, seconds)."""
 
     options: BaseModel
     output_type: str
     templates: Mapping[str, TemplateImage]
     public_base_url: str
+    sync_wait_seconds: float | None = None
 
 
 @dataclass(frozen=True)
