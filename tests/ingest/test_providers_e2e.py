@@ -196,6 +196,8 @@ async def test_turbotext_fetches_the_photo_from_our_short_lived_link(
             assert response.status_code == 200, response.text + server.log()
             [link] = turbotext_fake.fetched
             assert link.startswith(f"http://127.0.0.1:{port}/public/provider-media/")
+            # Turbotext reads the type from the link's name: the extension matches the JPEG it serves.
+            assert link.endswith(".jpg")
             # The link dies with the job: its file is gone once the job ended.
             assert (await http.get(link)).status_code in (404, 410)
     [(field, content_type, data)] = turbotext_fake.inputs
