@@ -188,7 +188,9 @@ async def run_slot_test(
     )
     try:
         trial = _trial_settings(parsed.fields.get("settings"))
-        override = await service.trial_override(session, request.app.state.providers, slot_id, trial)
+        override = await service.trial_override(
+            session, _config(request), request.app.state.providers, slot_id, trial
+        )
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
         boundary = secrets.token_hex(16)

@@ -126,6 +126,9 @@ class SlotRead(BaseModel):
     updated_at: datetime
     updated_by: str | None
     recent_results: list[ResultRead]
+    # Set on the answer to a save: what works but may disappoint (e.g. slower than the booth waits),
+    # located like validation errors.
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class TrialRunRead(BaseModel):
