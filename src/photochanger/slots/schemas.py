@@ -85,6 +85,15 @@ class ProviderRead(BaseModel):
     operations: list[OperationRead]
 
 
+class ConnectionCheckRead(BaseModel):
+    """The answer of `POST /api/providers/{id}/check`: `ok`, else the provider's own error text."""
+
+    provider: str
+    ok: bool
+    detail: str
+    upstream_status: int | None = None
+
+
 class ResultRead(BaseModel):
     job_id: str
     source: str

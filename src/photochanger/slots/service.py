@@ -19,12 +19,18 @@ from photochanger.core.time import utcnow
 from photochanger.core.zipstream import ZipEntry
 from photochanger.media import service as media_service
 from photochanger.models import Job, Slot
-from photochanger.providers.base import FieldProblem, Operation, SlotCheck
+from photochanger.providers.base import Deadline, FieldProblem, Operation, SlotCheck
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation, UnknownProvider
 from photochanger.settings import service as settings_service
-from photochanger.slots.exceptions import SlotNotFound, SlotValidationFailed, SlotVersionConflict
+from photochanger.slots.exceptions import (
+    ProviderNotFound,
+    SlotNotFound,
+    SlotValidationFailed,
+    SlotVersionConflict,
+)
 from photochanger.slots.repository import SlotRepository
 from photochanger.slots.schemas import (
+    ConnectionCheckRead,
     OperationRead,
     OutputFormat,
     ProviderRead,
@@ -89,6 +95,28 @@ def catalogue(registry: ProviderRegistry) -> list[ProviderRead]:
         )
         for provider in registry
     ]
+
+
+CONNECTION_CHECK_SECONDS = 10.0
+
+
+async def check_connection(registry: ProviderRegistry, provider_id: str) -> ConnectionCheckRead:
+    """One cheap authenticated call to the provider (at most `CONNECTION_CHECK_SECONDS`): ok, or the
+    provider's own error text. Raises `ProviderNotFound` (404)."""
+    try:
+        provider = registry.get(provider_id)
+    except UnknownProvider:
+        raise ProviderNotFound(f"There is no provider {provider_id!r}.") from None
+    if not provider.configured:
+        return ConnectionCheckRead(
+            provider=provider.id,
+            ok=False,
+            detail=f"{provider.title} is not configured: its API key is not set",
+        )
+    result = await provider.check_connection(Deadline.after(CONNECTION_CHECK_SECONDS))
+    return ConnectionCheckRead(
+        provider=provider.id, ok=result.ok, detail=result.detail, upstream_status=result.upstream_status
+    )
 
 
 # --- validation ----------------------------------------------------------------------------------------
