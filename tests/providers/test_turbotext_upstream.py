@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from photochanger.providers.base import Deadline, ProviderFailed, SlotCheck
+from photochanger.providers.base import Deadline, ProviderFailed, ProviderMisconfigured, SlotCheck
 from photochanger.providers.turbotext.driver import TurbotextProvider, absolute_result_url
 from photochanger.providers.turbotext.schemas import TurbotextImageEditOptions, TurbotextStyleTransferOptions
 from tests.fakes.images import decode
@@ -101,3 +101,14 @@ async def test_check_connection_queues_the_available_api_method(
     refused = await wrong.check_connection(Deadline.after(2))
     assert (refused.ok, refused.upstream_status) == (False, 401)
     assert "Unauthorized" in refused.detail
+
+
+async def test_a_refused_key_is_misconfiguration_with_turbotexts_text(
+    turbotext: TurbotextProvider, turbotext_fake: TurbotextFake
+) -> None:
+    wrong = TurbotextProvider(
+        turbotext._http, api_key="nope", base_url=turbotext_fake.url, poll_interval=0.05
+    )
+    with pytest.raises(ProviderMisconfigured, match="Unauthorized") as caught:
+        await wrong.run("image_edit", make_request(EDIT, public_media_url=turbotext_fake.publish))
+    assert caught.value.reason == "provider_misconfigured"

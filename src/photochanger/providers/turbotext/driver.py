@@ -82,6 +82,15 @@ def error_failure(text: str, status: int) -> ProviderError:
 
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code in (401, 403):
+        try:
+            text = str(response.json().get("error") or "")
+        except (ValueError, AttributeError):
+            text = ""
+        raise ProviderMisconfigured(
+            f"turbotext refused the API key ({response.status_code}) {text[:200]}".rstrip(),
+            upstream_status=response.status_code,
+        )
     if response.status_code != 200:
         raise status_failure(response, PROVIDER)
     body = json_body(response, PROVIDER)
