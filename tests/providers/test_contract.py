@@ -8,8 +8,9 @@ from pydantic import BaseModel
 
 from photochanger.app import build_providers
 from photochanger.config import AppConfig
-from photochanger.providers.base import Provider, ProviderFailed, ProviderUnavailable
+from photochanger.providers.base import Deadline, Provider, ProviderFailed, ProviderUnavailable
 from photochanger.providers.registry import ProviderRegistry
+from tests.fakes.openai import OpenAIFake
 from tests.fakes.server import FakeUpstream, Reply
 from tests.providers.conftest import TEMPLATE, make_request
 
@@ -122,3 +123,35 @@ async def test_a_driver_without_key_fails_without_calling_out(
     with pytest.raises(ProviderFailed, match="not configured"):
         await provider.run(operation, make_request(options))
     assert upstream.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("driver", "fake", "path"),
+    [
+        ("gemini", "gemini_fake", "/v1beta/models/gemini-3.1-flash-image"),
+        ("gpt_image", "openai_fake", "/v1/models/gpt-image-1.5"),
+        ("openrouter", "openrouter_fake", "/api/v1/key"),
+        ("turbotext", "turbotext_fake", "/api_ai/available_api"),
+    ],
+)
+async def test_check_connection_is_one_authenticated_call_that_generates_nothing(
+    request: pytest.FixtureRequest, http: httpx.AsyncClient, driver: str, fake: str, path: str
+) -> None:
+    provider: Provider = request.getfixturevalue(driver)
+    upstream: FakeUpstream = request.getfixturevalue(fake)
+    check = await provider.check_connection(Deadline.after(2))
+    assert (check.ok, check.detail) == (True, "ok")
+    assert [r.path for r in upstream.received] == [path]
+
+
+async def test_check_connection_of_a_silent_upstream_times_out_with_a_reason(
+    gpt_image: Provider, openai_fake: OpenAIFake
+) -> None:
+    openai_fake.script(Reply.slow(5), route="model")
+    check = await gpt_image.check_connection(Deadline.after(0.3))
+    assert check.ok is False
+    assert "did not answer in time" in check.detail
+
+
+async def test_the_local_engine_needs_no_connection(registry: ProviderRegistry) -> None:
+    assert (await registry.get("local").check_connection(Deadline.after(1))).ok

@@ -24,7 +24,7 @@ async def test_sends_photo_and_templates_inline_with_the_key_header(
 ) -> None:
     result = await gemini.run("edit", make_request(OPTIONS, templates={"tpl-1": TEMPLATE}))
     sent = gemini_fake.last()
-    assert sent.path == "/v1beta/models/gemini-2.5-flash-image:generateContent"
+    assert sent.path == "/v1beta/models/gemini-3.1-flash-image:generateContent"
     assert sent.headers["x-goog-api-key"] == gemini_fake.api_key
     assert "key=" not in sent.path
     parts = sent.json["contents"][0]["parts"]
@@ -47,7 +47,8 @@ async def test_sends_photo_and_templates_inline_with_the_key_header(
 async def test_image_size_only_sent_to_models_that_take_it(
     gemini: GeminiProvider, gemini_fake: GeminiFake
 ) -> None:
-    await gemini.run("edit", make_request(GeminiEditOptions(prompt="p", image_size="2K")))
+    legacy = GeminiEditOptions(prompt="p", model="gemini-2.5-flash-image", image_size="2K")
+    await gemini.run("edit", make_request(legacy))
     assert "imageConfig" not in gemini_fake.last().json["generationConfig"]
     await gemini.run(
         "edit",

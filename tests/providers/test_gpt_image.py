@@ -24,7 +24,7 @@ async def test_sends_model_always_and_every_image_as_repeated_parts(
     assert sent.path == "/v1/images/edits"
     assert sent.headers["authorization"] == f"Bearer {openai_fake.api_key}"
     assert sent.headers["content-type"].startswith("multipart/form-data")
-    assert sent.field("model") == "gpt-image-1"  # the default is sent, never left to the API
+    assert sent.field("model") == "gpt-image-1.5"  # the default is sent, never left to the API
     assert (sent.field("prompt"), sent.field("size"), sent.field("quality")) == ("watercolor", "auto", "auto")
     assert (sent.field("input_fidelity"), sent.field("output_format")) == ("high", "png")
     assert [f.field for f in sent.files] == ["image[]", "image[]"]

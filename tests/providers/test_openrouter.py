@@ -51,13 +51,13 @@ async def test_no_credits_is_unavailable_without_retry(
     with pytest.raises(ProviderUnavailable) as caught:
         await openrouter.run("edit", make_request(OpenRouterEditOptions(prompt="p")))
     assert caught.value.upstream_status == 402
-    assert openrouter_fake.count() == 1
+    assert openrouter_fake.count("main") == 1
 
 
 @pytest.mark.parametrize(
     "reply",
     [
-        OpenRouterFake.error(403, "Your input was flagged by moderation"),
+        OpenRouterFake.moderation_flagged(),
         OpenRouterFake.text_only(),
         OpenRouterFake.content_filter(),
     ],
@@ -69,7 +69,7 @@ async def test_refusals(
     openrouter_fake.script(reply)
     with pytest.raises(ProviderRefused):
         await openrouter.run("edit", make_request(OpenRouterEditOptions(prompt="p")))
-    assert openrouter_fake.count() == 1
+    assert openrouter_fake.count("main") == 1
 
 
 async def test_errors_inside_a_200_body_are_mapped_and_transient_ones_retried(
@@ -80,7 +80,7 @@ async def test_errors_inside_a_200_body_are_mapped_and_transient_ones_retried(
     )
     result = await openrouter.run("edit", make_request(OpenRouterEditOptions(prompt="p")))
     assert result.data
-    assert openrouter_fake.count() == 3
+    assert openrouter_fake.count("main") == 3
     openrouter_fake.reset()
     openrouter_fake.script(OpenRouterFake.error(400, "bad model", status=200))
     with pytest.raises(ProviderFailed) as caught:
@@ -95,7 +95,7 @@ async def test_429_with_retry_after_is_honoured(
     started = time.monotonic()
     await openrouter.run("edit", make_request(OpenRouterEditOptions(prompt="p")))
     assert time.monotonic() - started >= 0.2
-    assert openrouter_fake.count() == 2
+    assert openrouter_fake.count("main") == 2
 
 
 async def test_malformed_json_is_a_provider_error(

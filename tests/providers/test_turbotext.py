@@ -5,7 +5,13 @@ from typing import Any
 
 import pytest
 
-from photochanger.providers.base import ProviderFailed, ProviderRefused, ProviderTimeout, ProviderUnavailable
+from photochanger.providers.base import (
+    ProviderFailed,
+    ProviderMisconfigured,
+    ProviderRefused,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
 from photochanger.providers.turbotext.driver import TurbotextProvider
 from photochanger.providers.turbotext.schemas import (
     TurbotextIdentityTransferOptions,
@@ -105,12 +111,12 @@ async def test_a_poll_that_never_finishes_times_out_at_the_deadline(
     ("reply", "error"),
     [
         (TurbotextFake.failure("LIMIT"), ProviderUnavailable),
-        (TurbotextFake.failure("forbidden content"), ProviderRefused),
+        (TurbotextFake.failure("url_error"), ProviderMisconfigured),
         (TurbotextFake.failure("params_error"), ProviderFailed),
         (TurbotextFake.forbidden(), ProviderRefused),
         (Reply.malformed(), ProviderFailed),
     ],
-    ids=["limit", "forbidden_error", "params_error", "forbidden_content", "malformed"],
+    ids=["limit", "url_error", "params_error", "forbidden_content", "malformed"],
 )
 async def test_poll_failures_map_onto_the_taxonomy(
     turbotext: TurbotextProvider, turbotext_fake: TurbotextFake, reply: Reply, error: type[Exception]

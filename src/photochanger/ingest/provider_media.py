@@ -47,15 +47,20 @@ def publish(
     return token, path
 
 
-def find(layout: MediaLayout, token: str, *, now_epoch: float | None = None) -> ProviderMedia:
-    """The file behind `token`; 404 when unknown, 410 once the job's deadline has passed."""
+def find(
+    layout: MediaLayout, token: str, *, ext: str | None = None, now_epoch: float | None = None
+) -> ProviderMedia:
+    """The file behind `token` (and its extension `ext`, when the link names one: it must be the
+    file's own); 404 when unknown, 410 once the job's deadline has passed."""
     if not TOKEN_PATTERN.match(token) or not layout.temp.is_dir():
         raise ProviderMediaNotFound("No such link.")
     matches = list(layout.temp.glob(f"*.pm.{token}.*"))
     if len(matches) != 1:
         raise ProviderMediaNotFound("No such link.")
     path = matches[0]
-    _, _, _, expires, ext = path.name.rsplit(".", 4)
+    _, _, _, expires, stored_ext = path.name.rsplit(".", 4)
+    if ext is not None and ext != stored_ext:
+        raise ProviderMediaNotFound("No such link.")
     if (now_epoch if now_epoch is not None else time.time()) >= int(expires):
         raise ProviderMediaExpired("This link has expired.")
-    return ProviderMedia(path, _MIME_BY_EXTENSION.get(ext, "application/octet-stream"))
+    return ProviderMedia(path, _MIME_BY_EXTENSION.get(stored_ext, "application/octet-stream"))

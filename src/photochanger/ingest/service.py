@@ -672,7 +672,9 @@ class IngestService:
                 provider_media.publish, self.layout, self.owner, data, content_type, expires
             )
             p.published.append(path)
-            return self.config.absolute_url(f"/public/provider-media/{token}")
+            # The extension matches the content: Turbotext reads a link's type from its name.
+            ext = images.EXTENSION_BY_MIME[content_type]
+            return self.config.absolute_url(f"/public/provider-media/{token}.{ext}")
 
         return publish
 

@@ -45,6 +45,19 @@ class ProviderFailed(ProviderError):
     reason = "provider_error"
 
 
+class ProviderMisconfigured(ProviderFailed):
+    """The upstream refused the account or the request as configured (missing permission, region, guardrail,
+    unknown model): an admin has to act. `message` carries the provider's own words."""
+
+    reason = "provider_misconfigured"
+
+
+class ProviderQuotaExhausted(ProviderFailed):
+    """A quota no retry within hours can cure: zero quota on the key's tier, a per-day limit, no credits."""
+
+    reason = "quota_exhausted"
+
+
 class ProviderTimeout(ProviderError):
     """The job's deadline passed before the provider answered."""
 
@@ -136,6 +149,40 @@ class Operation:
         return ids
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    """One reason a slot configuration can only fail: `field` is the options field (dotted, under
+    `params`), or `output_format` for the slot's own output setting. A `warning` does not stop the save
+    (the configuration works, but e.g. typically takes longer than the booth waits)."""
+
+    field: str
+    message: str
+    kind: str
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class SlotCheck:
+    """What a driver may look at when a slot configuration is saved: the validated options, the slot's
+    output MIME type, the template media it names (by id), the server's public base URL and how long a
+    booth waits for a synchronous answer (`t_sync_response`, seconds)."""
+
+    options: BaseModel
+    output_type: str
+    templates: Mapping[str, TemplateImage]
+    public_base_url: str
+    sync_wait_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The answer of a "check connection" call: `ok`, and the provider's own text when it is not."""
+
+    ok: bool
+    detail: str
+    upstream_status: int | None = None
+
+
 @runtime_checkable
 class Provider(Protocol):
     """An image provider driver.
@@ -155,3 +202,14 @@ class Provider(Protocol):
         ...
 
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult: ...
+
+    def check_slot(self, operation: str, check: SlotCheck) -> list[FieldProblem]:
+        """Problems that would make every job of this configuration fail (incompatible options, templates
+        the upstream cannot take). Blocking Pillow work is allowed: callers run it in a worker thread.
+        An empty list when the configuration can work."""
+        ...
+
+    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+        """One cheap authenticated call (the configured model's metadata, the key's info) before
+        `deadline`. Never raises for upstream answers: a refusal comes back with the provider's own text."""
+        ...

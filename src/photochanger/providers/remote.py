@@ -23,13 +23,16 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from photochanger.providers.base import (
+    ConnectionCheck,
     Deadline,
+    FieldProblem,
     Operation,
     ProviderError,
     ProviderFailed,
     ProviderRequest,
     ProviderTimeout,
     ProviderUnavailable,
+    SlotCheck,
 )
 
 logger = logging.getLogger("photochanger.providers")
@@ -82,6 +85,17 @@ def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> fl
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def should_retry(response: httpx.Response) -> bool | None:
+    """The upstream's own verdict from `x-should-retry` (sent by OpenAI; read by its SDK's retry logic,
+    openai/openai-python `src/openai/_base_client.py` `_should_retry`), or None when it gave none."""
+    value = response.headers.get("x-should-retry", "").strip().lower()
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return None
 
 
 def json_body(response: httpx.Response, provider: str) -> Any:
@@ -248,6 +262,30 @@ async def fetch_image(
     return await call(provider, deadline, policy, send, handle)
 
 
+async def probe(
+    http: httpx.AsyncClient,
+    provider: str,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    deadline: Deadline,
+    answer: Callable[[httpx.Response], ConnectionCheck],
+    data: Mapping[str, str] | None = None,
+) -> ConnectionCheck:
+    """One "check connection" request: `answer` reads the response; transport failures become a
+    not-ok check naming what went wrong (never the key)."""
+    try:
+        response = await http.request(
+            method, url, headers=dict(headers), data=data, timeout=deadline.http_timeout()
+        )
+    except httpx.TimeoutException:
+        return ConnectionCheck(False, f"{provider} did not answer in time")
+    except httpx.TransportError as exc:
+        return ConnectionCheck(False, f"could not reach {provider}: {type(exc).__name__}")
+    return answer(response)
+
+
 def checked_options(
     provider: str,
     operations: Mapping[str, Operation],
@@ -301,3 +339,10 @@ class RemoteProvider:
     def configured(self) -> bool:
         """Usable once its API key is set."""
         return bool(self._api_key)
+
+    def check_slot(self, operation: str, check: SlotCheck) -> list[FieldProblem]:
+        """No provider-specific problems unless a driver knows better."""
+        return []
+
+    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+        raise NotImplementedError

@@ -46,14 +46,15 @@ async def get_result(job_id: str, request: Request) -> Response:
 
 
 @router.get(
-    "/public/provider-media/{token}",
+    "/public/provider-media/{name}",
     summary="A job input published for a provider that fetches images by URL",
     response_class=Response,
     include_in_schema=False,
 )
-async def get_provider_media(token: str, request: Request) -> Response:
+async def get_provider_media(name: str, request: Request) -> Response:
     layout = MediaLayout(request.app.state.config.media_root)
-    item = await anyio.to_thread.run_sync(lambda: provider_media.find(layout, token))
+    token, _, ext = name.partition(".")
+    item = await anyio.to_thread.run_sync(lambda: provider_media.find(layout, token, ext=ext or None))
     return FileResponse(
         item.path,
         media_type=item.content_type,

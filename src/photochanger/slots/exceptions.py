@@ -21,3 +21,9 @@ class SlotValidationFailed(PhotoChangerError):
     status_code = 422
     code = "validation_error"
     title = "Validation failed"
+
+
+class ProviderNotFound(PhotoChangerError):
+    status_code = 404
+    code = "provider_not_found"
+    title = "Provider not found"

@@ -29,8 +29,14 @@ from photochanger.ingest.service import IngestService
 from photochanger.models import JobSource
 from photochanger.settings import service as settings_service
 from photochanger.slots import service
-from photochanger.slots.exceptions import SlotNotFound, SlotValidationFailed, SlotVersionConflict
+from photochanger.slots.exceptions import (
+    ProviderNotFound,
+    SlotNotFound,
+    SlotValidationFailed,
+    SlotVersionConflict,
+)
 from photochanger.slots.schemas import (
+    ConnectionCheckRead,
     ProviderRead,
     SlotRead,
     SlotSummaryRead,
@@ -83,6 +89,21 @@ async def list_providers(
     request: Request, _principal: Annotated[Principal, requires(permissions.SLOTS_READ)]
 ) -> list[ProviderRead]:
     return service.catalogue(request.app.state.providers)
+
+
+@catalogue_router.post(
+    "/api/providers/{provider_id}/check",
+    response_model=ConnectionCheckRead,
+    responses=problem_responses(*_AUTH_ERRORS, ProviderNotFound),
+)
+async def check_provider(
+    provider_id: str,
+    request: Request,
+    _principal: Annotated[Principal, requires(permissions.SETTINGS_WRITE)],
+) -> ConnectionCheckRead:
+    """One cheap authenticated call to the provider: ok, or the provider's own error text (200 either
+    way; the call's outcome is data, not an error of this API)."""
+    return await service.check_connection(request.app.state.providers, provider_id)
 
 
 @router.get("", response_model=list[SlotSummaryRead], responses=problem_responses(*_AUTH_ERRORS))
@@ -188,7 +209,9 @@ async def run_slot_test(
     )
     try:
         trial = _trial_settings(parsed.fields.get("settings"))
-        override = await service.trial_override(session, request.app.state.providers, slot_id, trial)
+        override = await service.trial_override(
+            session, _config(request), request.app.state.providers, slot_id, trial
+        )
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
         boundary = secrets.token_hex(16)

@@ -85,6 +85,15 @@ class ProviderRead(BaseModel):
     operations: list[OperationRead]
 
 
+class ConnectionCheckRead(BaseModel):
+    """The answer of `POST /api/providers/{id}/check`: `ok`, else the provider's own error text."""
+
+    provider: str
+    ok: bool
+    detail: str
+    upstream_status: int | None = None
+
+
 class ResultRead(BaseModel):
     job_id: str
     source: str
@@ -126,6 +135,9 @@ class SlotRead(BaseModel):
     updated_at: datetime
     updated_by: str | None
     recent_results: list[ResultRead]
+    # Set on the answer to a save: what works but may disappoint (e.g. slower than the booth waits),
+    # located like validation errors.
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class TrialRunRead(BaseModel):

@@ -13,18 +13,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.config import AppConfig
-from photochanger.core.images import EXTENSION_BY_MIME
+from photochanger.core.images import EXTENSION_BY_MIME, run_image_work
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
 from photochanger.core.zipstream import ZipEntry
 from photochanger.media import service as media_service
 from photochanger.models import Job, Slot
-from photochanger.providers.base import Operation
+from photochanger.providers.base import Deadline, FieldProblem, Operation, SlotCheck
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation, UnknownProvider
-from photochanger.slots.exceptions import SlotNotFound, SlotValidationFailed, SlotVersionConflict
+from photochanger.settings import service as settings_service
+from photochanger.slots.exceptions import (
+    ProviderNotFound,
+    SlotNotFound,
+    SlotValidationFailed,
+    SlotVersionConflict,
+)
 from photochanger.slots.repository import SlotRepository
 from photochanger.slots.schemas import (
+    ConnectionCheckRead,
     OperationRead,
+    OutputFormat,
     ProviderRead,
     ResultRead,
     SlotRead,
@@ -87,6 +95,28 @@ def catalogue(registry: ProviderRegistry) -> list[ProviderRead]:
         )
         for provider in registry
     ]
+
+
+CONNECTION_CHECK_SECONDS = 10.0
+
+
+async def check_connection(registry: ProviderRegistry, provider_id: str) -> ConnectionCheckRead:
+    """One cheap authenticated call to the provider (at most `CONNECTION_CHECK_SECONDS`): ok, or the
+    provider's own error text. Raises `ProviderNotFound` (404)."""
+    try:
+        provider = registry.get(provider_id)
+    except UnknownProvider:
+        raise ProviderNotFound(f"There is no provider {provider_id!r}.") from None
+    if not provider.configured:
+        return ConnectionCheckRead(
+            provider=provider.id,
+            ok=False,
+            detail=f"{provider.title} is not configured: its API key is not set",
+        )
+    result = await provider.check_connection(Deadline.after(CONNECTION_CHECK_SECONDS))
+    return ConnectionCheckRead(
+        provider=provider.id, ok=result.ok, detail=result.detail, upstream_status=result.upstream_status
+    )
 
 
 # --- validation ----------------------------------------------------------------------------------------
@@ -156,6 +186,66 @@ async def _check_templates(
             )
     if errors:
         raise SlotValidationFailed("Some template media do not exist.", errors=errors)
+
+
+def _problem_error(problem: FieldProblem, prefix: Sequence[str]) -> dict[str, Any]:
+    """A provider's field problem located like the other errors: its own fields under `params`."""
+    if problem.field in ("provider", "operation", "output_format"):
+        loc: list[str] = [*prefix, problem.field]
+    else:
+        loc = [*prefix, "params", *problem.field.split(".")]
+    return _error(loc, problem.message, problem.kind)
+
+
+async def check_with_provider(
+    session: AsyncSession,
+    config: AppConfig,
+    registry: ProviderRegistry,
+    provider_id: str,
+    operation_id: str,
+    options: BaseModel,
+    output_format: OutputFormat,
+    *,
+    prefix: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Ask the provider whether the configuration can work at all (option pairs its API refuses,
+    templates it cannot take, a public base URL it cannot reach). Raises `SlotValidationFailed` (422,
+    one error per field) for those; returns the warnings (e.g. typically slower than the booth waits)."""
+    provider = registry.get(provider_id)
+    operation = registry.operation(provider_id, operation_id)
+    ids = operation.template_ids(options)
+    templates = (
+        await media_service.load_templates(session, MediaLayout(config.media_root), ids) if ids else {}
+    )
+    runtime = await settings_service.load(session)
+    check = SlotCheck(
+        options=options,
+        output_type=output_format.mime,
+        templates=templates,
+        public_base_url=config.base_url,
+        sync_wait_seconds=float(runtime.t_sync_response_seconds),
+    )
+    # Drivers may decode templates: Pillow work goes to the bounded image pool.
+    problems = await run_image_work(provider.check_slot, operation.id, check)
+    errors = [_problem_error(p, prefix) for p in problems if not p.warning]
+    if errors:
+        raise SlotValidationFailed(f"This configuration cannot work with {provider.title}.", errors=errors)
+    return [_problem_error(p, prefix) for p in problems if p.warning]
+
+
+async def saved_configuration_notes(
+    session: AsyncSession, config: AppConfig, registry: ProviderRegistry, slot: SlotRead
+) -> list[str]:
+    """What the provider says about the saved configuration: problems (a slot saved before a check
+    existed) and warnings, as messages for the slot editor. Empty when all is well."""
+    try:
+        options = await validate_params(session, registry, slot.provider, slot.operation, slot.params)
+        warnings = await check_with_provider(
+            session, config, registry, slot.provider, slot.operation, options, slot.output_format
+        )
+    except SlotValidationFailed as exc:
+        return [str(err.get("msg", "")) for err in exc.errors or []]
+    return [str(w["msg"]) for w in warnings]
 
 
 # --- reads -----------------------------------------------------------------------------------------------
@@ -324,6 +414,9 @@ async def update_slot(
     repo = SlotRepository(session)
     slot = await _get(repo, slot_id)
     options = await validate_params(session, registry, body.provider, body.operation, body.params)
+    warnings = await check_with_provider(
+        session, config, registry, body.provider, body.operation, options, body.output_format
+    )
     if slot.version != body.version:
         raise SlotVersionConflict(
             f"Slot {slot_id} is at version {slot.version}, not {body.version}; reload it and try again.",
@@ -362,14 +455,19 @@ async def update_slot(
     changes = audit_service.diff(before, _audit_view(slot))
     await audit_service.record(session, actor, "slot.update", f"slot:{slot_id}", changes, now=now)
     jobs = await repo.recent_done(slot_id, DEFAULT_RECENT_RESULTS)
-    return _slot_read(config, slot, [result_read(config, job, now) for job in jobs])
+    read = _slot_read(config, slot, [result_read(config, job, now) for job in jobs])
+    return read.model_copy(update={"warnings": warnings})
 
 
 # --- test runs -------------------------------------------------------------------------------------------
 
 
 async def trial_override(
-    session: AsyncSession, registry: ProviderRegistry, slot_id: str, trial: TrialSettings | None
+    session: AsyncSession,
+    config: AppConfig,
+    registry: ProviderRegistry,
+    slot_id: str,
+    trial: TrialSettings | None,
 ) -> tuple[str, str, SlotSettings] | None:
     """The (provider, operation, settings) a test run should use instead of the saved ones, validated like
     a save (errors located under `settings.`); None to run the saved configuration."""
@@ -385,7 +483,11 @@ async def trial_override(
     for name in ("size_limit_mb", "output_format", "on_failure"):
         if name in trial.model_fields_set:
             updates[name] = getattr(trial, name)
-    return provider, operation, current.model_copy(update=updates)
+    settings = current.model_copy(update=updates)
+    await check_with_provider(
+        session, config, registry, provider, operation, options, settings.output_format, prefix=("settings",)
+    )
+    return provider, operation, settings
 
 
 # --- export ----------------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """`gemini` driver: `POST {base}/v1beta/models/{model}:generateContent` with image output.
 
 The photo and the reference images go as base64 `inline_data` parts before the prompt; the answer's last
-non-thought image part is the result. Safety finishes and prompt blocks are refusals, `NO_IMAGE` is
-retried while the deadline allows.
+non-thought image part is the result. Safety finishes and prompt blocks are refusals; `NO_IMAGE`,
+`IMAGE_OTHER`, `OTHER` and an empty `STOP` are retried while the deadline allows. A 429 whose
+`QuotaFailure` names a per-day quota or a limit of 0 is a quota the key's tier does not have, not a
+rate limit. What each model takes is data (`gemini.models`), checked when a slot is saved.
 """
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,13 +15,20 @@ import httpx
 
 from photochanger.core.images import run_image_work
 from photochanger.providers.base import (
+    ConnectionCheck,
+    Deadline,
+    FieldProblem,
     Operation,
     ProviderFailed,
+    ProviderMisconfigured,
+    ProviderQuotaExhausted,
     ProviderRefused,
     ProviderRequest,
     ProviderResult,
     ProviderUnavailable,
+    SlotCheck,
 )
+from photochanger.providers.gemini.models import DEFAULT_MODEL, INLINE_REQUEST_LIMIT, MODELS, PHOTO_BUDGET
 from photochanger.providers.gemini.schemas import GeminiEditOptions
 from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
 from photochanger.providers.remote import (
@@ -32,6 +42,7 @@ from photochanger.providers.remote import (
     expect_options,
     json_body,
     parse_retry_after,
+    probe,
 )
 
 PROVIDER = "gemini"
@@ -51,8 +62,9 @@ REFUSED_FINISH = frozenset(
     }
 )
 TRANSIENT = frozenset({429, 500, 502, 503, 504})
-# Models that reject `imageSize` (fixed ~1 MP output).
-_NO_IMAGE_SIZE_PREFIXES = ("gemini-2.5-flash-image", "gemini-2.0")
+# Finishes without an image that a second attempt often cures (cold starts, an image the model dropped).
+RETRIED_FINISH = frozenset({"NO_IMAGE", "IMAGE_OTHER", "OTHER", "STOP", None})
+_QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
 
 
 def _retry_delay(body: Any) -> float | None:
@@ -65,6 +77,27 @@ def _retry_delay(body: Any) -> float | None:
                 return float(delay[:-1])
             except ValueError:
                 return None
+    return None
+
+
+def _exhausted_quota(body: Any) -> str | None:
+    """The quota id of a `QuotaFailure` violation no retry today can cure (per day, or a limit of 0)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    message = str(error.get("message", ""))
+    for detail in error.get("details") or []:
+        if not isinstance(detail, dict) or detail.get("@type") != _QUOTA_FAILURE:
+            continue
+        for violation in detail.get("violations") or []:
+            if not isinstance(violation, dict):
+                continue
+            quota_id = str(violation.get("quotaId", ""))
+            if "PerDay" in quota_id or str(violation.get("quotaValue", "")) == "0":
+                return quota_id or "quota"
+    # The message repeats the violated metric with its limit ("limit: 0, model: ...").
+    if "limit: 0," in message or message.rstrip().endswith("limit: 0"):
+        return "limit: 0"
     return None
 
 
@@ -91,13 +124,20 @@ def parse_answer(response: httpx.Response) -> bytes:
         except ValueError:
             body = None
         message = _error_message(body, status)
+        if status == 429 and (quota := _exhausted_quota(body)) is not None:
+            raise ProviderQuotaExhausted(
+                f"gemini quota exhausted ({quota}); the key's tier has no quota left for this model: "
+                f"{message}",
+                upstream_status=status,
+            )
         if status in TRANSIENT:
             retry_after = parse_retry_after(response.headers)
             if retry_after is None:
                 retry_after = _retry_delay(body)
             raise Transient(ProviderUnavailable(message, retry_after=retry_after, upstream_status=status))
-        # 400 (bad request, unsupported option, region), 401/403 (key), 404 (model): configuration.
-        raise ProviderFailed(message, upstream_status=status)
+        # 400 (bad request, unsupported option, region), 401/403 (key, permission), 404 (model):
+        # configuration an admin has to change; the provider's text says which.
+        raise ProviderMisconfigured(message, upstream_status=status)
     body = json_body(response, PROVIDER)
     if not isinstance(body, dict):
         raise ProviderFailed("gemini answered JSON that is not an object", upstream_status=status)
@@ -122,9 +162,81 @@ def parse_answer(response: httpx.Response) -> bytes:
         return decode_base64(data, PROVIDER)
     if finish == "NO_IMAGE":
         raise Transient(ProviderRefused("gemini produced no image (NO_IMAGE)", upstream_status=status))
-    if any(isinstance(p, dict) and p.get("text") and not p.get("thought") for p in parts):
+    texts = [p for p in parts if isinstance(p, dict) and p.get("text") and not p.get("thought")]
+    if texts and finish in (None, "STOP"):
         raise ProviderRefused("gemini answered with text instead of an image", upstream_status=status)
+    if finish in RETRIED_FINISH:
+        raise Transient(
+            ProviderFailed(
+                f"gemini finished without an image (finishReason {finish or 'missing'}) on every attempt",
+                upstream_status=status,
+            )
+        )
     raise ProviderFailed(f"gemini answered without an image (finishReason {finish})", upstream_status=status)
+
+
+def _base64_size(size: int) -> int:
+    return 4 * math.ceil(size / 3)
+
+
+def check_options(options: GeminiEditOptions, check: SlotCheck) -> list[FieldProblem]:
+    """What `options` asks of its model that the model does not take, and templates over the inline limit."""
+    model = MODELS[options.model]
+    problems: list[FieldProblem] = []
+    if options.aspect_ratio and options.aspect_ratio not in model.aspect_ratios:
+        problems.append(
+            FieldProblem(
+                "aspect_ratio",
+                f"{model.id} does not take aspect ratio {options.aspect_ratio}; it takes "
+                + ", ".join(model.aspect_ratios),
+                "unsupported_by_model",
+            )
+        )
+    if options.image_size and options.image_size not in model.image_sizes:
+        takes = ", ".join(model.image_sizes) if model.image_sizes else "no image size"
+        problems.append(
+            FieldProblem(
+                "image_size",
+                f"{model.id} does not take image size {options.image_size}; it takes {takes}",
+                "unsupported_by_model",
+            )
+        )
+    inputs = 1 + len(options.template_media_ids)
+    if inputs > model.max_input_images:
+        problems.append(
+            FieldProblem(
+                "template_media_ids",
+                f"{model.id} takes {model.max_input_images} input images, the photo included; "
+                f"this slot would send {inputs}",
+                "too_many_images",
+            )
+        )
+    total = PHOTO_BUDGET + len(options.prompt.encode())
+    for media_id in options.template_media_ids:
+        item = check.templates.get(media_id)
+        if item is not None:
+            total += _base64_size(len(prepare_input(item.data, MAX_INPUT_SIDE).data))
+    if total > INLINE_REQUEST_LIMIT:
+        problems.append(
+            FieldProblem(
+                "template_media_ids",
+                f"the reference images come to {total // (1024 * 1024)} MB with the photo once encoded; "
+                f"Gemini takes at most {INLINE_REQUEST_LIMIT // (1024 * 1024)} MB per request "
+                "(use fewer or smaller templates, or ones without transparency)",
+                "request_too_large",
+            )
+        )
+    return problems
+
+
+def connection_answer(response: httpx.Response) -> ConnectionCheck:
+    if response.status_code == 200:
+        return ConnectionCheck(True, "ok", 200)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return ConnectionCheck(False, _error_message(body, response.status_code), response.status_code)
 
 
 class GeminiProvider(RemoteProvider):
@@ -146,7 +258,8 @@ class GeminiProvider(RemoteProvider):
         image_config: dict[str, str] = {}
         if options.aspect_ratio:
             image_config["aspectRatio"] = options.aspect_ratio
-        if options.image_size and not options.model.startswith(_NO_IMAGE_SIZE_PREFIXES):
+        model = MODELS[options.model]
+        if options.image_size and options.image_size in model.image_sizes:
             image_config["imageSize"] = options.image_size
         generation: dict[str, Any] = {"responseModalities": ["IMAGE"]}
         if image_config:
@@ -159,6 +272,11 @@ class GeminiProvider(RemoteProvider):
         sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
         images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
         body = StreamedJson(self.build_body(options, images))
+        if int(body.headers["Content-Length"]) > INLINE_REQUEST_LIMIT:
+            raise ProviderFailed(
+                f"the request would be {int(body.headers['Content-Length']) // (1024 * 1024)} MB; gemini "
+                f"takes at most {INLINE_REQUEST_LIMIT // (1024 * 1024)} MB inline"
+            )
         url = f"{self._base_url}/v1beta/models/{options.model}:generateContent"
         headers = {"x-goog-api-key": self._api_key or ""}
 
@@ -171,4 +289,21 @@ class GeminiProvider(RemoteProvider):
         output = await run_image_work(finish_bytes, data, request)
         return result(
             output, request, {"operation": operation, "model": options.model, "inputs": len(images)}
+        )
+
+    def check_slot(self, operation: str, check: SlotCheck) -> list[FieldProblem]:
+        if operation != "edit" or not isinstance(check.options, GeminiEditOptions):
+            return []
+        return check_options(check.options, check)
+
+    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+        """`GET /v1beta/models/{default model}`: the key must be valid and the model visible to it."""
+        return await probe(
+            self._http,
+            PROVIDER,
+            "GET",
+            f"{self._base_url}/v1beta/models/{DEFAULT_MODEL}",
+            headers={"x-goog-api-key": self._api_key or ""},
+            deadline=deadline,
+            answer=connection_answer,
         )

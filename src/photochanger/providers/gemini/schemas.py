@@ -2,11 +2,15 @@
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
+from photochanger.providers.gemini.models import DEFAULT_MODEL, MODELS
 from photochanger.providers.imaging import TEMPLATE_MEDIA, OperationOptions
 
-AspectRatio = Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
+AspectRatio = Literal[
+    "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"
+]
+ImageSize = Literal["512", "1K", "2K", "4K"]
 
 
 class GeminiEditOptions(OperationOptions):
@@ -18,14 +22,14 @@ class GeminiEditOptions(OperationOptions):
             "examples": [
                 {
                     "prompt": "Turn the people in the photo into 1920s film stars, keep their faces.",
-                    "model": "gemini-2.5-flash-image",
+                    "model": "gemini-3.1-flash-image",
                     "template_media_ids": [],
                     "aspect_ratio": "3:4",
                     "stamp_qr": False,
                 },
                 {
                     "prompt": "Place the guests into the scene of the second image.",
-                    "model": "gemini-3-pro-image-preview",
+                    "model": "gemini-3-pro-image",
                     "template_media_ids": ["0b9c7c56-2f7e-4d64-8d3e-1f0c6f6d1a11"],
                     "image_size": "2K",
                     "stamp_qr": True,
@@ -38,19 +42,19 @@ class GeminiEditOptions(OperationOptions):
         min_length=1, max_length=8000, title="Prompt", description="What to do with the photo."
     )
     model: str = Field(
-        default="gemini-2.5-flash-image",
+        default=DEFAULT_MODEL,
         min_length=1,
         max_length=200,
-        pattern=r"^[A-Za-z0-9._-]+$",
         title="Model",
-        description="Gemini model id with image output, e.g. gemini-2.5-flash-image or "
-        "gemini-3-pro-image-preview.",
+        description="Gemini image model: " + ", ".join(MODELS) + ".",
+        json_schema_extra={"enum": list(MODELS)},
     )
     template_media_ids: list[str] = Field(
         default_factory=list,
         max_length=13,
         title="Reference images",
-        description="Template media sent after the photo as reference images.",
+        description="Template media sent after the photo as reference images (Flash models take 2, "
+        "Pro models 13).",
         json_schema_extra=TEMPLATE_MEDIA,
     )
     aspect_ratio: AspectRatio | None = Field(
@@ -58,8 +62,15 @@ class GeminiEditOptions(OperationOptions):
         title="Aspect ratio",
         description="Aspect ratio of the generated image; empty keeps the model's choice (the photo's).",
     )
-    image_size: Literal["1K", "2K", "4K"] | None = Field(
+    image_size: ImageSize | None = Field(
         default=None,
         title="Image size",
-        description="Output resolution, on models that take it (Gemini 3 image models).",
+        description="Output resolution, on models that take it (Gemini 3 image models; 512 on 3.1 Flash).",
     )
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value not in MODELS:
+            raise ValueError(f"not a Gemini image model this server knows; use one of {', '.join(MODELS)}")
+        return value

@@ -1,7 +1,10 @@
 """`gpt_image` driver: OpenAI `POST {base}/v1/images/edits` (multipart), result in `data[0].b64_json`.
 
-`model` is always sent (the endpoint otherwise falls back to dall-e-2, which cannot take several images);
-the photo and the reference images go as repeated `image[]` parts.
+`model` is always sent, so a slot keeps the model it was saved with whatever the API's default becomes;
+the photo and the reference images go as repeated `image[]` parts. OpenAI's `x-should-retry` header
+overrides the status-based retry decision, as it does in its own SDK. Option pairs the API refuses
+(`input_fidelity` on gpt-image-1-mini, a transparent background with JPEG output) are refused when the
+slot is saved.
 """
 
 from collections.abc import Mapping
@@ -11,13 +14,19 @@ import httpx
 
 from photochanger.core.images import EXTENSION_BY_MIME, run_image_work
 from photochanger.providers.base import (
+    ConnectionCheck,
+    Deadline,
+    FieldProblem,
     Operation,
     ProviderFailed,
+    ProviderMisconfigured,
     ProviderRefused,
     ProviderRequest,
     ProviderResult,
     ProviderUnavailable,
+    SlotCheck,
 )
+from photochanger.providers.gpt_image.models import DEFAULT_MODEL, MODELS, GptImageModel
 from photochanger.providers.gpt_image.schemas import GptImageEditOptions
 from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
 from photochanger.providers.remote import (
@@ -29,6 +38,8 @@ from photochanger.providers.remote import (
     expect_options,
     json_body,
     parse_retry_after,
+    probe,
+    should_retry,
 )
 
 PROVIDER = "gpt_image"
@@ -58,9 +69,15 @@ def parse_answer(response: httpx.Response) -> bytes:
         if code == "insufficient_quota":
             # A 429 that no retry within one job can cure.
             raise ProviderUnavailable(message, retry_after=retry_after, upstream_status=status)
-        if status in TRANSIENT:
+        verdict = should_retry(response)
+        if status in TRANSIENT or status >= 500:
+            unavailable = ProviderUnavailable(message, retry_after=retry_after, upstream_status=status)
+            if verdict is False:
+                raise unavailable
+            raise Transient(unavailable)
+        if verdict is True:
             raise Transient(ProviderUnavailable(message, retry_after=retry_after, upstream_status=status))
-        raise ProviderFailed(message, upstream_status=status)
+        raise ProviderMisconfigured(message, upstream_status=status)
     body = json_body(response, PROVIDER)
     items = body.get("data") if isinstance(body, dict) else None
     first = items[0] if isinstance(items, list) and items else None
@@ -68,6 +85,67 @@ def parse_answer(response: httpx.Response) -> bytes:
     if not isinstance(data, str) or not data:
         raise ProviderFailed("openai answered without data[0].b64_json", upstream_status=status)
     return decode_base64(data, PROVIDER)
+
+
+def transparent_ok(model: GptImageModel, output_type: str) -> bool:
+    return model.transparent_background and output_type in ("image/png", "image/webp")
+
+
+def check_options(options: GptImageEditOptions, check: SlotCheck) -> list[FieldProblem]:
+    """Option pairs the edit endpoint refuses, and a warning when the model and quality typically take
+    longer than the booth waits."""
+    model = MODELS[options.model]
+    problems: list[FieldProblem] = []
+    if options.input_fidelity and not model.input_fidelity:
+        problems.append(
+            FieldProblem(
+                "input_fidelity",
+                f"{model.id} does not take input_fidelity; leave it empty or choose another model",
+                "unsupported_by_model",
+            )
+        )
+    if options.background == "transparent":
+        if not model.transparent_background:
+            problems.append(
+                FieldProblem(
+                    "background",
+                    f"{model.id} does not make transparent backgrounds",
+                    "unsupported_by_model",
+                )
+            )
+        elif check.output_type not in ("image/png", "image/webp"):
+            problems.append(
+                FieldProblem(
+                    "background",
+                    "A transparent background needs PNG or WebP output; this slot's output format is "
+                    f"{check.output_type.removeprefix('image/').upper()}",
+                    "transparent_needs_png_or_webp",
+                )
+            )
+    typical = model.typical_seconds.get(options.quality)
+    if typical is not None and check.sync_wait_seconds is not None and typical > check.sync_wait_seconds:
+        problems.append(
+            FieldProblem(
+                "quality",
+                f"{model.id} at quality {options.quality} typically takes about {typical} s per photo, "
+                f"longer than the booth waits (t_sync_response {check.sync_wait_seconds:g} s)",
+                "slower_than_sync_response",
+                warning=True,
+            )
+        )
+    return problems
+
+
+def connection_answer(response: httpx.Response) -> ConnectionCheck:
+    if response.status_code == 200:
+        return ConnectionCheck(True, "ok", 200)
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    message = error.get("message") if isinstance(error, dict) else None
+    detail = f"openai answered {response.status_code}: {str(message or '')[:300]}".rstrip(": ")
+    return ConnectionCheck(False, detail, response.status_code)
 
 
 class GptImageProvider(RemoteProvider):
@@ -92,9 +170,11 @@ class GptImageProvider(RemoteProvider):
             "quality": options.quality,
             "output_format": OUTPUT_FORMAT.get(output_type, "png"),
         }
-        if options.input_fidelity:
+        model = MODELS[options.model]
+        # Saving refuses the pairs the API refuses; slots saved before that check are sent what works.
+        if options.input_fidelity and model.input_fidelity:
             fields["input_fidelity"] = options.input_fidelity
-        if options.background:
+        if options.background and (options.background != "transparent" or transparent_ok(model, output_type)):
             fields["background"] = options.background
         files = [
             (
@@ -123,3 +203,20 @@ class GptImageProvider(RemoteProvider):
         output = await run_image_work(finish_bytes, data, request)
         meta: dict[str, Any] = {"operation": operation, "model": options.model, "inputs": len(images)}
         return result(output, request, meta)
+
+    def check_slot(self, operation: str, check: SlotCheck) -> list[FieldProblem]:
+        if operation != "edit" or not isinstance(check.options, GptImageEditOptions):
+            return []
+        return check_options(check.options, check)
+
+    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+        """`GET /v1/models/{default model}`: the key must be valid and see the model."""
+        return await probe(
+            self._http,
+            PROVIDER,
+            "GET",
+            f"{self._base_url}/v1/models/{DEFAULT_MODEL}",
+            headers={"Authorization": f"Bearer {self._api_key}"},
+            deadline=deadline,
+            answer=connection_answer,
+        )

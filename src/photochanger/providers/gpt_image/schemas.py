@@ -2,8 +2,9 @@
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
+from photochanger.providers.gpt_image.models import DEFAULT_MODEL, MODELS
 from photochanger.providers.imaging import TEMPLATE_MEDIA, OperationOptions
 
 
@@ -16,7 +17,7 @@ class GptImageEditOptions(OperationOptions):
             "examples": [
                 {
                     "prompt": "Make it a watercolor painting, keep everyone recognisable.",
-                    "model": "gpt-image-1",
+                    "model": "gpt-image-1.5",
                     "size": "1024x1536",
                     "quality": "medium",
                     "input_fidelity": "high",
@@ -36,11 +37,12 @@ class GptImageEditOptions(OperationOptions):
         min_length=1, max_length=32000, title="Prompt", description="What to do with the photo."
     )
     model: str = Field(
-        default="gpt-image-1",
+        default=DEFAULT_MODEL,
         min_length=1,
         max_length=100,
         title="Model",
-        description="GPT Image model id, e.g. gpt-image-1, gpt-image-1-mini or gpt-image-1.5.",
+        description="GPT Image model: " + ", ".join(MODELS) + ".",
+        json_schema_extra={"enum": list(MODELS)},
     )
     template_media_ids: list[str] = Field(
         default_factory=list,
@@ -58,10 +60,18 @@ class GptImageEditOptions(OperationOptions):
     input_fidelity: Literal["low", "high"] | None = Field(
         default=None,
         title="Input fidelity",
-        description="How closely faces and details of the inputs are kept (not every model takes it).",
+        description="How closely faces and details of the inputs are kept (gpt-image-1-mini does not "
+        "take it).",
     )
     background: Literal["auto", "opaque", "transparent"] | None = Field(
         default=None,
         title="Background",
         description="Transparent backgrounds survive only when the slot's output format is PNG or WebP.",
     )
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value not in MODELS:
+            raise ValueError(f"not a GPT Image model this server knows; use one of {', '.join(MODELS)}")
+        return value

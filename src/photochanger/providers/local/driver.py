@@ -17,11 +17,15 @@ from photochanger.core.images import (
     strip_jpeg_metadata,
 )
 from photochanger.providers.base import (
+    ConnectionCheck,
+    Deadline,
+    FieldProblem,
     Operation,
     ProviderFailed,
     ProviderRequest,
     ProviderResult,
     ProviderTimeout,
+    SlotCheck,
 )
 from photochanger.providers.imaging import finish_image, result, template
 from photochanger.providers.local import compose
@@ -72,6 +76,27 @@ def _lossless_passthrough(options: BaseModel, request: ProviderRequest) -> bytes
     return strip_jpeg_metadata(request.image)
 
 
+def _frame_problems(options: FrameOptions, check: SlotCheck) -> list[FieldProblem]:
+    frame = check.templates.get(options.frame_media_id)
+    if frame is None:
+        return []
+    try:
+        with load_oriented(frame.data) as img:
+            transparent = "A" in img.getbands() or "transparency" in img.info
+    except ImageProblem:
+        return [FieldProblem("frame_media_id", "The frame image cannot be decoded", "template_unreadable")]
+    if transparent:
+        return []
+    return [
+        FieldProblem(
+            "frame_media_id",
+            "The frame has no transparency, so it would hide the photo; use a PNG or WebP with "
+            "transparent windows",
+            "frame_without_transparency",
+        )
+    ]
+
+
 def process(options: BaseModel, request: ProviderRequest) -> bytes:
     """Decode the photo, apply the operation its options describe, stamp and encode. Blocking."""
     with _decode(request.image, "photo") as photo:
@@ -98,6 +123,16 @@ class LocalProvider:
     @property
     def configured(self) -> bool:
         return True
+
+    def check_slot(self, operation: str, check: SlotCheck) -> list[FieldProblem]:
+        """A frame without transparency would cover the photo on every shot."""
+        if isinstance(check.options, FrameOptions):
+            return _frame_problems(check.options, check)
+        return []
+
+    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+        """Nothing to connect to: the engine runs in this process."""
+        return ConnectionCheck(True, "ok: the local engine needs no connection")
 
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
         if operation not in self.operations:

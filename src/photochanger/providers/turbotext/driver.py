@@ -2,29 +2,38 @@
 polled until the answer stops being `{"action": "reconnect"}`.
 
 Turbotext takes input images only by URL, so each input is published through
-`ProviderRequest.public_media_url` (a short-lived unguessable link that dies with the job's deadline).
-The finished answer names the result image at the top level or under `data` (`uploaded_image`, or an
-`image` list of absolute URLs or paths relative to the site).
+`ProviderRequest.public_media_url` (a short-lived unguessable link, with the file extension of its
+content, that dies with the job's deadline); a slot is therefore refused while the public base URL is a
+loopback or private address Turbotext cannot reach. The finished answer names the result image at the
+top level or under `data` (`uploaded_image`, or an `image` list of absolute URLs or paths relative to the
+site). Only the error codes Turbotext's page names are mapped (`LIMIT`, `url_error`, `params_error`,
+the `forbidden_content` flag); any other text is reported as it came.
 """
 
 import asyncio
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from pydantic import BaseModel
 
 from photochanger.core.images import run_image_work
 from photochanger.providers.base import (
+    ConnectionCheck,
+    Deadline,
+    FieldProblem,
     Operation,
     ProviderError,
     ProviderFailed,
+    ProviderMisconfigured,
     ProviderRefused,
     ProviderRequest,
     ProviderResult,
     ProviderTimeout,
     ProviderUnavailable,
+    SlotCheck,
 )
 from photochanger.providers.imaging import finish_bytes, prepare_input, result, template
 from photochanger.providers.remote import (
@@ -34,6 +43,7 @@ from photochanger.providers.remote import (
     checked_options,
     fetch_image,
     json_body,
+    probe,
     status_failure,
 )
 from photochanger.providers.turbotext.schemas import (
@@ -49,22 +59,38 @@ METHODS = {
     "style_transfer": "mix_images",
     "identity_transfer": "deepfake_photo",
 }
-_QUOTA_WORDS = ("limit", "balance", "tariff", "quota", "money", "баланс", "лимит")
-_REFUSAL_WORDS = ("forbidden", "nsfw", "censor", "face", "запрещ")
 
 
 def error_failure(text: str, status: int) -> ProviderError:
-    """Map a `{"success": false, "error": ...}` answer: quota → unavailable, content → refused."""
-    lowered = text.lower()
+    """Map a `{"success": false, "error": ...}` answer by the codes Turbotext documents, nothing guessed."""
     message = f"turbotext error: {text[:300]}"
-    if any(word in lowered for word in _QUOTA_WORDS):
+    code = text.strip()
+    if code == "LIMIT":
+        # The tariff's limit: nothing a retry inside one job can fix.
         return ProviderUnavailable(message, upstream_status=status)
-    if any(word in lowered for word in _REFUSAL_WORDS):
+    if code == "url_error":
+        return ProviderMisconfigured(
+            f"{message}: Turbotext could not fetch an input link; PHOTOCHANGER_PUBLIC_BASE_URL must be "
+            "reachable from the internet",
+            upstream_status=status,
+        )
+    if code == "params_error":
+        return ProviderMisconfigured(message, upstream_status=status)
+    if code == "forbidden_content":
         return ProviderRefused(message, upstream_status=status)
     return ProviderFailed(message, upstream_status=status)
 
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code in (401, 403):
+        try:
+            text = str(response.json().get("error") or "")
+        except (ValueError, AttributeError):
+            text = ""
+        raise ProviderMisconfigured(
+            f"turbotext refused the API key ({response.status_code}) {text[:200]}".rstrip(),
+            upstream_status=response.status_code,
+        )
     if response.status_code != 200:
         raise status_failure(response, PROVIDER)
     body = json_body(response, PROVIDER)
@@ -94,6 +120,20 @@ def parse_result(response: httpx.Response) -> dict[str, Any] | None:
     return body
 
 
+def absolute_result_url(candidate: str, base_url: str) -> str:
+    """An absolute http(s) URL as it is; a path (with or without its leading slash) relative to the
+    site's root, whatever path the configured base URL has."""
+    parts = urlsplit(candidate)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return candidate
+    if parts.scheme or candidate.startswith("//"):
+        if candidate.startswith("//"):
+            return f"{urlsplit(base_url).scheme}:{candidate}"
+        raise ProviderFailed(f"turbotext named a result that is not an http(s) URL: {parts.scheme}:")
+    site = urlsplit(base_url)
+    return urljoin(f"{site.scheme}://{site.netloc}/", candidate.lstrip("/"))
+
+
 def result_url(body: Mapping[str, Any], base_url: str) -> str:
     """The result image's absolute URL, wherever the finished answer put it; refusals raised."""
     raw = body.get("data")
@@ -105,9 +145,39 @@ def result_url(body: Mapping[str, Any], base_url: str) -> str:
         image = holder.get("image")
         candidates.extend(image if isinstance(image, list) else [image])
         for candidate in candidates:
-            if isinstance(candidate, str) and candidate:
-                return urljoin(f"{base_url}/", candidate)
+            if isinstance(candidate, str) and candidate.strip():
+                return absolute_result_url(candidate.strip(), base_url)
     raise ProviderFailed("turbotext's result names no image", upstream_status=200)
+
+
+def unreachable_host(base_url: str) -> str | None:
+    """Why a server at `base_url` cannot be reached from the internet, or None when it may be."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if not host:
+        return "it has no host"
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan")):
+        return f"{host} is a local name"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if address.is_loopback:
+        return f"{host} is a loopback address"
+    if address.is_private or address.is_link_local or address.is_unspecified or address.is_reserved:
+        return f"{host} is a private address"
+    return None
+
+
+def available_answer(response: httpx.Response) -> ConnectionCheck:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code == 200 and isinstance(body, dict) and body.get("success"):
+        return ConnectionCheck(True, "ok", 200)
+    error = body.get("error") if isinstance(body, dict) else None
+    detail = f"turbotext answered {response.status_code}" + (f": {str(error)[:300]}" if error else "")
+    return ConnectionCheck(False, detail, response.status_code)
 
 
 class TurbotextProvider(RemoteProvider):
@@ -148,6 +218,7 @@ class TurbotextProvider(RemoteProvider):
                 "turbotext needs input images published by URL, which this server cannot offer"
             )
         prepared = await run_image_work(prepare_input, data, MAX_INPUT_SIDE)
+        # The link's extension comes from `content_type` (the publisher names the file after it).
         return await request.public_media_url(prepared.data, prepared.content_type)
 
     async def _fields(self, options: BaseModel, request: ProviderRequest) -> dict[str, str]:
@@ -211,3 +282,32 @@ class TurbotextProvider(RemoteProvider):
         data = await fetch_image(self._http, url, deadline, self._retry, PROVIDER)
         output = await run_image_work(finish_bytes, data, request)
         return result(output, request, {"operation": operation, "queue_id": queue_id, "polls": polls})
+
+    def check_slot(self, operation: str, check: SlotCheck) -> list[FieldProblem]:
+        """Turbotext fetches the inputs from our public links itself: a base URL it cannot reach fails
+        every shot."""
+        why = unreachable_host(check.public_base_url)
+        if why is None:
+            return []
+        return [
+            FieldProblem(
+                "provider",
+                f"Turbotext downloads the photo from this server's public links, but "
+                f"PHOTOCHANGER_PUBLIC_BASE_URL ({check.public_base_url}) cannot be reached from the "
+                f"internet: {why}. Set it to the server's public address first.",
+                "public_base_url_unreachable",
+            )
+        ]
+
+    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+        """`do=create_queue` on the `available_api` method: authenticated, and it generates nothing."""
+        return await probe(
+            self._http,
+            PROVIDER,
+            "POST",
+            f"{self._base_url}/api_ai/available_api",
+            headers={"Authorization": f"Bearer {self._api_key}"},
+            data={"do": "create_queue"},
+            deadline=deadline,
+            answer=available_answer,
+        )
