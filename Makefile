@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install run dev test test-sqlite test-postgres lint format typecheck check migrate bench test-reliability clean
+.PHONY: help install run dev test test-sqlite test-postgres lint format typecheck check migrate bench test-reliability clean messages compile-messages
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,7 +20,21 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed ## create .venv and install the package with dev tools
+LOCALES := src/photochanger/locale
+PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -D messages -l $* -i $< -o $@
+
+install: $(VENV)/.installed compile-messages ## create .venv and install the package with dev tools
+
+compile-messages: $(MO_FILES) ## compile the gettext catalogues (.po -> .mo; also done on first use)
+
+messages: $(VENV)/.installed ## extract the UI strings and merge them into the .po catalogues
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages -w 110 --ignore-obsolete
+	rm -f $(LOCALES)/messages.pot
 
 migrate: install ## upgrade the database schema (PHOTOCHANGER_DATABASE_URL, default var/photochanger.db)
 	$(VENV)/bin/photochanger migrate

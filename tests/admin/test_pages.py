@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from photochanger.admin import live
-from photochanger.admin.i18n import MESSAGES, Translator
 from photochanger.auth.permissions import Role
 from photochanger.core.time import utcnow
+from photochanger.i18n import Translator
 from photochanger.models import AppSetting, AuditLog, Job, JobStatus, Slot, User
 from photochanger.settings import service as settings_service
 from photochanger.stats import rollup
@@ -220,11 +220,24 @@ async def test_language_follows_the_browser_and_the_switch(client: httpx.AsyncCl
     assert offsite.headers["location"] == "/admin"
 
 
-async def test_every_english_message_has_a_russian_translation() -> None:
-    for key, (en, ru) in MESSAGES.items():
-        assert (en == "") == (ru == ""), key
-        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", ru)), key
-    assert Translator("ru")("slot.title", slot="slot-003") == "Слот slot-003"
+async def test_russian_plurals_follow_babel_rules(admin_ui: httpx.AsyncClient) -> None:
+    ru = Translator("ru")
+    assert [ru.ngettext("failure", "failures", n) for n in (0, 1, 2, 5, 21, 22)] == [
+        "ошибок",
+        "ошибка",
+        "ошибки",
+        "ошибок",
+        "ошибка",
+        "ошибки",
+    ]
+    assert ru.plural_forms("failure", "failures") == {"one": "ошибка", "few": "ошибки", "many": "ошибок"}
+    dashboard = await admin_ui.get("/admin", headers={"Accept-Language": "ru"})
+    assert dashboard.status_code == 200
+    # No job in the last hour: "0 ошибок", "0 таймаутов" (not "0 ошибки").
+    assert re.search(
+        r'<b data-outcome="failed">0</b> <span data-outcome-label="failed"[^>]*>ошибок</span>', dashboard.text
+    )
+    assert re.search(r'<b data-outcome="timeout">0</b> <span[^>]*>таймаутов</span>', dashboard.text)
 
 
 # --- permissions -----------------------------------------------------------------------------------------

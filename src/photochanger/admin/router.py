@@ -23,7 +23,6 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
 from photochanger.admin import charts, forms, live
-from photochanger.admin.i18n import LANG_COOKIE, LANGUAGES
 from photochanger.admin.rendering import (
     CSRF_FIELD,
     check_csrf_field,
@@ -56,6 +55,7 @@ from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, PhotoChangerError, ValidationFailed
 from photochanger.core.storage import MediaLayout, unlink_quietly
 from photochanger.guest import gallery as public_gallery
+from photochanger.i18n import LANG_COOKIE, LANGUAGES
 from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaInUse
@@ -199,7 +199,7 @@ async def login_page(request: Request, next: str | None = None, bye: bool = Fals
         request,
         "login.html",
         next=_safe_next(next),
-        notice=t("login.logged_out") if bye else None,
+        notice=t.gettext("You have been signed out.") if bye else None,
         error=None,
         username="",
     )
@@ -214,7 +214,14 @@ async def login(request: Request, session: SessionDep, codec: CodecDep) -> Respo
     try:
         check_csrf_field(request, form.get(CSRF_FIELD))
     except CsrfFailed:
-        return render(request, "login.html", 403, next=target, error=t("login.csrf"), username=username)
+        return render(
+            request,
+            "login.html",
+            403,
+            next=target,
+            error=t.gettext("The form expired. Please try again."),
+            username=username,
+        )
     try:
         issued = await auth_service.login(
             session,
@@ -224,7 +231,14 @@ async def login(request: Request, session: SessionDep, codec: CodecDep) -> Respo
             client=request.client.host if request.client else "unknown",
         )
     except InvalidCredentials:
-        return render(request, "login.html", 401, next=target, error=t("login.invalid"), username=username)
+        return render(
+            request,
+            "login.html",
+            401,
+            next=target,
+            error=t.gettext("Wrong username or password."),
+            username=username,
+        )
     except TooManyLoginAttempts as exc:
         seconds = int(exc.extra.get("retry_after", 60))
         page = render(
@@ -232,7 +246,10 @@ async def login(request: Request, session: SessionDep, codec: CodecDep) -> Respo
             "login.html",
             429,
             next=target,
-            error=t("login.throttled", minutes=max(1, math.ceil(seconds / 60))),
+            error=t.gettext(
+                "Too many failed attempts. Try again in %(minutes)s min.",
+                minutes=max(1, math.ceil(seconds / 60)),
+            ),
             username=username,
         )
         page.headers["Retry-After"] = str(seconds)
@@ -257,10 +274,11 @@ async def logout(request: Request, session: SessionDep, codec: CodecDep) -> Resp
 
 
 def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
+    t = translator(request)
     titles: dict[tuple[str, str], str] = {}
     for provider in slots_service.catalogue(_registry(request)):
         for op in provider.operations:
-            titles[(provider.id, op.id)] = f"{provider.title} · {op.title}"
+            titles[(provider.id, op.id)] = f"{t.gettext(provider.title)} · {t.gettext(op.title)}"
     return titles
 
 
@@ -411,7 +429,7 @@ async def edit_slot(
         operation_id=op.id if op else operation_id,
         params=slot.params if same else {},
         top=_top_values(slot),
-        banner=translator(request)("slot.saved") if saved else None,
+        banner=translator(request).gettext("Saved.") if saved else None,
         banner_kind="ok",
     )
 
@@ -472,15 +490,23 @@ async def save_slot(slot_id: str, request: Request, principal: AdminDep, session
             {"field": ".".join(str(p) for p in err["loc"]), "type": err["type"], "msg": err["msg"]}
             for err in exc.errors(include_url=False, include_input=False)
         ]
-        return await again(forms.field_errors(errors), t("slot.invalid"), 422)
+        return await again(forms.field_errors(errors), t.gettext("Some fields need attention."), 422)
     try:
         await slots_service.update_slot(session, config, _registry(request), slot.id, body, actor=principal)
     except SlotValidationFailed as exc:
-        return await again(forms.field_errors(exc.errors), t("slot.invalid"), 422)
+        return await again(forms.field_errors(exc.errors), t.gettext("Some fields need attention."), 422)
     except SlotVersionConflict:
         await session.rollback()
         current = await slots_service.get_slot(session, config, slot_id, limit=1)
-        return await again(None, t("slot.conflict", version=current.version), 409, conflict=True)
+        return await again(
+            None,
+            t.gettext(
+                "Someone else changed this slot while you were editing it (now version %(version)s). Your changes were not saved: reload the slot and apply them again.",
+                version=current.version,
+            ),
+            409,
+            conflict=True,
+        )
     return _redirect(f"/admin/slots/{slot.id}?saved=1")
 
 
@@ -631,7 +657,7 @@ async def media_library(
 ) -> Response:
     need(principal, permissions.MEDIA_READ)
     t = translator(request)
-    banner = {"uploaded": t("media.uploaded"), "deleted": t("media.deleted")}.get(done or "")
+    banner = {"uploaded": t.gettext("Uploaded."), "deleted": t.gettext("Deleted.")}.get(done or "")
     return await _media_page(request, session, banner=banner)
 
 
@@ -681,7 +707,7 @@ async def delete_media(media_id: str, request: Request, principal: AdminDep, ses
         await session.rollback()
         t = translator(request)
         used = ", ".join(exc.extra.get("used_by", []))
-        banner = f"{t('media.used_by', slots=used)}. {t('media.delete_blocked')}"
+        banner = f"{t.gettext('Used by %(slots)s', slots=used)}. {t.gettext('Change these slots first.')}"
         return await _media_page(request, session, banner=banner, banner_kind="error", status_code=409)
     # The file goes only after the response, i.e. after the row's deletion has been committed.
     response = _redirect("/admin/media?done=deleted")
@@ -730,7 +756,9 @@ async def settings_page(
 ) -> Response:
     need(principal, permissions.SETTINGS_READ)
     t = translator(request)
-    banner = {"saved": t("settings.saved"), "rotated": t("settings.ingest_rotated")}.get(done or "")
+    banner = {"saved": t.gettext("Settings saved."), "rotated": t.gettext("Ingest password rotated.")}.get(
+        done or ""
+    )
     return await _settings_page(request, session, banner=banner)
 
 
@@ -744,7 +772,7 @@ async def save_settings(request: Request, principal: AdminDep, session: SessionD
     changes: dict[str, int] = {}
     for key, raw in values.items():
         if not raw.lstrip("-").isdigit():
-            errors[key] = t("field.int_parsing")
+            errors[key] = t.gettext("Enter a whole number.")
         else:
             changes[key] = int(raw)
     if not errors:
@@ -763,7 +791,7 @@ async def save_settings(request: Request, principal: AdminDep, session: SessionD
             session,
             values=values,
             errors=errors,
-            banner=t("settings.invalid"),
+            banner=t.gettext("Some values are out of bounds."),
             banner_kind="error",
             status_code=422,
         )
@@ -778,9 +806,9 @@ async def rotate_ingest_password(request: Request, principal: AdminDep, session:
     new, repeat = _text(form, "new_password"), _text(form, "repeat_password")
     problem: str | None = None
     if new != repeat:
-        problem = t("settings.ingest_mismatch")
+        problem = t.gettext("The two passwords differ.")
     elif form.get("confirm") != "on":
-        problem = t("settings.ingest_unconfirmed")
+        problem = t.gettext("Please confirm the rotation.")
     else:
         try:
             body = SettingsUpdate(ingest_password=SecretStr(new))
@@ -837,7 +865,11 @@ async def _account_page(
 async def account_page(
     request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
 ) -> Response:
-    banner = translator(request)("account.changed") if done == "password" else None
+    banner = (
+        translator(request).gettext("Password changed. Your other sessions were signed out.")
+        if done == "password"
+        else None
+    )
     return await _account_page(request, session, principal, banner=banner)
 
 
@@ -852,11 +884,11 @@ async def change_own_password(
     current, new = _text(form, "current_password")[:1024], _text(form, "new_password")
     errors: dict[str, str] = {}
     if new != _text(form, "repeat_password"):
-        errors["repeat_password"] = t("account.mismatch")
+        errors["repeat_password"] = t.gettext("The two new passwords differ.")
     try:
         auth_service.check_new_password(new, field="new_password")
     except WeakPassword:
-        errors["new_password"] = t("account.too_short")
+        errors["new_password"] = t.gettext("The new password must be 12 to 1024 characters long.")
     issued = None
     if not errors:
         try:
@@ -865,7 +897,7 @@ async def change_own_password(
                 session, codec, user, current_password=current, new_password=new
             )
         except WrongPassword:
-            errors["current_password"] = t("account.wrong_current")
+            errors["current_password"] = t.gettext("The current password is wrong.")
     if issued is None:
         await session.rollback()
         status_code = 403 if "current_password" in errors else 422
@@ -874,7 +906,7 @@ async def change_own_password(
             session,
             principal,
             errors=errors,
-            banner=t("account.invalid"),
+            banner=t.gettext("The password was not changed."),
             banner_kind="error",
             status_code=status_code,
         )
@@ -914,7 +946,11 @@ async def users_page(
 ) -> Response:
     need(principal, permissions.USERS_READ)
     t = translator(request)
-    banner = {"created": t("users.created"), "updated": t("users.updated"), "deleted": t("users.deleted")}
+    banner = {
+        "created": t.gettext("User created."),
+        "updated": t.gettext("User updated."),
+        "deleted": t.gettext("User deleted."),
+    }
     return await _users_page(request, session, banner=banner.get(done or ""))
 
 
