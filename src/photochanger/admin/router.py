@@ -63,6 +63,7 @@ from photochanger.models import JobSource
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RUNTIME_SETTING_KEYS, RuntimeSettings, SettingsUpdate
+from photochanger.slots import branding
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
 from photochanger.slots.schemas import OnFailure, OutputFormat, ProviderRead, SlotRead, SlotUpdate
@@ -376,6 +377,7 @@ async def _editor(
         conflict=conflict,
         deliveries=deliveries,
         deliveries_limit=WEBHOOK_DELIVERIES,
+        brand=await branding.get(session, slot.id),
     )
 
 
@@ -582,6 +584,34 @@ async def run_test(slot_id: str, request: Request, principal: AdminDep, session:
         outcome=outcome,
         titles=_catalogue_titles(request),
     )
+
+
+@router.post("/slots/{slot_id}/branding")
+async def update_branding(
+    slot_id: str, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    """The guest page's branding of this slot (title, text, logo, colours); unchecked colours are cleared."""
+    need(principal, permissions.SLOTS_WRITE)
+    form = await csrf_form(request)
+    colours = form.get("brand_colors") == "on"
+    try:
+        data = branding.BrandingUpdate(
+            title=_text(form, "brand_title"),
+            text=_text(form, "brand_text"),
+            logo_media_id=_text(form, "brand_logo"),
+            accent_color=_text(form, "brand_accent") if colours else "",
+            background_color=_text(form, "brand_background") if colours else "",
+        )
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "The branding has invalid fields.",
+            errors=[
+                {"field": ".".join(map(str, e["loc"])), "type": e["type"], "msg": e["msg"]}
+                for e in exc.errors()
+            ],
+        ) from None
+    await branding.update(session, slot_id, data, actor=principal)
+    return _redirect(f"/admin/slots/{quote(slot_id)}?saved=1#branding")
 
 
 # --- gallery -----------------------------------------------------------------------------------------------
