@@ -479,7 +479,11 @@ async def test_settings_save_validates_bounds_and_rotation_needs_confirmation(
     rotated = await admin_ui.post("/admin/settings/ingest-password", data={**rotate, "confirm": "on"})
     assert rotated.status_code == 303
     shown = await admin_ui.get(rotated.headers["location"])
-    assert re.search(r"Set on \d{4}-\d\d-\d\d \d\d:\d\d UTC by ui-admin\.", shown.text)
+    # UTC in the HTML, inside a <time> that admin.js rewrites in the viewer's time zone.
+    assert re.search(
+        r'Set on <time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time> by ui-admin\.',
+        shown.text,
+    )
     assert "booth-secret-2" not in shown.text
 
 

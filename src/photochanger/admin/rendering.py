@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from photochanger.admin.messages import FIELD_MESSAGES, PROBLEM_MESSAGES
 from photochanger.auth.cookies import new_csrf_token, set_csrf_cookie
@@ -43,6 +44,17 @@ def format_dt(value: datetime | None) -> str:
     return ensure_utc(value).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    return ensure_utc(value).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """A `<time>` showing UTC that admin.js rewrites in the viewer's time zone and language."""
+    if value is None:
+        return Markup("—")
+    return Markup('<time datetime="{}">{}</time>').format(iso_utc(value), format_dt(value))
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("photochanger.admin", "templates"),
@@ -50,7 +62,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["dt"] = format_dt
+    env.filters["dt"] = time_tag
     i18n_jinja.install(env)
     return env
 

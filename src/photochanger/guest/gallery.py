@@ -173,12 +173,13 @@ async def show_public_gallery(
     slot_id, expires_at = found
     slot = await slots_service.get_slot(session, config, slot_id, limit=GALLERY_SIZE)
     results = [r for r in slot.recent_results if r.available]
+    brand = await branding.get(session, slot_id)
     return _page(
         request,
         "gallery.html",
         200,
-        title=slot.display_name,
+        title=brand.title or slot.display_name,
         results=results,
         until_html=time_tag(expires_at, time_only=True),
-        brand=await branding.get(session, slot_id),
+        brand=brand,
     )
