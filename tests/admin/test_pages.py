@@ -289,6 +289,23 @@ async def test_operation_switch_renders_the_operation_form(admin_ui: httpx.Async
     assert 'name="param.template_media_ids.present"' in gemini.text
 
 
+async def test_the_slot_editor_in_russian_translates_provider_operation_parameters_and_options(
+    admin_ui: httpx.AsyncClient,
+) -> None:
+    ru = (await admin_ui.get("/admin/slots/slot-003?provider=local&operation=filter&lang=ru")).text
+    assert '<option value="local" selected>Локально (без сети)</option>' in ru
+    assert '<option value="filter" selected>Фильтр</option>' in ru
+    assert "Цветовой фильтр для всего фото." in ru  # a parameter's help text
+    assert '<option value="bw_high_contrast">контрастное ч/б</option>' in ru  # noqa: RUF001 - value kept, label translated
+    assert "bw_high_contrast</option>" not in ru
+    frame = (await admin_ui.get("/admin/slots/slot-003?provider=local&operation=frame&lang=ru")).text
+    assert ">Цвет фона</label>" in frame
+    assert re.search(r'<option value="cover"( selected)?>заполнить кадр</option>', frame)
+    en = (await admin_ui.get("/admin/slots/slot-003?provider=local&operation=filter&lang=en")).text
+    assert '<option value="bw_high_contrast">bw high contrast</option>' in en
+    assert "A colour filter applied to the whole photo." in en
+
+
 async def test_saving_a_frame_slot_updates_it_and_shows_inline_errors_first(
     app: FastAPI, admin_ui: httpx.AsyncClient
 ) -> None:
@@ -339,6 +356,13 @@ async def test_unknown_slot_renders_the_not_found_error_as_html(admin_ui: httpx.
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert 'data-code="slot_not_found"' in response.text
+    russian = await admin_ui.get("/admin/slots/slot-999", headers={"Accept-Language": "ru"})
+    assert russian.status_code == 404
+    assert (
+        '<p class="banner error" role="alert" data-code="slot_not_found">Такого слота нет.</p>'
+        in russian.text
+    )
+    assert "<summary>Технические подробности</summary>" in russian.text
 
 
 # --- test run, gallery -------------------------------------------------------------------------------------

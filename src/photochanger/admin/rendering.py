@@ -132,6 +132,12 @@ def error_message(request: Request, exc: PhotoChangerError) -> str:
     return t.gettext(message) if message else t.gettext(exc.title)
 
 
+def problem_text(request: Request, code: str) -> str:
+    """The message of a problem `code` (a fallback reason such as `provider_refused`), else the code."""
+    message = PROBLEM_MESSAGES.get(code)
+    return translator(request).gettext(message) if message else code
+
+
 def field_message(request: Request, encoded: str) -> str:
     """A field error `type|msg` in the request's language (the API's English message as the fallback)."""
     t = translator(request)

@@ -29,6 +29,7 @@ from photochanger.admin.rendering import (
     error_message,
     error_page,
     field_message,
+    problem_text,
     render,
     translator,
 )
@@ -570,7 +571,7 @@ async def run_test(slot_id: str, request: Request, principal: AdminDep, session:
             outcome.update(
                 ok=result.fallback is None,
                 job_id=result.job_id,
-                fallback=result.fallback,
+                fallback=problem_text(request, result.fallback) if result.fallback else None,
                 result_url=f"/public/results/{result.job_id}",
                 seconds=f"{result.duration_ms / 1000:.1f}",
             )

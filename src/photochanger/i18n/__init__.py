@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, negotiate_locale
+from babel import Locale, default_locale, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -29,13 +29,12 @@ LANG_QUERY = "lang"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 
-def _mo_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+def _mo_path(language: str, directory: Path = LOCALE_DIR) -> Path:
+    return directory / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
 
 
-def compile_catalogue(language: str) -> bytes:
-    """The `.mo` bytes of a language's `.po` (fuzzy entries left out, as `pybabel compile` does)."""
-    po = _mo_path(language).with_suffix(".po")
+def compile_catalogue(po: Path, language: str) -> bytes:
+    """The `.mo` bytes of a `.po` file (fuzzy entries left out, as `pybabel compile` does)."""
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=language, domain=DOMAIN)
     buffer = io.BytesIO()
@@ -43,25 +42,29 @@ def compile_catalogue(language: str) -> bytes:
     return buffer.getvalue()
 
 
-@cache
-def translations(language: str) -> NullTranslations:
-    """The language's compiled catalogue (English: the identity, with English plural rules).
-
-    A missing or stale `.mo` is compiled from the `.po`, and written beside it when the package directory
-    is writable (an installed, read-only package keeps the compiled catalogue in memory)."""
-    if language == SOURCE_LANGUAGE or language not in LANGUAGES:
-        return NullTranslations()
-    mo = _mo_path(language)
+def load_translations(language: str, directory: Path = LOCALE_DIR) -> Translations:
+    """A language's compiled catalogue from `directory`. A missing or stale `.mo` (older than its `.po`) is
+    compiled from the `.po` and written beside it when the directory is writable; an installed, read-only
+    package keeps the compiled catalogue in memory."""
+    mo = _mo_path(language, directory)
     po = mo.with_suffix(".po")
     if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as handle:
             return Translations(handle, domain=DOMAIN)
-    data = compile_catalogue(language)
+    data = compile_catalogue(po, language)
     try:
         mo.write_bytes(data)
-    except OSError as exc:  # read-only install: use the in-memory copy
+    except OSError as exc:
         logger.info("i18n: cannot write %s (%s); using the catalogue compiled in memory", mo, exc)
     return Translations(io.BytesIO(data), domain=DOMAIN)
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The language's catalogue, loaded once per process (English: the identity, English plural rules)."""
+    if language == SOURCE_LANGUAGE or language not in LANGUAGES:
+        return NullTranslations()
+    return load_translations(language)
 
 
 def _accepted(header: str) -> list[str]:
@@ -84,7 +87,17 @@ def _accepted(header: str) -> list[str]:
 
 def negotiate(accept_language: str) -> str:
     """The supported language the browser prefers most (Babel's negotiation, `ru-RU` → `ru`), else English."""
-    return negotiate_locale(_accepted(accept_language), list(LANGUAGES), sep="-") or DEFAULT_LANGUAGE
+    chosen = negotiate_locale(_accepted(accept_language), list(LANGUAGES), sep="-")
+    return chosen.lower() if chosen else DEFAULT_LANGUAGE  # Babel hands back the header's spelling
+
+
+def terminal_language() -> str:
+    """The supported language of the terminal's locale (`LC_ALL`, `LC_MESSAGES`, `LANG`...), else English."""
+    chosen = default_locale("LC_MESSAGES")
+    if not chosen:
+        return DEFAULT_LANGUAGE
+    found = negotiate_locale([chosen], list(LANGUAGES), sep="_")
+    return found.lower() if found else DEFAULT_LANGUAGE
 
 
 def pick_language(request: Request) -> str:
