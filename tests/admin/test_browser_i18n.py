@@ -3,6 +3,9 @@ width: the page is in the browser's language, nothing scrolls sideways, no conso
 viewer's time zone, and a screenshot of each is kept (under $PHOTOCHANGER_SCREENSHOTS or the test's temp
 dir, never in the checkout) for a person to look at."""
 
+# Russian text is Cyrillic on purpose.
+# ruff: noqa: RUF001
+
 import os
 import re
 from datetime import timedelta
@@ -30,6 +33,10 @@ chromium = admin_browser.chromium
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
+IPHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
 pytestmark = pytest.mark.slow
 
 # The viewer's language, Accept-Language and time zone per run; texts checked on every page.
@@ -43,6 +50,8 @@ RUNS = {
         "unknown": "Мы не нашли это фото",
         "gallery_note": "Открыто до",
         "slots": "Слоты",
+        "no_failures": "ошибок",
+        "ios_hint": "На iPhone",
     },
     "en": {
         "locale": "en-US",
@@ -53,6 +62,8 @@ RUNS = {
         "unknown": "We could not find this photo",
         "gallery_note": "Open until",
         "slots": "Slots",
+        "no_failures": "failures",
+        "ios_hint": "On iPhone",
     },
 }
 ADMIN_PAGES = (
@@ -178,6 +189,16 @@ async def test_every_page_in_the_viewers_language_at_phone_and_desktop_width(
                 await page.goto(path)
                 await pw_expect(page.locator("html")).to_have_attribute("lang", lang)
                 await both_widths(page, watch, shots, f"{lang}-admin-{name}")
+            # Live updates keep the plural right (Intl.PluralRules over the catalogue's forms): "0 ошибок".
+            await page.goto("/admin")
+            await pw_expect(page.locator("#live")).to_be_visible()
+            failed = page.locator('article[data-slot="slot-001"] [data-outcome-label="failed"]')
+            await pw_expect(failed).to_have_text(str(run["no_failures"]))
+            await failed.evaluate("el => { el.textContent = '?'; }")
+            assert booth_upload(server, "slot-001", OLD_INGEST_PASSWORD, 2).status_code == 200
+            done_count = page.locator('article[data-slot="slot-001"] [data-outcome="done"]')
+            await pw_expect(done_count).to_have_text("1", timeout=10_000)
+            await pw_expect(failed).to_have_text(str(run["no_failures"]))
             # Times are the viewer's: the audit log shows no UTC stamp once the script has run.
             await page.goto("/admin/audit")
             first_time = page.locator("td time").first
@@ -198,6 +219,7 @@ async def test_every_page_in_the_viewers_language_at_phone_and_desktop_width(
             assert await photo.evaluate("img => img.naturalWidth") > 0
             await pw_expect(page.locator("main time")).not_to_contain_text("UTC")
             await pw_expect(page.locator("img.logo")).to_be_visible()
+            await pw_expect(page.locator("#ios-hint")).to_be_hidden()  # not an iPhone
             await both_widths(page, watch, shots, f"{lang}-guest-result")
             # On a 390 px phone the 540 px variant is enough at 1x; the full result is one tap away.
             phone = await browser.new_context(
@@ -209,6 +231,32 @@ async def test_every_page_in_the_viewers_language_at_phone_and_desktop_width(
             assert (await small.locator("#photo").evaluate("img => img.currentSrc")).endswith("/view/540")
             assert await small.locator("#full").get_attribute("href") == f"/public/results/{job_id}"
             await phone.close()
+
+            # Share: headless Chromium on Linux has no Web Share API, so a recording stand-in plays the
+            # browser's part (as on a phone, with file sharing); the page hands it the image file.
+            sharing = await browser.new_context(
+                base_url=base, viewport=PHONE, locale=str(run["locale"]), user_agent=IPHONE_UA
+            )
+            await sharing.add_init_script(
+                """window.__shared = [];
+                navigator.canShare = (data) => Boolean(data && data.files);
+                navigator.share = async (data) => { window.__shared.push({
+                    title: data.title, url: data.url || null,
+                    files: (data.files || []).map(f => ({ name: f.name, type: f.type, size: f.size })) }); };"""
+            )
+            sharer = await sharing.new_page()
+            await sharer.goto(f"/r/{job_id}")
+            await pw_expect(sharer.locator("#share")).to_be_visible()
+            await pw_expect(sharer.locator("#ios-hint")).to_contain_text(str(run["ios_hint"]))
+            await sharer.click("#share")
+            await sharer.wait_for_function("() => window.__shared.length === 1")
+            shared = (await sharer.evaluate("window.__shared"))[0]
+            assert shared["title"] == run["guest_h1"]
+            assert [(f["name"], f["type"]) for f in shared["files"]] == [
+                (f"photo-{job_id[:8]}.jpg", "image/jpeg")
+            ]
+            assert shared["files"][0]["size"] > 1000
+            await sharing.close()
 
             await page.goto(f"/r/{expired_id}")
             await pw_expect(page.locator("h1")).to_have_text(str(run["gone"]))
