@@ -48,7 +48,9 @@ def ui_messages() -> Iterator[tuple[str, str | tuple[str, ...]]]:
         for operation in provider.operations:
             yield "gettext", operation.title
             yield from _schema_messages(operation.params_schema)
-    for error in sorted(_subclasses(PhotoChangerError), key=lambda cls: cls.__qualname__):
+    # Only the product's own errors: a test module may define subclasses in the same process.
+    errors = [cls for cls in _subclasses(PhotoChangerError) if cls.__module__.startswith("photochanger.")]
+    for error in sorted(errors, key=lambda cls: cls.__qualname__):
         yield "gettext", error.title
 
 
