@@ -146,6 +146,7 @@ async def test_branding_saved_in_the_admin_shows_on_the_guest_page_and_the_galle
     private = await client.get(f"/public/slots/logo/{other_id}")
     assert private.status_code == 404
     assert private.headers["content-type"] == "application/problem+json"
+    assert private.json()["code"] == "logo_not_found"
 
     # Clearing the colours and the logo brings the plain page back.
     editor = await admin_ui.get("/admin/slots/slot-004")

@@ -363,6 +363,9 @@ async def test_unknown_slot_renders_the_not_found_error_as_html(admin_ui: httpx.
         in russian.text
     )
     assert "<summary>Технические подробности</summary>" in russian.text
+    # Plural rules in the slot editor: 20 -> "попыток".
+    editor = await admin_ui.get("/admin/slots/slot-001", headers={"Accept-Language": "ru"})
+    assert "Последние 20 попыток, новые сверху." in editor.text
 
 
 # --- test run, gallery -------------------------------------------------------------------------------------

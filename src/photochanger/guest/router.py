@@ -12,13 +12,14 @@ from markupsafe import Markup
 
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
-from photochanger.core.errors import problem_responses
+from photochanger.core.errors import NotFound, problem_responses
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
 from photochanger.guest import service
 from photochanger.i18n import LANG_QUERY, LANGUAGE_NAMES, LANGUAGES, Translator, pick_language
 from photochanger.i18n import jinja as i18n_jinja
 from photochanger.media import service as media_service
+from photochanger.media.exceptions import TemplateMediaNotFound
 from photochanger.public.service import ResultExpired, ResultNotFound
 from photochanger.slots import branding
 
@@ -172,16 +173,27 @@ async def get_result_view(job_id: str, long_side: int, session: SessionDep, conf
     return _image(await service.view_image(session, config, job_id, long_side, now=utcnow()))
 
 
+class LogoNotFound(NotFound):
+    code = "logo_not_found"
+    title = "Logo not found"
+
+
 @router.get(
     "/public/slots/logo/{media_id}",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}, "image/jpeg": {}}, "description": "A slot's logo"}},
+    responses={
+        200: {"content": {"image/png": {}, "image/jpeg": {}}, "description": "A slot's guest-page logo"},
+        **problem_responses(LogoNotFound),
+    },
 )
 async def get_slot_logo(media_id: str, session: SessionDep, config: ConfigDep) -> Response:
     """A template shown as some slot's guest-page logo (other templates stay private: 404)."""
     if not await branding.is_logo(session, media_id):
-        raise ResultNotFound("There is no such logo.")
-    data, media_type = await media_service.thumbnail(session, MediaLayout(config.media_root), media_id)
+        raise LogoNotFound("No slot shows this as its logo.")
+    try:
+        data, media_type = await media_service.thumbnail(session, MediaLayout(config.media_root), media_id)
+    except TemplateMediaNotFound:
+        raise LogoNotFound("The logo's file is missing.") from None
     return Response(
         data,
         media_type=media_type,
