@@ -189,6 +189,9 @@ async def test_every_page_in_the_viewers_language_at_phone_and_desktop_width(
                 await page.goto(path)
                 await pw_expect(page.locator("html")).to_have_attribute("lang", lang)
                 await both_widths(page, watch, shots, f"{lang}-admin-{name}")
+            await page.goto("/admin/slots/slot-999")
+            await pw_expect(page.locator("[data-code=slot_not_found]")).to_be_visible()
+            await both_widths(page, watch, shots, f"{lang}-admin-error", allow=(404,))
             # Live updates keep the plural right (Intl.PluralRules over the catalogue's forms): "0 ошибок".
             await page.goto("/admin")
             await pw_expect(page.locator("#live")).to_be_visible()
