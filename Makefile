@@ -32,7 +32,8 @@ install: $(VENV)/.installed compile-messages ## create .venv and install the pac
 compile-messages: $(MO_FILES) ## compile the gettext catalogues (.po -> .mo; also done on first use)
 
 messages: $(VENV)/.installed ## extract the UI strings and merge them into the .po catalogues
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project PhotoChanger \
+		-o $(LOCALES)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages -w 110 --ignore-obsolete
 	rm -f $(LOCALES)/messages.pot
 
