@@ -11,7 +11,7 @@ BENCH_ARGS ?=
 # pytest-xdist workers for the suite (`PYTEST_WORKERS=0` runs it in one process).
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install system-deps run dev test test-sqlite test-postgres lint format typecheck check migrate bench test-reliability clean
+.PHONY: help install system-deps run dev test test-sqlite test-postgres lint format typecheck check migrate bench test-reliability clean messages compile-messages
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +22,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -qq --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed ## create .venv and install the package with dev tools
+LOCALES := src/photochanger/locale
+PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -D messages -l $* -i $< -o $@
+
+install: $(VENV)/.installed compile-messages ## create .venv and install the package with dev tools
+
+compile-messages: $(MO_FILES) ## compile the gettext catalogues (.po -> .mo; also done on first use)
+
+messages: $(VENV)/.installed ## extract the UI strings and merge them into the .po catalogues
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project PhotoChanger \
+		-o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages -w 110 --ignore-obsolete
+	rm -f $(LOCALES)/messages.pot
 
 system-deps: ## install the system tools the suite drives (nginx, chromium, zbar, promtool…) when missing
 	@bash scripts/system_deps.sh

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from photochanger.admin import live
-from photochanger.admin.i18n import MESSAGES, Translator
 from photochanger.auth.permissions import Role
 from photochanger.core.time import utcnow
+from photochanger.i18n import Translator
 from photochanger.models import AppSetting, AuditLog, Job, JobStatus, Slot, User
 from photochanger.settings import service as settings_service
 from photochanger.stats import rollup
@@ -220,11 +220,24 @@ async def test_language_follows_the_browser_and_the_switch(client: httpx.AsyncCl
     assert offsite.headers["location"] == "/admin"
 
 
-async def test_every_english_message_has_a_russian_translation() -> None:
-    for key, (en, ru) in MESSAGES.items():
-        assert (en == "") == (ru == ""), key
-        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", ru)), key
-    assert Translator("ru")("slot.title", slot="slot-003") == "Слот slot-003"
+async def test_russian_plurals_follow_babel_rules(admin_ui: httpx.AsyncClient) -> None:
+    ru = Translator("ru")
+    assert [ru.ngettext("failure", "failures", n) for n in (0, 1, 2, 5, 21, 22)] == [
+        "ошибок",
+        "ошибка",
+        "ошибки",
+        "ошибок",
+        "ошибка",
+        "ошибки",
+    ]
+    assert ru.plural_forms("failure", "failures") == {"one": "ошибка", "few": "ошибки", "many": "ошибок"}
+    dashboard = await admin_ui.get("/admin", headers={"Accept-Language": "ru"})
+    assert dashboard.status_code == 200
+    # No job in the last hour: "0 ошибок", "0 таймаутов" (not "0 ошибки").
+    assert re.search(
+        r'<b data-outcome="failed">0</b> <span data-outcome-label="failed"[^>]*>ошибок</span>', dashboard.text
+    )
+    assert re.search(r'<b data-outcome="timeout">0</b> <span[^>]*>таймаутов</span>', dashboard.text)
 
 
 # --- permissions -----------------------------------------------------------------------------------------
@@ -274,6 +287,23 @@ async def test_operation_switch_renders_the_operation_form(admin_ui: httpx.Async
     gemini = await admin_ui.get("/admin/slots/slot-003?provider=gemini")
     assert '<textarea id="p-prompt"' in gemini.text
     assert 'name="param.template_media_ids.present"' in gemini.text
+
+
+async def test_the_slot_editor_in_russian_translates_provider_operation_parameters_and_options(
+    admin_ui: httpx.AsyncClient,
+) -> None:
+    ru = (await admin_ui.get("/admin/slots/slot-003?provider=local&operation=filter&lang=ru")).text
+    assert '<option value="local" selected>Локально (без сети)</option>' in ru
+    assert '<option value="filter" selected>Фильтр</option>' in ru
+    assert "Цветовой фильтр для всего фото." in ru  # a parameter's help text
+    assert '<option value="bw_high_contrast">контрастное ч/б</option>' in ru  # noqa: RUF001 - value kept, label translated
+    assert "bw_high_contrast</option>" not in ru
+    frame = (await admin_ui.get("/admin/slots/slot-003?provider=local&operation=frame&lang=ru")).text
+    assert ">Цвет фона</label>" in frame
+    assert re.search(r'<option value="cover"( selected)?>заполнить кадр</option>', frame)
+    en = (await admin_ui.get("/admin/slots/slot-003?provider=local&operation=filter&lang=en")).text
+    assert '<option value="bw_high_contrast">bw high contrast</option>' in en
+    assert "A colour filter applied to the whole photo." in en
 
 
 async def test_saving_a_frame_slot_updates_it_and_shows_inline_errors_first(
@@ -326,6 +356,16 @@ async def test_unknown_slot_renders_the_not_found_error_as_html(admin_ui: httpx.
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert 'data-code="slot_not_found"' in response.text
+    russian = await admin_ui.get("/admin/slots/slot-999", headers={"Accept-Language": "ru"})
+    assert russian.status_code == 404
+    assert (
+        '<p class="banner error" role="alert" data-code="slot_not_found">Такого слота нет.</p>'
+        in russian.text
+    )
+    assert "<summary>Технические подробности</summary>" in russian.text
+    # Plural rules in the slot editor: 20 -> "попыток".
+    editor = await admin_ui.get("/admin/slots/slot-001", headers={"Accept-Language": "ru"})
+    assert "Последние 20 попыток, новые сверху." in editor.text
 
 
 # --- test run, gallery -------------------------------------------------------------------------------------
@@ -466,7 +506,11 @@ async def test_settings_save_validates_bounds_and_rotation_needs_confirmation(
     rotated = await admin_ui.post("/admin/settings/ingest-password", data={**rotate, "confirm": "on"})
     assert rotated.status_code == 303
     shown = await admin_ui.get(rotated.headers["location"])
-    assert re.search(r"Set on \d{4}-\d\d-\d\d \d\d:\d\d UTC by ui-admin\.", shown.text)
+    # UTC in the HTML, inside a <time> that admin.js rewrites in the viewer's time zone.
+    assert re.search(
+        r'Set on <time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time> by ui-admin\.',
+        shown.text,
+    )
     assert "booth-secret-2" not in shown.text
 
 

@@ -106,3 +106,20 @@ async def test_the_running_app_has_bootstrapped(
     assert body["ingest_password"]["updated_by"] == "bootstrap"
     users = (await client.get("/api/users", headers=admin_headers)).json()
     assert "admin" in {u["username"] for u in users}
+
+
+async def test_banner_is_in_the_terminals_language(
+    database_url: str,
+    tmp_path: Path,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LC_ALL", "ru_RU.UTF-8")
+    out = io.StringIO()
+    await bootstrap(sessionmaker, _config(database_url, tmp_path), out=out)
+    banner = out.getvalue()
+    assert "PhotoChanger: создана первая учётная запись администратора" in banner
+    assert re.search(r"^  пароль: \S+$", banner, re.MULTILINE)
+    assert re.search(r"^  ingest-пароль: \S+$", banner, re.MULTILINE)
+    assert "Это показывается один раз и нигде не записывается." in banner
+    assert "password" not in banner

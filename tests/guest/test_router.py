@@ -43,12 +43,17 @@ async def test_page_shows_photo_download_and_expiry(
     assert response.status_code == 200
     nonce = _assert_locked_down_page(response)
     html = response.text
-    assert f'src="/public/results/{job.id}/preview"' in html
-    assert f'href="/public/results/{job.id}" download' in html
+    # A sharp ~1080 px image, a lighter variant for small screens, the full result one tap away.
+    views = f"/public/results/{job.id}/view"
+    assert f'src="{views}/1080" srcset="{views}/540 540w, {views}/1080 1080w"' in html
+    assert f'<a href="/public/results/{job.id}" id="full"' in html
+    assert f'href="/public/results/{job.id}" download="photo-{job.id[:8]}.jpg"' in html
+    assert 'id="share" type="button" hidden' in html
     iso = expires.isoformat().replace("+00:00", "Z")
-    assert f'<time id="expires" datetime="{iso}">' in html
+    assert f'<time datetime="{iso}" data-style="datetime">' in html
+    assert '<link rel="icon" href="/favicon.svg"' in html
     # Inline code runs only with this response's nonce; a second response gets another one.
-    assert html.count(f'nonce="{nonce}"') == 2
+    assert html.count(f'nonce="{nonce}"') == 3
     again = await client.get(f"/r/{job.id}")
     assert _assert_locked_down_page(again) != nonce
 

@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.admin.rendering import format_dt
+from photochanger.admin.rendering import format_dt, iso_utc
 from photochanger.config import AppConfig
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import ResultRead
@@ -30,6 +30,7 @@ def result_item(result: ResultRead) -> dict[str, Any]:
         "source": result.source,
         "available": result.available,
         "created": format_dt(result.created_at),
+        "created_at": iso_utc(result.created_at),
         "expires": format_dt(result.expires_at),
         "preview_url": f"/public/results/{result.job_id}/preview",
         "result_url": f"/public/results/{result.job_id}",

@@ -8,13 +8,16 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
-from photochanger.admin.i18n import Translator, pick_language
+from photochanger.admin.messages import FIELD_MESSAGES, PROBLEM_MESSAGES
 from photochanger.auth.cookies import new_csrf_token, set_csrf_cookie
 from photochanger.auth.dependencies import CSRF_COOKIE, Principal
 from photochanger.auth.exceptions import CsrfFailed
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.time import ensure_utc
+from photochanger.i18n import Translator, pick_language
+from photochanger.i18n import jinja as i18n_jinja
 
 CSRF_FIELD = "csrf"
 # A CSRF cookie minted by a page (login, or a session whose cookie was lost) lives as long as a session.
@@ -41,6 +44,17 @@ def format_dt(value: datetime | None) -> str:
     return ensure_utc(value).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    return ensure_utc(value).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """A `<time>` showing UTC that admin.js rewrites in the viewer's time zone and language."""
+    if value is None:
+        return Markup("—")
+    return Markup('<time datetime="{}">{}</time>').format(iso_utc(value), format_dt(value))
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("photochanger.admin", "templates"),
@@ -48,7 +62,8 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["dt"] = format_dt
+    env.filters["dt"] = time_tag
+    i18n_jinja.install(env)
     return env
 
 
@@ -93,7 +108,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     principal = principal_of(request)
     token = csrf_token(request)
     html = templates.get_template(template).render(
-        t=t,
+        translator=t,
+        plural_forms=t.plural_forms,
         lang=t.language,
         csrf=token,
         csrf_field=CSRF_FIELD,
@@ -110,17 +126,24 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 
 def error_message(request: Request, exc: PhotoChangerError) -> str:
-    """The translated text of a domain error (its `code`), else the error's own detail."""
+    """The text of a domain error in the request's language: the message of its `code`, else its title."""
     t = translator(request)
-    key = f"err.{exc.code}"
-    return t(key) if t.has(key) else exc.detail
+    message = PROBLEM_MESSAGES.get(exc.code)
+    return t.gettext(message) if message else t.gettext(exc.title)
+
+
+def problem_text(request: Request, code: str) -> str:
+    """The message of a problem `code` (a fallback reason such as `provider_refused`), else the code."""
+    message = PROBLEM_MESSAGES.get(code)
+    return translator(request).gettext(message) if message else code
 
 
 def field_message(request: Request, encoded: str) -> str:
     """A field error `type|msg` in the request's language (the API's English message as the fallback)."""
     t = translator(request)
     kind, _, msg = encoded.partition("|")
-    return t(f"field.{kind}") if t.has(f"field.{kind}") else msg
+    message = FIELD_MESSAGES.get(kind)
+    return t.gettext(message) if message else msg
 
 
 def error_page(request: Request, exc: PhotoChangerError) -> HTMLResponse:

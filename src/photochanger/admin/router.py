@@ -23,13 +23,13 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
 from photochanger.admin import charts, forms, live
-from photochanger.admin.i18n import LANG_COOKIE, LANGUAGES
 from photochanger.admin.rendering import (
     CSRF_FIELD,
     check_csrf_field,
     error_message,
     error_page,
     field_message,
+    problem_text,
     render,
     translator,
 )
@@ -56,6 +56,7 @@ from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, PhotoChangerError, ValidationFailed
 from photochanger.core.storage import MediaLayout, unlink_quietly
 from photochanger.guest import gallery as public_gallery
+from photochanger.i18n import LANG_COOKIE, LANGUAGES
 from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaInUse
@@ -63,6 +64,7 @@ from photochanger.models import JobSource
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RUNTIME_SETTING_KEYS, RuntimeSettings, SettingsUpdate
+from photochanger.slots import branding
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
 from photochanger.slots.schemas import OnFailure, OutputFormat, ProviderRead, SlotRead, SlotUpdate
@@ -199,7 +201,7 @@ async def login_page(request: Request, next: str | None = None, bye: bool = Fals
         request,
         "login.html",
         next=_safe_next(next),
-        notice=t("login.logged_out") if bye else None,
+        notice=t.gettext("You have been signed out.") if bye else None,
         error=None,
         username="",
     )
@@ -214,7 +216,14 @@ async def login(request: Request, session: SessionDep, codec: CodecDep) -> Respo
     try:
         check_csrf_field(request, form.get(CSRF_FIELD))
     except CsrfFailed:
-        return render(request, "login.html", 403, next=target, error=t("login.csrf"), username=username)
+        return render(
+            request,
+            "login.html",
+            403,
+            next=target,
+            error=t.gettext("The form expired. Please try again."),
+            username=username,
+        )
     try:
         issued = await auth_service.login(
             session,
@@ -224,7 +233,14 @@ async def login(request: Request, session: SessionDep, codec: CodecDep) -> Respo
             client=request.client.host if request.client else "unknown",
         )
     except InvalidCredentials:
-        return render(request, "login.html", 401, next=target, error=t("login.invalid"), username=username)
+        return render(
+            request,
+            "login.html",
+            401,
+            next=target,
+            error=t.gettext("Wrong username or password."),
+            username=username,
+        )
     except TooManyLoginAttempts as exc:
         seconds = int(exc.extra.get("retry_after", 60))
         page = render(
@@ -232,7 +248,10 @@ async def login(request: Request, session: SessionDep, codec: CodecDep) -> Respo
             "login.html",
             429,
             next=target,
-            error=t("login.throttled", minutes=max(1, math.ceil(seconds / 60))),
+            error=t.gettext(
+                "Too many failed attempts. Try again in %(minutes)s min.",
+                minutes=max(1, math.ceil(seconds / 60)),
+            ),
             username=username,
         )
         page.headers["Retry-After"] = str(seconds)
@@ -257,10 +276,11 @@ async def logout(request: Request, session: SessionDep, codec: CodecDep) -> Resp
 
 
 def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
+    t = translator(request)
     titles: dict[tuple[str, str], str] = {}
     for provider in slots_service.catalogue(_registry(request)):
         for op in provider.operations:
-            titles[(provider.id, op.id)] = f"{provider.title} · {op.title}"
+            titles[(provider.id, op.id)] = f"{t.gettext(provider.title)} · {t.gettext(op.title)}"
     return titles
 
 
@@ -358,6 +378,7 @@ async def _editor(
         conflict=conflict,
         deliveries=deliveries,
         deliveries_limit=WEBHOOK_DELIVERIES,
+        brand=await branding.get(session, slot.id),
     )
 
 
@@ -403,7 +424,7 @@ async def edit_slot(
     same = provider_id == slot.provider and operation_id == slot.operation
     catalogue = slots_service.catalogue(_registry(request))
     _, op = _pick(catalogue, provider_id, operation_id)
-    banner = translator(request)("slot.saved") if saved else None
+    banner = translator(request).gettext("Saved.") if saved else None
     # The provider's notes on the saved configuration (e.g. slower than the booth waits) stay visible.
     notes = await slots_service.saved_configuration_notes(session, _config(request), _registry(request), slot)
     if same and notes:
@@ -477,15 +498,23 @@ async def save_slot(slot_id: str, request: Request, principal: AdminDep, session
             {"field": ".".join(str(p) for p in err["loc"]), "type": err["type"], "msg": err["msg"]}
             for err in exc.errors(include_url=False, include_input=False)
         ]
-        return await again(forms.field_errors(errors), t("slot.invalid"), 422)
+        return await again(forms.field_errors(errors), t.gettext("Some fields need attention."), 422)
     try:
         await slots_service.update_slot(session, config, _registry(request), slot.id, body, actor=principal)
     except SlotValidationFailed as exc:
-        return await again(forms.field_errors(exc.errors), t("slot.invalid"), 422)
+        return await again(forms.field_errors(exc.errors), t.gettext("Some fields need attention."), 422)
     except SlotVersionConflict:
         await session.rollback()
         current = await slots_service.get_slot(session, config, slot_id, limit=1)
-        return await again(None, t("slot.conflict", version=current.version), 409, conflict=True)
+        return await again(
+            None,
+            t.gettext(
+                "Someone else changed this slot while you were editing it (now version %(version)s). Your changes were not saved: reload the slot and apply them again.",
+                version=current.version,
+            ),
+            409,
+            conflict=True,
+        )
     return _redirect(f"/admin/slots/{slot.id}?saved=1")
 
 
@@ -547,7 +576,7 @@ async def run_test(slot_id: str, request: Request, principal: AdminDep, session:
             outcome.update(
                 ok=result.fallback is None,
                 job_id=result.job_id,
-                fallback=result.fallback,
+                fallback=problem_text(request, result.fallback) if result.fallback else None,
                 result_url=f"/public/results/{result.job_id}",
                 seconds=f"{result.duration_ms / 1000:.1f}",
             )
@@ -561,6 +590,34 @@ async def run_test(slot_id: str, request: Request, principal: AdminDep, session:
         outcome=outcome,
         titles=_catalogue_titles(request),
     )
+
+
+@router.post("/slots/{slot_id}/branding")
+async def update_branding(
+    slot_id: str, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    """The guest page's branding of this slot (title, text, logo, colours); unchecked colours are cleared."""
+    need(principal, permissions.SLOTS_WRITE)
+    form = await csrf_form(request)
+    colours = form.get("brand_colors") == "on"
+    try:
+        data = branding.BrandingUpdate(
+            title=_text(form, "brand_title"),
+            text=_text(form, "brand_text"),
+            logo_media_id=_text(form, "brand_logo"),
+            accent_color=_text(form, "brand_accent") if colours else "",
+            background_color=_text(form, "brand_background") if colours else "",
+        )
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "The branding has invalid fields.",
+            errors=[
+                {"field": ".".join(map(str, e["loc"])), "type": e["type"], "msg": e["msg"]}
+                for e in exc.errors()
+            ],
+        ) from None
+    await branding.update(session, slot_id, data, actor=principal)
+    return _redirect(f"/admin/slots/{quote(slot_id)}?saved=1#branding")
 
 
 # --- gallery -----------------------------------------------------------------------------------------------
@@ -636,7 +693,7 @@ async def media_library(
 ) -> Response:
     need(principal, permissions.MEDIA_READ)
     t = translator(request)
-    banner = {"uploaded": t("media.uploaded"), "deleted": t("media.deleted")}.get(done or "")
+    banner = {"uploaded": t.gettext("Uploaded."), "deleted": t.gettext("Deleted.")}.get(done or "")
     return await _media_page(request, session, banner=banner)
 
 
@@ -686,7 +743,7 @@ async def delete_media(media_id: str, request: Request, principal: AdminDep, ses
         await session.rollback()
         t = translator(request)
         used = ", ".join(exc.extra.get("used_by", []))
-        banner = f"{t('media.used_by', slots=used)}. {t('media.delete_blocked')}"
+        banner = f"{t.gettext('Used by %(slots)s', slots=used)}. {t.gettext('Change these slots first.')}"
         return await _media_page(request, session, banner=banner, banner_kind="error", status_code=409)
     # The file goes only after the response, i.e. after the row's deletion has been committed.
     response = _redirect("/admin/media?done=deleted")
@@ -735,7 +792,9 @@ async def settings_page(
 ) -> Response:
     need(principal, permissions.SETTINGS_READ)
     t = translator(request)
-    banner = {"saved": t("settings.saved"), "rotated": t("settings.ingest_rotated")}.get(done or "")
+    banner = {"saved": t.gettext("Settings saved."), "rotated": t.gettext("Ingest password rotated.")}.get(
+        done or ""
+    )
     return await _settings_page(request, session, banner=banner)
 
 
@@ -749,7 +808,7 @@ async def save_settings(request: Request, principal: AdminDep, session: SessionD
     changes: dict[str, int] = {}
     for key, raw in values.items():
         if not raw.lstrip("-").isdigit():
-            errors[key] = t("field.int_parsing")
+            errors[key] = t.gettext("Enter a whole number.")
         else:
             changes[key] = int(raw)
     if not errors:
@@ -768,7 +827,7 @@ async def save_settings(request: Request, principal: AdminDep, session: SessionD
             session,
             values=values,
             errors=errors,
-            banner=t("settings.invalid"),
+            banner=t.gettext("Some values are out of bounds."),
             banner_kind="error",
             status_code=422,
         )
@@ -783,9 +842,9 @@ async def rotate_ingest_password(request: Request, principal: AdminDep, session:
     new, repeat = _text(form, "new_password"), _text(form, "repeat_password")
     problem: str | None = None
     if new != repeat:
-        problem = t("settings.ingest_mismatch")
+        problem = t.gettext("The two passwords differ.")
     elif form.get("confirm") != "on":
-        problem = t("settings.ingest_unconfirmed")
+        problem = t.gettext("Please confirm the rotation.")
     else:
         try:
             body = SettingsUpdate(ingest_password=SecretStr(new))
@@ -842,7 +901,11 @@ async def _account_page(
 async def account_page(
     request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
 ) -> Response:
-    banner = translator(request)("account.changed") if done == "password" else None
+    banner = (
+        translator(request).gettext("Password changed. Your other sessions were signed out.")
+        if done == "password"
+        else None
+    )
     return await _account_page(request, session, principal, banner=banner)
 
 
@@ -857,11 +920,11 @@ async def change_own_password(
     current, new = _text(form, "current_password")[:1024], _text(form, "new_password")
     errors: dict[str, str] = {}
     if new != _text(form, "repeat_password"):
-        errors["repeat_password"] = t("account.mismatch")
+        errors["repeat_password"] = t.gettext("The two new passwords differ.")
     try:
         auth_service.check_new_password(new, field="new_password")
     except WeakPassword:
-        errors["new_password"] = t("account.too_short")
+        errors["new_password"] = t.gettext("The new password must be 12 to 1024 characters long.")
     issued = None
     if not errors:
         try:
@@ -870,7 +933,7 @@ async def change_own_password(
                 session, codec, user, current_password=current, new_password=new
             )
         except WrongPassword:
-            errors["current_password"] = t("account.wrong_current")
+            errors["current_password"] = t.gettext("The current password is wrong.")
     if issued is None:
         await session.rollback()
         status_code = 403 if "current_password" in errors else 422
@@ -879,7 +942,7 @@ async def change_own_password(
             session,
             principal,
             errors=errors,
-            banner=t("account.invalid"),
+            banner=t.gettext("The password was not changed."),
             banner_kind="error",
             status_code=status_code,
         )
@@ -919,7 +982,11 @@ async def users_page(
 ) -> Response:
     need(principal, permissions.USERS_READ)
     t = translator(request)
-    banner = {"created": t("users.created"), "updated": t("users.updated"), "deleted": t("users.deleted")}
+    banner = {
+        "created": t.gettext("User created."),
+        "updated": t.gettext("User updated."),
+        "deleted": t.gettext("User deleted."),
+    }
     return await _users_page(request, session, banner=banner.get(done or ""))
 
 

@@ -17,6 +17,7 @@ from photochanger.auth.exceptions import UsernameTaken, WeakPassword
 from photochanger.auth.permissions import Role
 from photochanger.auth.repository import UserRepository
 from photochanger.config import AppConfig, ConfigError
+from photochanger.i18n import N_, Translator, terminal_language
 from photochanger.settings import service as settings_service
 
 logger = logging.getLogger(__name__)
@@ -27,15 +28,20 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-def print_banner(title: str, lines: list[str], out: TextIO | None = None) -> None:
+def print_banner(title: str, lines: list[str], out: TextIO | None = None, *, language: str = "en") -> None:
+    """A one-time secret on the terminal, in the terminal's language (`title` and `lines` are msgids)."""
+    t = Translator(language)
     stream = out or sys.stderr
     rule = "=" * 72
     body = "\n".join(f"  {line}" for line in lines)
-    stream.write(f"\n{rule}\n  {title}\n{body}\n  This is shown once and never logged.\n{rule}\n\n")
+    shown_once = t.gettext("This is shown once and never logged.")
+    stream.write(f"\n{rule}\n  {t.gettext(title)}\n{body}\n  {shown_once}\n{rule}\n\n")
     stream.flush()
 
 
-async def ensure_admin(session: AsyncSession, config: AppConfig, *, out: TextIO | None = None) -> bool:
+async def ensure_admin(
+    session: AsyncSession, config: AppConfig, *, out: TextIO | None = None, language: str = "en"
+) -> bool:
     """Create the first admin when there is no user at all; True when this call created it."""
     if await UserRepository(session).count() > 0:
         return False
@@ -57,19 +63,26 @@ async def ensure_admin(session: AsyncSession, config: AppConfig, *, out: TextIO 
         return False
     logger.info("bootstrap admin created", extra={"username": user.username})
     if given is None:
+        t = Translator(language)
         print_banner(
-            "PhotoChanger: first admin account created",
+            N_("PhotoChanger: first admin account created"),
             [
-                f"Open {config.absolute_url('/admin')} and sign in as {user.username} / {password}",
-                "Change the password after the first login.",
+                t.gettext(
+                    "Open %(url)s and sign in as %(username)s / %(password)s",
+                    url=config.absolute_url("/admin"),
+                    username=user.username,
+                    password=password,
+                ),
+                t.gettext("Change the password after the first login."),
             ],
             out,
+            language=language,
         )
     return True
 
 
 async def ensure_ingest_password(
-    session: AsyncSession, config: AppConfig, *, out: TextIO | None = None
+    session: AsyncSession, config: AppConfig, *, out: TextIO | None = None, language: str = "en"
 ) -> bool:
     """Set the ingest password when none is stored; True when this call set it."""
     if (await settings_service.ingest_password_state(session)).is_set:
@@ -86,10 +99,15 @@ async def ensure_ingest_password(
         return False
     logger.info("bootstrap ingest password set", extra={"generated": given is None})
     if given is None:
+        t = Translator(language)
         print_banner(
-            "PhotoChanger: ingest password generated",
-            [f"ingest password: {password}", "Enter it in the booth software; rotate it in Settings."],
+            N_("PhotoChanger: ingest password generated"),
+            [
+                t.gettext("ingest password: %(password)s", password=password),
+                t.gettext("Enter it in the booth software; rotate it in Settings."),
+            ],
             out,
+            language=language,
         )
     return True
 
@@ -97,11 +115,13 @@ async def ensure_ingest_password(
 async def bootstrap(
     sessionmaker: async_sessionmaker[AsyncSession], config: AppConfig, *, out: TextIO | None = None
 ) -> None:
-    """Run both steps; an unreachable or unmigrated database skips them (the next start retries)."""
+    """Run both steps; an unreachable or unmigrated database skips them (the next start retries).
+    Banners are in the terminal's language (its locale environment)."""
+    language = terminal_language()
     try:
         async with sessionmaker() as session:
-            await ensure_admin(session, config, out=out)
+            await ensure_admin(session, config, out=out, language=language)
         async with sessionmaker() as session:
-            await ensure_ingest_password(session, config, out=out)
+            await ensure_ingest_password(session, config, out=out, language=language)
     except (DBAPIError, OSError, TimeoutError) as exc:
         logger.warning("bootstrap skipped: database unavailable", extra={"error": type(exc).__name__})

@@ -1,18 +1,27 @@
-"""Guest routes: the result page `/r/{job_id}`, its preview and the QR codes of its link."""
+"""Guest routes: the result page `/r/{job_id}`, its sized views, preview and QR codes, and the favicon."""
 
 import secrets
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
-from photochanger.core.errors import problem_responses
-from photochanger.core.time import utcnow
+from photochanger.core.errors import NotFound, problem_responses
+from photochanger.core.storage import MediaLayout
+from photochanger.core.time import ensure_utc, utcnow
 from photochanger.guest import service
+from photochanger.i18n import LANG_QUERY, LANGUAGE_NAMES, LANGUAGES, Translator, pick_language
+from photochanger.i18n import jinja as i18n_jinja
+from photochanger.media import service as media_service
+from photochanger.media.exceptions import TemplateMediaNotFound
 from photochanger.public.service import ResultExpired, ResultNotFound
+from photochanger.slots import branding
 
 router = APIRouter(tags=["guest"])
 
@@ -22,6 +31,18 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+i18n_jinja.install(_templates)
+
+
+def _brightness(colour: str) -> float:
+    """Perceived brightness 0-255 of `#rrggbb` (ITU-R BT.601 weights), to pick a readable text colour."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+_templates.filters["brightness"] = _brightness
+# One icon for the whole site: the admin ships it, guest pages and /favicon.ico reuse it.
+FAVICON = Path(__file__).resolve().parent.parent / "admin" / "static" / "favicon.svg"
 
 
 def get_config(request: Request) -> AppConfig:
@@ -33,9 +54,10 @@ ConfigDep = Annotated[AppConfig, Depends(get_config)]
 
 
 def page_headers(nonce: str) -> dict[str, str]:
-    """Headers of every guest HTML page: a strict CSP (inline code only with this response's nonce)."""
+    """Headers of every guest HTML page: a strict CSP (inline code only with this response's nonce; the
+    Share button fetches the result from this origin)."""
     csp = (
-        "default-src 'none'; img-src 'self'; "
+        "default-src 'none'; img-src 'self'; connect-src 'self'; "
         f"style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
@@ -46,12 +68,27 @@ def page_headers(nonce: str) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "X-Robots-Tag": "noindex, nofollow",
+        "Vary": "Accept-Language, Cookie",
     }
 
 
-def _page(template: str, status_code: int, **context: object) -> HTMLResponse:
+def _page(request: Request, template: str, status_code: int, **context: object) -> HTMLResponse:
+    """A guest page in the language the browser prefers (or `?lang=`), with links to the other languages."""
     nonce = secrets.token_urlsafe(16)
-    html = _templates.get_template(template).render(nonce=nonce, **context)
+    translator = Translator(pick_language(request))
+    switch = [
+        (code, LANGUAGE_NAMES[code], f"{request.url.path}?{LANG_QUERY}={code}")
+        for code in LANGUAGES
+        if code != translator.language
+    ]
+    html = _templates.get_template(template).render(
+        nonce=nonce,
+        translator=translator,
+        lang=translator.language,
+        switch=switch,
+        chosen=request.query_params.get(LANG_QUERY) in LANGUAGES,
+        **context,
+    )
     return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce))
 
 
@@ -66,6 +103,14 @@ def _image(image: service.GuestImage) -> Response:
     )
 
 
+def time_tag(value: datetime, *, time_only: bool = False) -> Markup:
+    """A `<time>` in UTC that the page's script rewrites in the viewer's time zone and language."""
+    iso = ensure_utc(value).isoformat().replace("+00:00", "Z")
+    text = ensure_utc(value).strftime("%H:%M UTC" if time_only else "%Y-%m-%d %H:%M UTC")
+    style = "time" if time_only else "datetime"
+    return Markup('<time datetime="{}" data-style="{}">{}</time>').format(iso, style, text)
+
+
 @router.get(
     "/r/{job_id}",
     response_class=HTMLResponse,
@@ -74,22 +119,27 @@ def _image(image: service.GuestImage) -> Response:
         410: {"description": "The result has expired (HTML page)", "content": {"text/html": {}}},
     },
 )
-async def show_result_page(job_id: str, session: SessionDep) -> HTMLResponse:
+async def show_result_page(job_id: str, request: Request, session: SessionDep) -> HTMLResponse:
     try:
         result = await service.get_result(session, job_id, now=utcnow())
     except ResultExpired:
-        return _page("gone.html", 410)
+        return _page(request, "gone.html", 410, brand=None)
     except ResultNotFound:
-        return _page("not_found.html", 404)
-    expires = result.expires_at.isoformat().replace("+00:00", "Z")
+        return _page(request, "not_found.html", 404, brand=None)
+    small, large = service.VIEW_SIDES
+    views = f"/public/results/{result.job_id}/view"
     return _page(
+        request,
         "result.html",
         200,
         job_id=result.job_id,
-        preview_url=f"/public/results/{result.job_id}/preview",
+        view_url=f"{views}/{large}",
+        srcset=f"{views}/{small} {small}w, {views}/{large} {large}w",
         download_url=f"/public/results/{result.job_id}",
-        expires_at=expires,
-        expires_text=result.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        filename=f"photo-{result.job_id[:8]}.{service.extension(result.result_type)}",
+        expires_at=result.expires_at,
+        expires_html=time_tag(result.expires_at),
+        brand=await branding.get(session, result.slot_id),
     )
 
 
@@ -106,6 +156,59 @@ _IMAGE_ERRORS = problem_responses(ResultNotFound, ResultExpired)
 )
 async def get_result_preview(job_id: str, session: SessionDep, config: ConfigDep) -> Response:
     return _image(await service.preview_image(session, config, job_id, now=utcnow()))
+
+
+@router.get(
+    "/public/results/{job_id}/view/{long_side}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"image/jpeg": {}},
+            "description": "The guest page's image, long side 540 or 1080 px",
+        },
+        **_IMAGE_ERRORS,
+    },
+)
+async def get_result_view(job_id: str, long_side: int, session: SessionDep, config: ConfigDep) -> Response:
+    return _image(await service.view_image(session, config, job_id, long_side, now=utcnow()))
+
+
+class LogoNotFound(NotFound):
+    code = "logo_not_found"
+    title = "Logo not found"
+
+
+@router.get(
+    "/public/slots/logo/{media_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}, "image/jpeg": {}}, "description": "A slot's guest-page logo"},
+        **problem_responses(LogoNotFound),
+    },
+)
+async def get_slot_logo(media_id: str, session: SessionDep, config: ConfigDep) -> Response:
+    """A template shown as some slot's guest-page logo (other templates stay private: 404)."""
+    if not await branding.is_logo(session, media_id):
+        raise LogoNotFound("No slot shows this as its logo.")
+    try:
+        data, media_type = await media_service.thumbnail(session, MediaLayout(config.media_root), media_id)
+    except TemplateMediaNotFound:
+        raise LogoNotFound("The logo's file is missing.") from None
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/favicon.svg", response_class=Response, include_in_schema=False)
+@router.get("/favicon.ico", response_class=Response, include_in_schema=False)
+async def get_favicon() -> Response:
+    return Response(
+        FAVICON.read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get(

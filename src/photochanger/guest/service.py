@@ -16,6 +16,9 @@ from photochanger.models.job import Job
 from photochanger.public.service import ResultNotFound, find_done_job
 
 PREVIEW_LONG_SIDE = 320
+# The guest page's image: sharp on a phone (about 1080 px on the long side), with a lighter variant that
+# `srcset` picks on small or low-density screens. Never larger than the result itself.
+VIEW_SIDES = (540, 1080)
 # Caches may keep a preview or QR code this long at most, and never past the result's expiry.
 MAX_CACHE_SECONDS = 7 * 24 * 3600
 QR_PNG_SCALE = 8
@@ -30,6 +33,11 @@ class GuestResult:
     expires_at: datetime
     result_type: str | None
     has_preview: bool
+
+
+def extension(result_type: str | None) -> str:
+    """The file extension of a result's MIME type (for the name a download or share is saved under)."""
+    return {"image/png": "png", "image/webp": "webp"}.get(result_type or "", "jpg")
 
 
 def guest_path(job_id: str) -> str:
@@ -102,6 +110,34 @@ async def preview_image(
     return GuestImage(data, "image/jpeg", _cache_seconds(job, now))
 
 
+async def view_image(
+    session: AsyncSession, config: AppConfig, job_id: str, long_side: int, *, now: datetime
+) -> GuestImage:
+    """A JPEG of an available result whose long side is `long_side` (one of `VIEW_SIDES`; a smaller result
+    is not enlarged), rendered in the image thread pool and kept in a small in-process cache.
+    Raises like `get_result`, and `ResultNotFound` for another size or a missing file."""
+    if long_side not in VIEW_SIDES:
+        raise ResultNotFound("There is no view of that size.")
+    job = await find_done_job(session, job_id, now=now)
+    key = (job.id, long_side)
+    data = _VIEW_CACHE.get(key)
+    if data is None:
+        data = await run_image_work(
+            _thumbnail_if_exists, _inside(config.media_root, job.result_path or ""), long_side
+        )
+        if data is None:
+            raise ResultNotFound("The result's file is missing.")
+        _VIEW_CACHE[key] = data
+        while len(_VIEW_CACHE) > VIEW_CACHE_ENTRIES:
+            _VIEW_CACHE.pop(next(iter(_VIEW_CACHE)))
+    return GuestImage(data, "image/jpeg", _cache_seconds(job, now))
+
+
+# Guests of one booth open the same few pages at once; 32 views of ~150 KiB stay well under 8 MiB.
+VIEW_CACHE_ENTRIES = 32
+_VIEW_CACHE: dict[tuple[str, int], bytes] = {}
+
+
 def _read_if_exists(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -109,10 +145,10 @@ def _read_if_exists(path: Path) -> bytes | None:
         return None
 
 
-def _thumbnail_if_exists(path: Path) -> bytes | None:
+def _thumbnail_if_exists(path: Path, long_side: int = PREVIEW_LONG_SIDE) -> bytes | None:
     if not path.is_file():
         return None
-    return thumbnail(path, PREVIEW_LONG_SIDE)
+    return thumbnail(path, long_side)
 
 
 def _qr(url: str) -> segno.QRCode:

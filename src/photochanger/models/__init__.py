@@ -16,6 +16,7 @@ from photochanger.models.login_attempt import LoginAttempt
 from photochanger.models.media_object import MediaObject
 from photochanger.models.refresh_token import RefreshToken
 from photochanger.models.slot import Slot
+from photochanger.models.slot_branding import SlotBranding
 from photochanger.models.user import User
 from photochanger.models.webhook_delivery import WebhookDelivery
 
@@ -36,6 +37,7 @@ __all__ = [
     "MediaObject",
     "RefreshToken",
     "Slot",
+    "SlotBranding",
     "User",
     "WebhookDelivery",
 ]

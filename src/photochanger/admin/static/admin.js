@@ -4,6 +4,24 @@
 (function () {
   const csrf = document.body.dataset.csrf || "";
 
+  // Times in the viewer's own time zone and language; the server writes UTC into <time datetime>.
+  const lang = document.documentElement.lang || undefined;
+  const timeFormat = window.Intl ? new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }) : null;
+  function localTime(el) {
+    const when = new Date(el.getAttribute("datetime") || "");
+    if (timeFormat && !isNaN(when)) el.textContent = timeFormat.format(when);
+  }
+  document.querySelectorAll("time[datetime]").forEach(localTime);
+
+  // Plural labels next to live counters: the server's forms per CLDR category (data-forms).
+  const plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : null;
+  function pluralLabel(el, n) {
+    if (!el || !plurals) return;
+    const forms = JSON.parse(el.dataset.forms || "{}");
+    const text = forms[plurals.select(n)] || forms.other || forms.many;
+    if (text) el.textContent = text;
+  }
+
   // Copy buttons (ingest URLs).
   document.querySelectorAll("[data-copy]").forEach((button) => {
     button.addEventListener("click", async () => {
@@ -89,6 +107,7 @@
         Object.entries(card.outcomes).forEach(([kind, n]) => {
           const b = el.querySelector(`[data-outcome="${kind}"]`);
           if (b) b.textContent = String(n);
+          pluralLabel(el.querySelector(`[data-outcome-label="${kind}"]`), n);
         });
         const thumb = el.querySelector("[data-role=thumb]");
         const img = thumb.querySelector("img");
@@ -124,7 +143,9 @@
           tile = template.content.firstElementChild.cloneNode(true);
           tile.dataset.job = result.job_id;
           tile.querySelector("img").src = result.preview_url;
-          tile.querySelector("[data-role=created]").textContent = result.created;
+          const created = tile.querySelector("[data-role=created]");
+          created.textContent = result.created;
+          if (result.created_at) { created.setAttribute("datetime", result.created_at); localTime(created); }
           tile.querySelector("[data-role=download]").href = result.result_url;
           tile.querySelector("[data-role=test]").hidden = result.source !== "ui_test";
           tile.classList.add("new");
