@@ -119,7 +119,9 @@ async def test_banner_is_in_the_terminals_language(
     await bootstrap(sessionmaker, _config(database_url, tmp_path), out=out)
     banner = out.getvalue()
     assert "PhotoChanger: создана первая учётная запись администратора" in banner
-    assert re.search(r"^  пароль: \S+$", banner, re.MULTILINE)
+    assert re.search(
+        r"^  Откройте http://127\.0\.0\.1:8000/admin и войдите как admin / \S+$", banner, re.MULTILINE
+    )
     assert re.search(r"^  ingest-пароль: \S+$", banner, re.MULTILINE)
     assert "Это показывается один раз и нигде не записывается." in banner
     assert "password" not in banner
