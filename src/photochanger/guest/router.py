@@ -81,16 +81,21 @@ async def show_result_page(job_id: str, session: SessionDep) -> HTMLResponse:
         return _page("gone.html", 410)
     except ResultNotFound:
         return _page("not_found.html", 404)
-    expires = result.expires_at.isoformat().replace("+00:00", "Z")
-    return _page(
-        "result.html",
-        200,
-        job_id=result.job_id,
-        preview_url=f"/public/results/{result.job_id}/preview",
-        download_url=f"/public/results/{result.job_id}",
-        expires_at=expires,
-        expires_text=result.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
-    )
+    page = {
+        "job_id": result.job_id,
+        "preview_url": f"/public/results/{result.job_id}/preview",
+        "download_url": f"/public/results/{result.job_id}",
+        "expires_at": result.expires_at.isoformat().replace("+00:00", "Z"),
+        "expires_text": result.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    # A photo of an event gets the event's branding (and counts as a page open of that event). Imported
+    # here: the events package builds its pages on this module's headers and templates.
+    from photochanger.events import public as events_public
+
+    event = await events_public.event_of_job(session, job_id) if result.event_id else None
+    if event is not None:
+        return await events_public.result_page(session, event, **page)
+    return _page("result.html", 200, **page)
 
 
 _IMAGE_ERRORS = problem_responses(ResultNotFound, ResultExpired)
