@@ -41,6 +41,12 @@ async def test_the_event_zip_holds_its_results_and_optionally_its_originals(
         assert len(originals) == 1
         assert originals[0].startswith("originals/slot-001/")
         assert archive.read(originals[0]) == (root / f"originals/slot-001/{a}.jpg").read_bytes()
+    # A hidden photo is still the operator's; a deleted one is gone from the export too.
+    await client.post(f"/api/events/{event['id']}/photos/{a}/hide", headers=admin_headers)
+    await client.delete(f"/api/events/{event['id']}/photos/{b}", headers=admin_headers)
+    after = await client.get(f"/api/events/{event['id']}/export.zip", headers=admin_headers)
+    with zipfile.ZipFile(io.BytesIO(after.content)) as archive:
+        assert [n.split("/")[1][16:].rsplit(".", 1)[0] for n in archive.namelist()] == [a]
     missing = await client.get(f"/api/events/{'0' * 32}/export.zip", headers=admin_headers)
     assert missing.status_code == 404
     assert missing.json()["code"] == "event_not_found"

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.time import utcnow
-from photochanger.models import Job
+from photochanger.models import Event, Job
 from tests.events.conftest import create_event, shoot
+from tests.support.jobs import add_job
 from tests.support.templates import frame_png, upload_template
 
 
@@ -157,3 +159,78 @@ async def test_disk_usage_is_reported_per_event(
     assert usage["bytes"] == sum(sizes.values())
     assert usage["photos"] == 1
     assert usage["guest_links_live"] == 1
+
+
+async def test_the_public_gallery_pages_by_24_and_counts_its_downloads(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    event = await create_event(client, admin_headers, slots=[])
+    ids = []
+    for n in range(25):
+        job = await add_job(
+            sessionmaker,
+            app.state.config.media_root,
+            expires_at=utcnow() + timedelta(hours=1),
+            created_at=utcnow() - timedelta(minutes=n),
+        )
+        ids.append(job.id)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Job).where(Job.id.in_(ids)).values(event_id=event["id"]))
+    opened = (await client.post(f"/api/events/{event['id']}/gallery/open", headers=admin_headers)).json()
+    link = opened["gallery_url"].removeprefix("http://booth.test")
+    first = await client.get(link)
+    assert first.text.count('loading="lazy"') == 24
+    assert f'id="next" href="{link}?page=2"' in first.text
+    assert ids[24] not in first.text
+    second = await client.get(f"{link}?page=2")
+    assert second.text.count('loading="lazy"') == 1
+    assert ids[24] in second.text
+    assert 'id="prev"' in second.text
+
+    photo = await client.get(f"{link}/photos/{ids[0]}")
+    assert photo.status_code == 200
+    assert photo.headers["content-disposition"].startswith("attachment;")
+    report = (await client.get(f"/api/events/{event['id']}/engagement", headers=admin_headers)).json()
+    assert report["totals"]["downloads"] == 1
+    # A photo of no event, and files of other events, are not reachable through this gallery.
+    stranger = await add_job(
+        sessionmaker, app.state.config.media_root, expires_at=utcnow() + timedelta(hours=1)
+    )
+    assert (await client.get(f"{link}/photos/{stranger.id}")).status_code == 404
+    hidden = await client.post(f"/api/events/{event['id']}/photos/{stranger.id}/hide", headers=admin_headers)
+    assert hidden.status_code == 404
+    assert hidden.json()["code"] == "event_photo_not_found"
+
+
+async def test_an_event_without_a_logo_serves_none(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    event = await create_event(client, admin_headers, slots=[])
+    response = await client.get(f"/public/events/{event['id']}/logo")
+    assert response.status_code == 404
+    assert response.json()["code"] == "event_not_found"
+    assert (await client.get("/public/events/short/logo")).status_code == 404
+
+
+async def test_past_its_retention_an_event_shows_no_photos_even_before_cleanup(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    event = await create_event(client, admin_headers, slots=[])
+    job = await add_job(sessionmaker, app.state.config.media_root, expires_at=utcnow() + timedelta(hours=1))
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Job).where(Job.id == job.id).values(event_id=event["id"]))
+        await session.execute(
+            update(Event).where(Event.id == event["id"]).values(retain_until=utcnow() - timedelta(seconds=1))
+        )
+    body = (await client.get(f"/api/events/{event['id']}", headers=admin_headers)).json()
+    assert body["status"] == "expired"
+    photos = (await client.get(f"/api/events/{event['id']}/photos", headers=admin_headers)).json()
+    assert photos["total"] == 0
+    served = await client.get(f"/api/events/{event['id']}/photos/{job.id}/result", headers=admin_headers)
+    assert served.status_code == 404

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.models import AuditLog, Job, Slot
 from tests.events.conftest import create_event, shoot
+from tests.support.images import jpeg
 from tests.support.templates import frame_png, upload_template
 
 
@@ -239,3 +240,33 @@ async def test_an_event_is_created_from_an_earlier_one(
     )
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "event_not_found"
+
+
+async def test_admin_test_runs_belong_to_no_event(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await create_event(client, admin_headers, slots=["slot-008"])
+    response = await client.post(
+        "/api/slots/slot-008/test-run",
+        files={"file": ("t.jpg", jpeg(64, 48), "image/jpeg")},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    async with sessionmaker() as session:
+        job = (await session.execute(select(Job).where(Job.slot_id == "slot-008"))).scalar_one()
+    assert job.source == "ui_test"
+    assert job.event_id is None
+
+
+async def test_an_edit_that_ends_before_the_start_is_refused(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    event = await create_event(client, admin_headers, slots=[])
+    response = await client.patch(
+        f"/api/events/{event['id']}", json={"ends_at": "2000-01-01T00:00:00Z"}, headers=admin_headers
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["ends_at"]
+    assert (await client.get(f"/api/events/{event['id']}", headers=admin_headers)).json()["ends_at"] == event[
+        "ends_at"
+    ]
