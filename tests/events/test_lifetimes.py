@@ -118,3 +118,27 @@ async def test_deleting_an_event_releases_its_copies_to_the_ttl(
     )
     assert report.jobs_marked_cleaned == 1
     assert not any(p.exists() for p in _files(root, job))
+
+
+async def test_cleanup_reports_an_original_without_its_job_and_not_the_ones_kept(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    ingest_password: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    root: Path = app.state.config.media_root
+    event = await create_event(client, admin_headers, slots=[])
+    await client.patch(
+        f"/api/events/{event['id']}",
+        json={"slots": [{"slot_id": "slot-004", "keep_originals": True}]},
+        headers=admin_headers,
+    )
+    job = await _job(sessionmaker, (await shoot(client, "slot-004", 1)).headers["x-job-id"])
+    stray = root / "originals/slot-004/noRowForThisFile0000.jpg"
+    stray.write_bytes(b"orphan")
+    # Old enough to judge (young files may be being written).
+    report = await run_cleanup(app.state.engine, app.state.config, now=utcnow() + timedelta(hours=1))
+    assert report.orphan_files == ["originals/slot-004/noRowForThisFile0000.jpg"]
+    assert (root / f"originals/slot-004/{job.id}.jpg").is_file()
+    assert stray.is_file(), "orphans are reported, never deleted"

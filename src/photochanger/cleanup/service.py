@@ -242,7 +242,7 @@ def _age_seconds(path: Path, now: float) -> float | None:
 
 @dataclass
 class _Scan:
-    """Files under results/ and previews/ old enough to judge, by the job id their name carries."""
+    """Files under results/, previews/ and originals/ old enough to judge, by the job id their name carries."""
 
     candidates: dict[str, list[str]] = field(default_factory=dict)
     stale_temp: list[Path] = field(default_factory=list)
@@ -258,7 +258,7 @@ def _scan(root: Path, now: float, max_age: float, dry_run: bool) -> tuple[_Scan,
         age = _age_seconds(path, now)
         if age is not None and age > max_age:
             scan.stale_temp.append(path)
-    for tree in JOB_TREES:
+    for tree in (*JOB_TREES, ORIGINALS):
         for path in _files(root / tree):
             age = _age_seconds(path, now)
             if age is None or age <= max_age:
@@ -282,14 +282,20 @@ async def _report_orphans(
         async with sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(Job.id, Job.result_path, Job.preview_path, Job.cleaned_at).where(Job.id.in_(chunk))
+                    select(
+                        Job.id, Job.result_path, Job.preview_path, Job.cleaned_at, EventPhoto.original_path
+                    )
+                    .outerjoin(EventPhoto, EventPhoto.job_id == Job.id)
+                    .where(Job.id.in_(chunk))
                 )
             ).all()
         known = {row.id: row for row in rows}
         for job_id in chunk:
             row = known.get(job_id)
             referenced = (
-                set() if row is None or row.cleaned_at is not None else {row.result_path, row.preview_path}
+                set()
+                if row is None or row.cleaned_at is not None
+                else {row.result_path, row.preview_path, row.original_path}
             )
             report.orphan_files.extend(rel for rel in candidates[job_id] if rel not in referenced)
 
