@@ -12,6 +12,7 @@ from photochanger.cleanup.service import run_cleanup
 from photochanger.core.time import utcnow
 from photochanger.models import EventPhoto, Job
 from tests.events.conftest import create_event, shoot
+from tests.support.images import jpeg
 
 
 async def _job(sessionmaker: async_sessionmaker[AsyncSession], job_id: str) -> Job:
@@ -50,7 +51,8 @@ async def test_event_copies_outlive_the_guest_link_until_the_retention_ends(
         state = await session.get(EventPhoto, job.id)
     assert state is not None
     assert state.original_path == f"originals/slot-001/{job.id}.jpg"
-    assert (root / state.original_path).read_bytes()[:2] == b"\xff\xd8"
+    # The shot exactly as the booth sent it (shoot() sends jpeg(64 + n, 48)).
+    assert (root / state.original_path).read_bytes() == jpeg(65, 48)
     kept = _files(root, job, state.original_path)
     assert all(p.is_file() for p in kept)
     assert job.result_expires_at is not None

@@ -71,7 +71,7 @@ async def photo_page(
     if not _live(event, now):
         return EventPhotoPage(items=[], total=0, page=page, per_page=per_page)
     rows, total = await EventRepository(session).photo_page(
-        event.id, now=now, public=public, limit=per_page, offset=(page - 1) * per_page
+        event.id, public=public, limit=per_page, offset=(page - 1) * per_page
     )
     items = [photo_read(row, base=base, now=now) for row in rows]
     return EventPhotoPage(items=items, total=total, page=page, per_page=per_page)
@@ -82,7 +82,7 @@ async def _photo(
 ) -> Row[Any]:
     row = None
     if _live(event, now):
-        row = await EventRepository(session).photo(event.id, job_id, now=now, public=public)
+        row = await EventRepository(session).photo(event.id, job_id, public=public)
     if row is None:
         raise EventPhotoNotFound(f"This event has no photo {job_id!r}.")
     return row
@@ -180,7 +180,7 @@ async def usage(session: AsyncSession, layout: MediaLayout, event_id: str) -> Ev
     event = await get_event(session, event_id)
     paths: list[tuple[str, Path]] = []
     photos = live = 0
-    async for row in EventRepository(session).stream_photos(event.id, now=now):
+    async for row in EventRepository(session).stream_photos(event.id):
         photos += 1
         live += row.result_expires_at is not None and now <= row.result_expires_at
         for kind, rel in (
@@ -209,7 +209,7 @@ async def export_entries(
     entries: list[ZipEntry] = []
     if not _live(event, now):
         return entries
-    async for row in EventRepository(session).stream_photos(event.id, now=now):
+    async for row in EventRepository(session).stream_photos(event.id):
         stem = f"{row.created_at:%Y%m%d-%H%M%S}-{row.id}"
         ext = EXTENSION_BY_MIME.get(row.result_type or "", row.result_path.rsplit(".", 1)[-1])
         entries.append(

@@ -80,7 +80,8 @@ class EventRepository:
         return [path for path in rows.scalars() if path is not None]
 
     # --- photos ------------------------------------------------------------------------------------------
-    def _photos(self, event_id: str, *, now: datetime, public: bool) -> Any:
+    def _photos(self, event_id: str, *, public: bool) -> Any:
+        """Done jobs of the event whose files cleanup has not removed; `public` leaves hidden ones out."""
         query = (
             select(*PHOTO_COLUMNS)
             .outerjoin(EventPhoto, EventPhoto.job_id == Job.id)
@@ -96,23 +97,21 @@ class EventRepository:
         return query
 
     async def photo_page(
-        self, event_id: str, *, now: datetime, public: bool, limit: int, offset: int
+        self, event_id: str, *, public: bool, limit: int, offset: int
     ) -> tuple[Sequence[Row[Any]], int]:
-        base = self._photos(event_id, now=now, public=public)
+        base = self._photos(event_id, public=public)
         total = (await self.session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
         rows = await self.session.execute(
             base.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
         )
         return rows.all(), int(total)
 
-    async def photo(self, event_id: str, job_id: str, *, now: datetime, public: bool) -> Row[Any] | None:
-        row = await self.session.execute(
-            self._photos(event_id, now=now, public=public).where(Job.id == job_id)
-        )
+    async def photo(self, event_id: str, job_id: str, *, public: bool) -> Row[Any] | None:
+        row = await self.session.execute(self._photos(event_id, public=public).where(Job.id == job_id))
         return row.first()
 
-    async def stream_photos(self, event_id: str, *, now: datetime) -> AsyncIterator[Row[Any]]:
-        query = self._photos(event_id, now=now, public=False).order_by(Job.created_at, Job.id)
+    async def stream_photos(self, event_id: str) -> AsyncIterator[Row[Any]]:
+        query = self._photos(event_id, public=False).order_by(Job.created_at, Job.id)
         result = await self.session.stream(query.execution_options(yield_per=500))
         async for row in result:
             yield row

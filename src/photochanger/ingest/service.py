@@ -636,7 +636,7 @@ class IngestService:
                 outcome = await self._fail(p, late, image, output_type, provider_ms)
                 finished = True
                 return outcome
-            outcome = await self._store(p, result, output_type, provider_ms)
+            outcome = await self._store(p, result, output_type, provider_ms, image)
             finished = True
             return outcome
         finally:
@@ -700,7 +700,7 @@ class IngestService:
         return result
 
     async def _store(
-        self, p: _Prepared, result: ProviderResult, output_type: str, provider_ms: int
+        self, p: _Prepared, result: ProviderResult, output_type: str, provider_ms: int, image: bytes
     ) -> IngestResult:
         data = result.data
         if images.sniff(data[:16]) != output_type:
@@ -723,7 +723,7 @@ class IngestService:
             write_atomic(result_path, data)
             write_atomic(preview_path, reuse or images.thumbnail(data, PREVIEW_LONG_SIDE))
             if original_path is not None:
-                write_atomic(original_path, p.upload.path.read_bytes())
+                write_atomic(original_path, image)
 
         duration_ms = 0
         finished_at = p.started
