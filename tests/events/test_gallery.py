@@ -66,6 +66,18 @@ async def test_public_gallery_is_off_until_opened_and_leaves_hidden_photos_out(
     again = (await client.post(f"/api/events/{event['id']}/gallery/open", headers=admin_headers)).json()
     assert again["gallery_url"] == opened["gallery_url"]
     assert (await client.get(link)).status_code == 200
+    audit = (
+        await client.get("/api/audit", params={"target": f"event:{event['id']}"}, headers=admin_headers)
+    ).json()
+    actions = [entry["action"] for entry in reversed(audit["items"])]
+    assert actions == [
+        "event.create",
+        "event.gallery_open",
+        "event.photo_hide",
+        "event.photo_delete",
+        "event.gallery_close",
+        "event.gallery_open",
+    ]
 
 
 async def test_the_gallery_pages_newest_first(
