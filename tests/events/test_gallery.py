@@ -246,3 +246,16 @@ async def test_past_its_retention_an_event_shows_no_photos_even_before_cleanup(
     assert photos["total"] == 0
     served = await client.get(f"/api/events/{event['id']}/photos/{job.id}/result", headers=admin_headers)
     assert served.status_code == 404
+
+
+async def test_a_download_never_fails_for_its_counter(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], ingest_password: str
+) -> None:
+    event = await create_event(client, admin_headers, slots=["slot-009"])
+    job_id = (await shoot(client, "slot-009", 1)).headers["x-job-id"]
+    # The first download puts the result in the process's cache, with its event.
+    assert (await client.get(f"/public/results/{job_id}")).status_code == 200
+    assert (await client.delete(f"/api/events/{event['id']}", headers=admin_headers)).status_code == 204
+    again = await client.get(f"/public/results/{job_id}")
+    assert again.status_code == 200
+    assert again.content[:2] == b"\xff\xd8"

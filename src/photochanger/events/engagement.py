@@ -1,9 +1,11 @@
 """Engagement per event and UTC hour, counted by this server alone (no third-party tracker): shots,
 processed and failed from the event's booth jobs; guest page opens, downloads and shares from counters."""
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.time import utcnow
@@ -13,6 +15,7 @@ from photochanger.events.service import get_event
 from photochanger.models import JobStatus
 from photochanger.stats.rollup import hour_of
 
+logger = logging.getLogger(__name__)
 _FAILED = {JobStatus.failed.value, JobStatus.timeout.value}
 
 
@@ -36,11 +39,18 @@ async def count_now(
     metric: Metric,
     *,
     now: datetime | None = None,
-) -> None:
-    """`count` in a short transaction of its own, for routes that hold no session (downloads)."""
-    async with sessionmaker() as session:
-        await count(session, event_id, metric, now=now)
-        await session.commit()
+) -> bool:
+    """`count` in a short transaction of its own, for routes that hold no session (downloads). Best effort:
+    a guest's download never fails for its counter (the event deleted meanwhile, the database busy); False
+    when nothing was counted."""
+    try:
+        async with sessionmaker() as session:
+            await count(session, event_id, metric, now=now)
+            await session.commit()
+    except sa_exc.SQLAlchemyError as exc:
+        logger.warning("engagement not counted: %s", type(exc).__name__, extra={"event_id": event_id})
+        return False
+    return True
 
 
 async def report(session: AsyncSession, event_id: str) -> EngagementRead:
