@@ -7,9 +7,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.models import AuditLog, Job, Slot
+from photochanger.models import AuditLog, EventSlot, Job, Slot
 from tests.events.conftest import create_event, shoot
 from tests.support.images import jpeg
 from tests.support.templates import frame_png, upload_template
@@ -270,3 +271,21 @@ async def test_an_edit_that_ends_before_the_start_is_refused(
     assert (await client.get(f"/api/events/{event['id']}", headers=admin_headers)).json()["ends_at"] == event[
         "ends_at"
     ]
+
+
+async def test_the_database_itself_keeps_a_slot_in_one_open_event(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    first = await create_event(client, admin_headers, slots=["slot-010"])
+    second = await create_event(client, admin_headers, slots=[])
+    async with sessionmaker() as session:
+        session.add(EventSlot(event_id=second["id"], slot_id="slot-010", keep_originals=False, open=True))
+        with pytest.raises(IntegrityError):
+            await session.flush()
+    # A closed event's row does not count.
+    async with sessionmaker() as session, session.begin():
+        session.add(EventSlot(event_id=second["id"], slot_id="slot-010", keep_originals=False, open=False))
+    closed = await client.post(f"/api/events/{second['id']}/close", headers=admin_headers)
+    assert closed.status_code == 200
+    assert (await client.post(f"/api/events/{second['id']}/reopen", headers=admin_headers)).status_code == 409
+    assert first["status"] == "open"
