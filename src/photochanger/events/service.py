@@ -14,6 +14,7 @@ from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.config import AppConfig
 from photochanger.core.time import utcnow
+from photochanger.events import reuse
 from photochanger.events.exceptions import (
     EventNotFound,
     EventValidationFailed,
@@ -31,12 +32,8 @@ from photochanger.events.schemas import (
 from photochanger.media import service as media_service
 from photochanger.models import Event, EventSlot, Slot
 from photochanger.providers.registry import ProviderRegistry
-from photochanger.slots import service as slots_service
-from photochanger.slots.schemas import SlotSettings, SlotUpdate
 
 DEFAULT_RETENTION_DAYS = 30
-# Saved for reuse; the webhook (and its secret) belong to the slot, not to the event.
-_NOT_SNAPSHOTTED = ("webhook_url", "webhook_secret")
 
 
 @dataclass(frozen=True)
@@ -181,52 +178,6 @@ def _apply_branding(event: Event, branding: Branding) -> None:
     event.text = branding.text
 
 
-async def snapshot_slot_configs(session: AsyncSession, slot_ids: Sequence[str]) -> dict[str, Any]:
-    """The slots' current configurations (display name, provider, operation, settings without webhook)."""
-    found: dict[str, Any] = {}
-    for slot_id in slot_ids:
-        slot = await session.get(Slot, slot_id)
-        if slot is None:
-            continue
-        settings = {k: v for k, v in (slot.settings or {}).items() if k not in _NOT_SNAPSHOTTED}
-        found[slot_id] = {
-            "display_name": slot.display_name,
-            "provider": slot.provider,
-            "operation": slot.operation,
-            "settings": settings,
-        }
-    return found
-
-
-async def _apply_slot_configs(
-    session: AsyncSession,
-    config: AppConfig,
-    registry: ProviderRegistry,
-    configs: dict[str, Any],
-    *,
-    actor: AuditActor,
-    now: datetime,
-) -> None:
-    """Write saved configurations back to their slots through the slot service (same validation, audit)."""
-    for slot_id, saved in sorted(configs.items()):
-        slot = await session.get(Slot, slot_id)
-        if slot is None:
-            continue
-        settings = SlotSettings.model_validate(saved.get("settings") or {})
-        body = SlotUpdate(
-            display_name=saved["display_name"],
-            provider=saved["provider"],
-            operation=saved["operation"],
-            params=settings.params,
-            is_active=slot.is_active,
-            size_limit_mb=settings.size_limit_mb,
-            output_format=settings.output_format,
-            on_failure=settings.on_failure,
-            version=slot.version,
-        )
-        await slots_service.update_slot(session, config, registry, slot_id, body, actor=actor, now=now)
-
-
 async def create_event(
     session: AsyncSession,
     config: AppConfig,
@@ -260,7 +211,7 @@ async def create_event(
     slots = await _checked_slots(session, slots_in or [], event_id=None, is_open=True)
     if body.apply_slot_configs and configs:
         wanted = {slot_id for slot_id, _ in slots}
-        await _apply_slot_configs(
+        await reuse.apply_slot_configs(
             session,
             config,
             registry,
@@ -276,7 +227,7 @@ async def create_event(
         retention_days=retention,
         retain_until=retain_until(body.ends_at, retention),
         gallery_open=False,
-        slot_configs=await snapshot_slot_configs(session, [s for s, _ in slots]),
+        slot_configs=await reuse.snapshot_slot_configs(session, [s for s, _ in slots]),
         source_event_id=source.id if source else None,
         created_at=now,
         updated_at=now,
@@ -333,7 +284,7 @@ async def update_event(
     if body.slots is not None:
         slots = await _checked_slots(session, body.slots, event_id=event.id, is_open=event.closed_at is None)
         await _save_slots(repo, event.id, slots, is_open=event.closed_at is None)
-        event.slot_configs = await snapshot_slot_configs(session, [s for s, _ in slots])
+        event.slot_configs = await reuse.snapshot_slot_configs(session, [s for s, _ in slots])
     event.name = body.name or event.name
     event.starts_at, event.ends_at = starts, ends
     event.retention_days = body.retention_days or event.retention_days
@@ -355,7 +306,7 @@ async def close_event(
     event = await get_event(session, event_id)
     slots = (await repo.slots([event.id]))[event.id]
     if event.closed_at is None:
-        event.slot_configs = await snapshot_slot_configs(session, [s.slot_id for s in slots])
+        event.slot_configs = await reuse.snapshot_slot_configs(session, [s.slot_id for s in slots])
         event.closed_at = now
         event.updated_at = now
         await repo.set_slots_open(event.id, False)
