@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 
 from scripts.benchmarks import common  # noqa: E402
 
-SECTIONS = ("ingest", "holding", "downloads", "data")
+SECTIONS = ("ingest", "holding", "downloads", "data", "events")
 
 
 def _csv_floats(text: str) -> list[float]:
@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="expired results to clean, as a fraction of the rows at each step",
     )
     parser.add_argument("--data-backends", default="postgres,sqlite")
+    parser.add_argument("--event-results", type=_csv_ints, default=[100, 1_000], help="event ZIP sizes")
+    parser.add_argument("--event-result-kb", type=int, default=1024, help="size of each result and original")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     return parser  # fmt: skip
 
@@ -79,6 +81,8 @@ def quick(args: argparse.Namespace) -> None:
     args.holding_upload_mb = 1.0
     args.download_seconds = 2.0
     args.rows = [2_000, 10_000]
+    args.event_results = [20, 100]
+    args.event_result_kb = 256
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,6 +157,16 @@ def main(argv: list[str] | None = None) -> int:
                     )  # fmt: skip
                 tables.extend(db_tables)
                 results["raw"][f"data-{db}"] = raw
+        if "events" in only:
+            from scripts.benchmarks import events
+
+            (work / "events").mkdir()
+            with common.scratch_database(backend, work / "events") as url:
+                table, raw = events.run(
+                    url, work / "events", sizes=args.event_results, result_kb=args.event_result_kb
+                )
+            tables.append(table)
+            results["raw"]["events"] = raw
         # Server, floor and nginx logs survive the scratch directory, next to the JSON.
         logs = args.out / f"{stamp}-logs"
         for log in work.rglob("*.log"):

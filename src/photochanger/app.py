@@ -27,6 +27,8 @@ from photochanger.core.errors import install_error_handlers
 from photochanger.core.logging import configure_logging, register_secret
 from photochanger.core.request_id import RequestIdMiddleware
 from photochanger.core.storage import MediaLayout
+from photochanger.events.public import router as events_public_router
+from photochanger.events.router import router as events_router
 from photochanger.guest.gallery import router as guest_gallery_router
 from photochanger.guest.router import router as guest_router
 from photochanger.health.router import router as health_router
@@ -178,6 +180,8 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(guest_router)
     app.include_router(guest_gallery_router)
+    app.include_router(events_router)
+    app.include_router(events_public_router)
     app.include_router(cleanup_router)
     app.include_router(auth_router)
     app.include_router(auth_login_router)

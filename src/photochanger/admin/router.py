@@ -1081,3 +1081,9 @@ async def audit_page(
         target=target or "",
         query=query,
     )
+
+
+# Page modules build on the helpers above, so they are imported (and included) last.
+from photochanger.admin.pages import events as event_pages  # noqa: E402
+
+router.include_router(event_pages.router)

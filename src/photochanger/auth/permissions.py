@@ -14,6 +14,8 @@ USERS_WRITE = "users:write"
 MEDIA_READ = "media:read"
 MEDIA_WRITE = "media:write"
 AUDIT_READ = "audit:read"
+EVENTS_READ = "events:read"
+EVENTS_WRITE = "events:write"
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
     {
@@ -29,6 +31,8 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         MEDIA_READ,
         MEDIA_WRITE,
         AUDIT_READ,
+        EVENTS_READ,
+        EVENTS_WRITE,
     }
 )
 

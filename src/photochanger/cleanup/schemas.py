@@ -12,6 +12,7 @@ class CleanupRead(BaseModel):
     jobs_marked_cleaned: int
     results_deleted: int
     previews_deleted: int
+    originals_deleted: int
     files_already_gone: int
     bytes_freed: int
     temp_files_deleted: int

@@ -1,5 +1,9 @@
 """Delete expired results and previews, mark their jobs cleaned, remove stale temp files, report orphans.
 
+A job of an event has two lifetimes: its guest link ends at `result_expires_at` (decided at request time),
+while its files (and the original the event kept) stay until the event's `retain_until`; they go at the
+first run after both have passed, or after the event was deleted (its jobs then belong to no event).
+
 One run at a time per database (a PostgreSQL advisory lock, or an flock'ed file next to a SQLite database).
 Every step is idempotent: a job is marked cleaned only once its files are gone, so an interrupted or failed
 run is finished by the next one. Nothing whose `result_expires_at` is still ahead is ever touched.
@@ -15,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.config import AppConfig
@@ -23,6 +27,7 @@ from photochanger.core.db import create_sessionmaker, is_sqlite
 from photochanger.core.errors import Conflict
 from photochanger.core.time import ensure_utc
 from photochanger.metrics import cleanup_state
+from photochanger.models import Event, EventPhoto
 from photochanger.models.job import Job
 
 DEFAULT_BATCH_SIZE = 500
@@ -32,6 +37,7 @@ TEMP_MAX_AGE = timedelta(seconds=120 + 180)
 # Any 64-bit number shared by every PhotoChanger process; "PhCl" + "eanU".
 ADVISORY_LOCK_KEY = 0x5068436C65616E55
 JOB_TREES = ("results", "previews")
+ORIGINALS = "originals"
 TEMP_DIR = "temp"
 MAX_LISTED = 50
 
@@ -51,6 +57,7 @@ class CleanupReport:
     jobs_marked_cleaned: int = 0
     results_deleted: int = 0
     previews_deleted: int = 0
+    originals_deleted: int = 0
     files_already_gone: int = 0
     bytes_freed: int = 0
     temp_files_deleted: int = 0
@@ -68,7 +75,8 @@ class CleanupReport:
         return [
             f"cleanup at {self.now.isoformat()}{' (dry run: nothing changed)' if self.dry_run else ''}",
             f"expired jobs: {self.expired_jobs}, marked cleaned: {self.jobs_marked_cleaned}",
-            f"{verb}: {self.results_deleted} results, {self.previews_deleted} previews "
+            f"{verb}: {self.results_deleted} results, {self.previews_deleted} previews, "
+            f"{self.originals_deleted} originals "
             f"({self.bytes_freed} bytes), {self.temp_files_deleted} temp files; "
             f"{self.files_already_gone} files were already gone",
             f"orphan files (no job row): {len(self.orphan_files)}",
@@ -156,9 +164,15 @@ async def _clean_expired(
     after: tuple[datetime, str] | None = None
     while True:
         # Keyset pagination, so a dry run (which marks nothing) still walks every expired job exactly once.
+        retained = select(Event.id).where(Event.retain_until >= now)
         query = (
-            select(Job.id, Job.result_expires_at, Job.result_path, Job.preview_path)
-            .where(Job.cleaned_at.is_(None), Job.result_expires_at < now)
+            select(Job.id, Job.result_expires_at, Job.result_path, Job.preview_path, EventPhoto.original_path)
+            .outerjoin(EventPhoto, EventPhoto.job_id == Job.id)
+            .where(
+                Job.cleaned_at.is_(None),
+                Job.result_expires_at < now,
+                or_(Job.event_id.is_(None), Job.event_id.not_in(retained)),
+            )
             .order_by(Job.result_expires_at, Job.id)
             .limit(batch_size)
         )
@@ -171,9 +185,14 @@ async def _clean_expired(
         after = (rows[-1].result_expires_at, rows[-1].id)
         report.expired_jobs += len(rows)
         refused: set[str] = set()
-        per_tree: dict[str, list[tuple[str, Path]]] = {tree: [] for tree in JOB_TREES}
+        per_tree: dict[str, list[tuple[str, Path]]] = {tree: [] for tree in (*JOB_TREES, ORIGINALS)}
         for row in rows:
-            for tree, relpath in (("results", row.result_path), ("previews", row.preview_path)):
+            paths = (
+                ("results", row.result_path),
+                ("previews", row.preview_path),
+                (ORIGINALS, row.original_path),
+            )
+            for tree, relpath in paths:
                 if relpath is None:
                     continue
                 path = _inside(root, relpath, tree)
@@ -184,13 +203,16 @@ async def _clean_expired(
                     per_tree[tree].append((row.id, path))
         results = await anyio.to_thread.run_sync(_delete_files, per_tree["results"], dry_run)
         previews = await anyio.to_thread.run_sync(_delete_files, per_tree["previews"], dry_run)
+        originals = await anyio.to_thread.run_sync(_delete_files, per_tree[ORIGINALS], dry_run)
         report.results_deleted += results.deleted
         report.previews_deleted += previews.deleted
-        report.bytes_freed += results.bytes + previews.bytes
-        report.files_already_gone += results.gone + previews.gone
-        report.errors.extend(results.errors + previews.errors)
+        report.originals_deleted += originals.deleted
+        report.bytes_freed += results.bytes + previews.bytes + originals.bytes
+        report.files_already_gone += results.gone + previews.gone + originals.gone
+        report.errors.extend(results.errors + previews.errors + originals.errors)
         # Only a job whose files are all gone is marked, so the next run retries the others.
-        cleaned = [row.id for row in rows if row.id not in refused | results.failed | previews.failed]
+        failed = refused | results.failed | previews.failed | originals.failed
+        cleaned = [row.id for row in rows if row.id not in failed]
         if cleaned and not dry_run:
             async with sessionmaker() as session:
                 await session.execute(
@@ -220,7 +242,7 @@ def _age_seconds(path: Path, now: float) -> float | None:
 
 @dataclass
 class _Scan:
-    """Files under results/ and previews/ old enough to judge, by the job id their name carries."""
+    """Files under results/, previews/ and originals/ old enough to judge, by the job id their name carries."""
 
     candidates: dict[str, list[str]] = field(default_factory=dict)
     stale_temp: list[Path] = field(default_factory=list)
@@ -236,7 +258,7 @@ def _scan(root: Path, now: float, max_age: float, dry_run: bool) -> tuple[_Scan,
         age = _age_seconds(path, now)
         if age is not None and age > max_age:
             scan.stale_temp.append(path)
-    for tree in JOB_TREES:
+    for tree in (*JOB_TREES, ORIGINALS):
         for path in _files(root / tree):
             age = _age_seconds(path, now)
             if age is None or age <= max_age:
@@ -260,14 +282,20 @@ async def _report_orphans(
         async with sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(Job.id, Job.result_path, Job.preview_path, Job.cleaned_at).where(Job.id.in_(chunk))
+                    select(
+                        Job.id, Job.result_path, Job.preview_path, Job.cleaned_at, EventPhoto.original_path
+                    )
+                    .outerjoin(EventPhoto, EventPhoto.job_id == Job.id)
+                    .where(Job.id.in_(chunk))
                 )
             ).all()
         known = {row.id: row for row in rows}
         for job_id in chunk:
             row = known.get(job_id)
             referenced = (
-                set() if row is None or row.cleaned_at is not None else {row.result_path, row.preview_path}
+                set()
+                if row is None or row.cleaned_at is not None
+                else {row.result_path, row.preview_path, row.original_path}
             )
             report.orphan_files.extend(rel for rel in candidates[job_id] if rel not in referenced)
 
@@ -333,7 +361,12 @@ async def run_cleanup(
         await _report_missing(engine, root, now, batch_size, report)
         if not dry_run:
             # For /metrics of every server process: runs, deleted files, the last success.
-            deleted = report.results_deleted + report.previews_deleted + report.temp_files_deleted
+            deleted = (
+                report.results_deleted
+                + report.previews_deleted
+                + report.originals_deleted
+                + report.temp_files_deleted
+            )
             await cleanup_state.record(engine, ok=report.ok, deleted_files=deleted)
     report.orphan_files.sort()
     report.missing_files.sort()

@@ -34,6 +34,10 @@ class MediaLayout:
     def preview_relpath(self, slot_id: str, job_id: str) -> str:
         return f"previews/{slot_id}/{job_id}.jpg"
 
+    def original_relpath(self, slot_id: str, job_id: str, extension: str) -> str:
+        """The original shot an event keeps beside the result (see `events`)."""
+        return f"originals/{slot_id}/{job_id}.{extension}"
+
     def upload_path(self, owner: str, job_id: str) -> Path:
         """Temp file of an upload in progress; the owner prefix lets crash recovery find a dead process's."""
         return self.temp / f"{owner}.{job_id}.upload"

@@ -23,7 +23,7 @@ from photochanger.audit.service import AuditActor
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.time import ensure_utc, utcnow
-from photochanger.guest.router import _page, get_config, time_tag
+from photochanger.guest.router import get_config, render_page, time_tag
 from photochanger.models import AppSetting
 from photochanger.slots import branding
 from photochanger.slots import service as slots_service
@@ -164,17 +164,17 @@ async def show_public_gallery(
 ) -> HTMLResponse:
     client = request.client.host if request.client else "unknown"
     if not _limiter.allow(client):
-        page = _page(request, "not_found.html", 429, brand=None)
+        page = render_page(request, "not_found.html", 429, brand=None)
         page.headers["Retry-After"] = str(int(RATE_WINDOW_SECONDS))
         return page
     found = await find_open(session, token)
     if found is None:
-        return _page(request, "not_found.html", 404, brand=None)
+        return render_page(request, "not_found.html", 404, brand=None)
     slot_id, expires_at = found
     slot = await slots_service.get_slot(session, config, slot_id, limit=GALLERY_SIZE)
     results = [r for r in slot.recent_results if r.available]
     brand = await branding.get(session, slot_id)
-    return _page(
+    return render_page(
         request,
         "gallery.html",
         200,

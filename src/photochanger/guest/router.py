@@ -72,7 +72,7 @@ def page_headers(nonce: str) -> dict[str, str]:
     }
 
 
-def _page(request: Request, template: str, status_code: int, **context: object) -> HTMLResponse:
+def render_page(request: Request, template: str, status_code: int, **context: object) -> HTMLResponse:
     """A guest page in the language the browser prefers (or `?lang=`), with links to the other languages."""
     nonce = secrets.token_urlsafe(16)
     translator = Translator(pick_language(request))
@@ -123,24 +123,29 @@ async def show_result_page(job_id: str, request: Request, session: SessionDep) -
     try:
         result = await service.get_result(session, job_id, now=utcnow())
     except ResultExpired:
-        return _page(request, "gone.html", 410, brand=None)
+        return render_page(request, "gone.html", 410, brand=None)
     except ResultNotFound:
-        return _page(request, "not_found.html", 404, brand=None)
+        return render_page(request, "not_found.html", 404, brand=None)
     small, large = service.VIEW_SIDES
     views = f"/public/results/{result.job_id}/view"
-    return _page(
-        request,
-        "result.html",
-        200,
-        job_id=result.job_id,
-        view_url=f"{views}/{large}",
-        srcset=f"{views}/{small} {small}w, {views}/{large} {large}w",
-        download_url=f"/public/results/{result.job_id}",
-        filename=f"photo-{result.job_id[:8]}.{service.extension(result.result_type)}",
-        expires_at=result.expires_at,
-        expires_html=time_tag(result.expires_at),
-        brand=await branding.get(session, result.slot_id),
-    )
+    page: dict[str, object] = {
+        "job_id": result.job_id,
+        "view_url": f"{views}/{large}",
+        "srcset": f"{views}/{small} {small}w, {views}/{large} {large}w",
+        "download_url": f"/public/results/{result.job_id}",
+        "filename": f"photo-{result.job_id[:8]}.{service.extension(result.result_type)}",
+        "expires_at": result.expires_at,
+        "expires_html": time_tag(result.expires_at),
+    }
+    # A photo of an event gets the event's branding (and counts as a page open of that event). Imported
+    # here: the events package builds its pages on this module's rendering.
+    from photochanger.events import public as events_public
+
+    event = await events_public.event_of_job(session, job_id) if result.event_id else None
+    if event is not None:
+        context = await events_public.result_page_context(session, event, job_id=result.job_id)
+        return render_page(request, "event_result.html", 200, **page, **context)
+    return render_page(request, "result.html", 200, **page, brand=await branding.get(session, result.slot_id))
 
 
 _IMAGE_ERRORS = problem_responses(ResultNotFound, ResultExpired)

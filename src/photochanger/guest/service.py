@@ -33,6 +33,7 @@ class GuestResult:
     expires_at: datetime
     result_type: str | None
     has_preview: bool
+    event_id: str | None = None
 
 
 def extension(result_type: str | None) -> str:
@@ -62,6 +63,7 @@ async def get_result(session: AsyncSession, job_id: str, *, now: datetime) -> Gu
         expires_at=job.result_expires_at or now,
         result_type=job.result_type,
         has_preview=job.preview_path is not None,
+        event_id=job.event_id,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.models import Job, JobStatus
+from photochanger.models import EventPhoto, EventSlot, Job, JobStatus
 from photochanger.stats import rollup
 
 # What the stats rollup needs of a job leaving `pending` (the fields of `rollup.FinishedJob`, in order).
@@ -21,13 +21,28 @@ _FINISHED = (
 )
 
 
-async def insert_pending(session: AsyncSession, **values: Any) -> None:
-    session.add(Job(status=JobStatus.pending, **values))
+async def insert_pending(
+    session: AsyncSession, *, with_event: bool = False, **values: Any
+) -> EventSlot | None:
+    """Insert the pending job; with `with_event`, it records the open event its slot belongs to, whose
+    assignment (event id, whether it keeps originals) is returned."""
+    assignment = None
+    if with_event:
+        found = await session.execute(
+            select(EventSlot).where(EventSlot.slot_id == values["slot_id"], EventSlot.open.is_(True))
+        )
+        assignment = found.scalar_one_or_none()
+    event_id = assignment.event_id if assignment is not None else None
+    session.add(Job(status=JobStatus.pending, event_id=event_id, **values))
     await session.flush()
+    return assignment
 
 
-async def finish(session: AsyncSession, job_id: str, **values: Any) -> bool:
-    """Move a pending job to its terminal state; False when it was no longer pending."""
+async def finish(
+    session: AsyncSession, job_id: str, *, original: tuple[str, str, int] | None = None, **values: Any
+) -> bool:
+    """Move a pending job to its terminal state; False when it was no longer pending. `original` is the
+    (event id, relative path, size) of the original shot kept for the job's event."""
     moved = (
         await session.execute(
             update(Job)
@@ -37,6 +52,10 @@ async def finish(session: AsyncSession, job_id: str, **values: Any) -> bool:
         )
     ).all()
     await rollup.record_finished(session, (rollup.FinishedJob(*row) for row in moved))
+    if moved and original is not None:
+        event_id, relpath, size = original
+        session.add(EventPhoto(job_id=job_id, event_id=event_id, original_path=relpath, original_size=size))
+        await session.flush()
     return bool(moved)
 
 

@@ -140,6 +140,8 @@ class _Prepared:
     idempotency_key: str | None
     mode: str = "sync"
     published: list[Path] = field(default_factory=list)
+    # (event id, keep originals) of the open event the slot belonged to when the job was inserted.
+    event: tuple[str, bool] | None = None
 
 
 class _KeyTaken(Exception):
@@ -563,9 +565,11 @@ class IngestService:
     async def _insert_job(self, p: _Prepared) -> None:
         meta = {k: v for k, v in p.upload.fields.items() if k not in SECRET_FIELDS}
         try:
-            await self._db(
+            assignment = await self._db(
                 "job insert",
                 repository.insert_pending,
+                # Test runs from the admin are the operator's, not the event's photos.
+                with_event=p.source == JobSource.ingest,
                 id=p.job_id,
                 slot_id=p.ctx.slot_id,
                 source=p.source,
@@ -587,6 +591,8 @@ class IngestService:
             if p.idempotency_key is not None:
                 raise _KeyTaken from exc
             raise
+        if assignment is not None:
+            p.event = (assignment.event_id, assignment.keep_originals)
         self._running[p.job_id] = asyncio.Event()
 
     async def _run_background(self, p: _Prepared, stack: AsyncExitStack) -> None:
@@ -630,7 +636,7 @@ class IngestService:
                 outcome = await self._fail(p, late, image, output_type, provider_ms)
                 finished = True
                 return outcome
-            outcome = await self._store(p, result, output_type, provider_ms)
+            outcome = await self._store(p, result, output_type, provider_ms, image)
             finished = True
             return outcome
         finally:
@@ -696,7 +702,7 @@ class IngestService:
         return result
 
     async def _store(
-        self, p: _Prepared, result: ProviderResult, output_type: str, provider_ms: int
+        self, p: _Prepared, result: ProviderResult, output_type: str, provider_ms: int, image: bytes
     ) -> IngestResult:
         data = result.data
         if images.sniff(data[:16]) != output_type:
@@ -712,10 +718,14 @@ class IngestService:
 
         # A result with the input's pixels reuses the preview made while validating: no second decode.
         reuse = p.info.preview if result.meta.get("same_pixels") and data is result.data else None
+        original = self._original(p)
+        original_path = self.layout.resolve(original[1]) if original is not None else None
 
         def write_files() -> None:
             write_atomic(result_path, data)
             write_atomic(preview_path, reuse or images.thumbnail(data, PREVIEW_LONG_SIDE))
+            if original_path is not None:
+                write_atomic(original_path, image)
 
         duration_ms = 0
         finished_at = p.started
@@ -737,10 +747,11 @@ class IngestService:
                 result_expires_at=finished_at + timedelta(hours=p.ctx.runtime.result_ttl_hours),
                 preview_path=preview_rel,
                 input_path=None,
+                original=original,
             )
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(unlink_quietly, result_path, preview_path)
+                await anyio.to_thread.run_sync(unlink_quietly, result_path, preview_path, original_path)
             raise
         logger.info(
             "job done",
@@ -765,6 +776,13 @@ class IngestService:
             self.guest_url(p.job_id),
             duration_ms=duration_ms,
         )
+
+    def _original(self, p: _Prepared) -> tuple[str, str, int] | None:
+        """(event id, relative path, size) of the original shot to keep, when the job's event keeps them."""
+        if p.event is None or not p.event[1]:
+            return None
+        ext = images.EXTENSION_BY_MIME.get(p.info.content_type, "bin")
+        return p.event[0], self.layout.original_relpath(p.ctx.slot_id, p.job_id, ext), p.upload.size
 
     async def _fail(
         self, p: _Prepared, exc: ProviderError, image: bytes, output_type: str, provider_ms: int

@@ -3,6 +3,7 @@
 from photochanger.models.app_setting import AppSetting
 from photochanger.models.audit_log import AuditLog
 from photochanger.models.base import Base
+from photochanger.models.event import Event, EventEngagement, EventPhoto, EventSlot
 from photochanger.models.job import Job, JobSource, JobStatus
 from photochanger.models.job_stat import (
     JobStatDaily,
@@ -24,6 +25,10 @@ __all__ = [
     "AppSetting",
     "AuditLog",
     "Base",
+    "Event",
+    "EventEngagement",
+    "EventPhoto",
+    "EventSlot",
     "Job",
     "JobSource",
     "JobStatDaily",

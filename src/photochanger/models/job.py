@@ -41,6 +41,7 @@ class Job(Base):
             *("slot_id", "created_at", "source", "provider", "status", "failure_reason", "duration_ms"),
         ),
         Index("ix_job_status_owner", "status", "owner"),
+        Index("ix_job_event_id_created_at", "event_id", "created_at"),
         # A retried upload finds its original by key; at most one job per slot holds a key at a time.
         Index("uq_job_slot_id_idempotency_key", "slot_id", "idempotency_key", unique=True),
         # Cleanup pages through uncleaned results by (expiry, id); cleaned history stays out of the index.
@@ -55,6 +56,8 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slot_id: Mapped[str] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"))
+    # The open event the slot belonged to when the shot arrived; None for jobs outside any event.
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), nullable=True)
     source: Mapped[str] = mapped_column(String(16), default=JobSource.ingest)
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.pending)
     failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)

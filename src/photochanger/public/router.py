@@ -7,6 +7,7 @@ from fastapi.responses import FileResponse, Response
 from photochanger.core.errors import problem_responses
 from photochanger.core.images import EXTENSION_BY_MIME
 from photochanger.core.storage import MediaLayout
+from photochanger.events.public import count_download
 from photochanger.ingest import provider_media
 from photochanger.public import service
 from photochanger.public.service import ResultExpired, ResultNotFound
@@ -27,6 +28,7 @@ async def get_result(job_id: str, request: Request) -> Response:
     config = request.app.state.config
     cache: service.ResultCache = request.app.state.result_cache
     ref = await service.find_result(request.app.state.sessionmaker, cache, job_id)
+    await count_download(request, ref.event_id)
     filename = f"photo-{ref.job_id[:8]}.{EXTENSION_BY_MIME.get(ref.content_type, 'bin')}"
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',

@@ -36,6 +36,7 @@ class ResultRef:
     relpath: str
     content_type: str
     expires_at: datetime
+    event_id: str | None = None
 
 
 class ResultCache:
@@ -79,7 +80,11 @@ async def find_result(
         assert job.result_path is not None  # noqa: S101 - checked by find_done_job
         assert job.result_expires_at is not None  # noqa: S101
         ref = ResultRef(
-            job.id, job.result_path, job.result_type or "application/octet-stream", job.result_expires_at
+            job.id,
+            job.result_path,
+            job.result_type or "application/octet-stream",
+            job.result_expires_at,
+            job.event_id,
         )
         cache.put(ref)
     elif ensure_utc(moment) > ref.expires_at:

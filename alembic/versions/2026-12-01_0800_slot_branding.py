@@ -1,6 +1,6 @@
 """Per-slot branding of the guest page: title, text, logo (template media), accent and background colours.
 
-Revision ID: 0010_h21
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01 08:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from photochanger.core.types import UTCDateTime
 
-revision: str = "0010_h21"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,1 @@
+"""Admin page modules, each an `APIRouter` included by `admin.router`."""

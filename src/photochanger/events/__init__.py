@@ -1,0 +1,1 @@
+"""Events: slots, branding, photos that outlive the guest links, the event gallery, export and engagement."""
