@@ -131,7 +131,7 @@ def test_guest_page_and_410_through_nginx(stack: Stack) -> None:
     assert gone_file.status_code == 410
     assert gone_file.headers["content-type"] == "application/problem+json"
     assert preview.status_code == 200
-    assert preview.headers["cache-control"].startswith("public, max-age=")
+    assert preview.headers["cache-control"].startswith("private, max-age=")
 
 
 def test_download_is_sent_by_nginx_through_x_accel_redirect(stack: Stack) -> None:
