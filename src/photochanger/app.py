@@ -89,7 +89,6 @@ def _lifespan(config: AppConfig) -> Any:
         app.state.metrics.limiter = app.state.limiter
         app.state.webhooks = WebhookSender(
             app.state.sessionmaker,
-            app.state.http,
             allow=config.webhook_allowed_targets,
             max_seconds=config.webhook_max_seconds,
         )
