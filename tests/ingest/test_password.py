@@ -53,6 +53,21 @@ async def test_wrong_booth_passwords_are_throttled_per_client(
         assert (await upload(v6_next, images.jpeg(), password="guess-y")).status_code == 429
 
 
+async def test_concurrent_wrong_passwords_from_one_client_cannot_overshoot_the_limit(app: FastAPI) -> None:
+    async with _client_at(app, "203.0.113.8") as guesser:
+        answers = await asyncio.gather(
+            *(upload(guesser, images.jpeg(), password=f"guess-{i}") for i in range(30))
+        )
+    codes = Counter((r.status_code, r.json()["code"]) for r in answers)
+    # Exactly the limit is evaluated; the rest are refused (some by admission, `busy`, before their turn).
+    assert codes[(401, "invalid_password")] == ingest_password.FAILURE_LIMIT
+    assert codes[(429, "too_many_password_attempts")] > 0
+    assert (
+        codes[(429, "too_many_password_attempts")] + codes[(429, "busy")]
+        == 30 - ingest_password.FAILURE_LIMIT
+    )
+
+
 async def test_a_throttled_client_is_refused_before_its_body_is_read(app: FastAPI) -> None:
     async with _client_at(app, "203.0.113.6") as guesser:
         for i in range(ingest_password.FAILURE_LIMIT):

@@ -7,7 +7,7 @@ import hmac
 import math
 import secrets
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 
 import anyio
@@ -53,6 +53,7 @@ class WrongPasswordThrottle:
         self.window = window_seconds
         self.clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._pending: Counter[str] = Counter()
 
     def _recent(self, client: str, now: float) -> deque[float] | None:
         failures = self._failures.get(client)
@@ -66,12 +67,28 @@ class WrongPasswordThrottle:
         return failures
 
     def check(self, client: str) -> None:
-        """Raise `ThrottleRefused` while `client` has `limit` wrong passwords inside the window."""
+        """Raise `ThrottleRefused` while `client` has `limit` wrong passwords inside the window, counting
+        its checks still running as wrong ones (so concurrent guesses cannot overshoot the limit)."""
         now = self.clock()
         failures = self._recent(client, now)
-        if failures is not None and len(failures) >= self.limit:
+        failed = len(failures) if failures is not None else 0
+        if failures is not None and failed >= self.limit:
             opens = failures[-self.limit] + self.window
             raise ThrottleRefused(max(1, math.ceil(opens - now)))
+        if failed + self._pending[client] >= self.limit:
+            raise ThrottleRefused(1)  # the checks in flight decide; they take milliseconds
+
+    def begin(self, client: str) -> None:
+        """`check`, then count one more check in flight for `client` until `end`."""
+        self.check(client)
+        self._pending[client] += 1
+
+    def end(self, client: str, *, failed: bool) -> None:
+        self._pending[client] -= 1
+        if self._pending[client] <= 0:
+            del self._pending[client]
+        if failed:
+            self.record_failure(client)
 
     def record_failure(self, client: str) -> None:
         now = self.clock()
@@ -109,27 +126,37 @@ class IngestPasswordVerifier:
         self.throttle.check(client)
 
     async def verify(self, password_hash: str, password: str, *, client: str | None = None) -> bool:
-        """True when `password` matches. A wrong one counts against `client`. Raises `HashingBusy` when
-        the argon2 queue is full."""
+        """True when `password` matches. A wrong one counts against `client`, and a check that would take
+        `client` past its limit (counting its checks in flight) raises `ThrottleRefused`. Raises
+        `HashingBusy` when the argon2 queue is full."""
         digest = self._digest_of(password_hash, password)
         if self._digest is not None and hmac.compare_digest(self._digest, digest):
             return True
+        if client is not None:
+            self.throttle.begin(client)
+        failed = False
+        try:
+            ok = await self._evaluate(password_hash, password, digest)
+            failed = not ok
+            return ok
+        finally:
+            if client is not None:
+                self.throttle.end(client, failed=failed)
+
+    async def _evaluate(self, password_hash: str, password: str, digest: bytes) -> bool:
         if digest in self._wrong:
-            ok = False
+            return False
+        if self._hashing >= ARGON2_THREADS + ARGON2_MAX_WAITING:
+            raise HashingBusy()
+        self._hashing += 1
+        try:
+            ok = await verify_password(password_hash, password, limiter=self._limiter)
+        finally:
+            self._hashing -= 1
+        if ok:
+            self._digest = digest
         else:
-            if self._hashing >= ARGON2_THREADS + ARGON2_MAX_WAITING:
-                raise HashingBusy()
-            self._hashing += 1
-            try:
-                ok = await verify_password(password_hash, password, limiter=self._limiter)
-            finally:
-                self._hashing -= 1
-            if ok:
-                self._digest = digest
-            else:
-                self._wrong[digest] = None
-                while len(self._wrong) > _MAX_WRONG_DIGESTS:
-                    self._wrong.popitem(last=False)
-        if not ok and client is not None:
-            self.throttle.record_failure(client)
+            self._wrong[digest] = None
+            while len(self._wrong) > _MAX_WRONG_DIGESTS:
+                self._wrong.popitem(last=False)
         return ok

@@ -460,6 +460,8 @@ class IngestService:
             raise InvalidPassword("The ingest password is wrong.")
         try:
             ok = await self.verifier.verify(ctx.password_hash, password, client=client)
+        except ThrottleRefused as exc:
+            raise TooManyPasswordAttempts(exc.retry_after) from None
         except HashingBusy:
             raise Busy(
                 "Too many password checks in progress; try again in a few seconds.",
