@@ -39,7 +39,16 @@ def test_production_refuses_to_start_without_a_real_secret() -> None:
         _config(env="production")
     with pytest.raises(ValidationError, match="PHOTOCHANGER_JWT_SECRET"):
         _config(env="production", jwt_secret="short")
-    assert _config(env="production", jwt_secret="s" * 40).is_production
+    assert _config(env="production", jwt_secret="s" * 40, metrics_token="m" * 40).is_production
+
+
+def test_production_refuses_to_start_with_open_or_weak_metrics() -> None:
+    with pytest.raises(ValidationError, match="PHOTOCHANGER_METRICS_TOKEN"):
+        _config(env="production", jwt_secret="s" * 40)
+    with pytest.raises(ValidationError, match="PHOTOCHANGER_METRICS_TOKEN"):
+        _config(env="production", jwt_secret="s" * 40, metrics_token="short")
+    # Development keeps the open endpoint for a local Prometheus.
+    assert _config(env="development").metrics_token is None
 
 
 def test_development_secret_is_generated_once_with_0600(tmp_path: Path) -> None:

@@ -173,12 +173,17 @@ def scratch_database(backend: str, workdir: Path) -> Iterator[str]:
         asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+METRICS_TOKEN = secrets.token_urlsafe(36)
+
+
 # --- the server --------------------------------------------------------------------------------------
 def production_config(database_url: str, workdir: Path, **overrides: Any) -> AppConfig:
-    """`PHOTOCHANGER_ENV=production` with a generated 48-character JWT secret, everything under `workdir`."""
+    """`PHOTOCHANGER_ENV=production` with generated 48-character JWT secret and metrics token (`METRICS_TOKEN`),
+    everything under `workdir`."""
     values: dict[str, Any] = {
         "env": "production",
         "jwt_secret": secrets.token_urlsafe(36),  # 48 characters
+        "metrics_token": METRICS_TOKEN,
         "database_url": database_url,
         "media_root": workdir / "media",
         "var_dir": workdir / "var",

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from scripts.benchmarks.common import (
+    METRICS_TOKEN,
     REPO,
     BoothBody,
     RssSampler,
@@ -207,7 +208,8 @@ def overhead(
 
 def loop_lag_buckets(base_url: str) -> dict[float, float]:
     """The server's event-loop lag histogram: cumulative count per upper bound (inf included)."""
-    text = httpx.get(f"{base_url}/metrics", timeout=30).text
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    text = httpx.get(f"{base_url}/metrics", headers=headers, timeout=30).text
     out: dict[float, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

@@ -22,6 +22,7 @@ from photochanger.auth.router import users_router as auth_users_router
 from photochanger.cleanup.router import router as cleanup_router
 from photochanger.config import AppConfig
 from photochanger.core import passwords
+from photochanger.core.bodies import KIB, UPLOAD, BodyLimitMiddleware, BodyPolicy, rule
 from photochanger.core.db import create_engine, create_sessionmaker, is_unavailable_error
 from photochanger.core.errors import install_error_handlers
 from photochanger.core.logging import configure_logging, register_secret
@@ -92,7 +93,6 @@ def _lifespan(config: AppConfig) -> Any:
         app.state.metrics.limiter = app.state.limiter
         app.state.webhooks = WebhookSender(
             app.state.sessionmaker,
-            app.state.http,
             allow=config.webhook_allowed_targets,
             max_seconds=config.webhook_max_seconds,
         )
@@ -151,6 +151,20 @@ def build_providers(config: AppConfig, http: httpx.AsyncClient) -> ProviderRegis
     )
 
 
+# Request bodies: upload routes stream under their own cap (the runtime `upload_max_mb`, or a slot's lower one,
+# plus the multipart envelope); admin forms are small URL-encoded bodies; every other route takes JSON.
+JSON_BODY = BodyPolicy(max_bytes=1024 * KIB)
+ADMIN_FORM = BodyPolicy(max_bytes=64 * KIB)
+BODY_RULES = (
+    rule(r"/api/ingest/[^/]+", UPLOAD),
+    rule(r"/api/slots/[^/]+/test-run", UPLOAD),
+    rule(r"/api/template-media", UPLOAD),
+    rule(r"/admin/slots/[^/]+/test", UPLOAD),
+    rule(r"/admin/media", UPLOAD),
+    rule(r"/admin(/.*)?", ADMIN_FORM),
+)
+
+
 def create_app(config: AppConfig | None = None) -> FastAPI:
     config = config or AppConfig()
     passwords.configure(config.password_hash_profile)
@@ -172,6 +186,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.state.result_cache = ResultCache()
     install_error_handlers(app)
     # Outermost last: the request id is set before anything is measured or logged.
+    app.add_middleware(BodyLimitMiddleware, rules=BODY_RULES, default=JSON_BODY)
     app.add_middleware(HttpMetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)

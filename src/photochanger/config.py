@@ -39,7 +39,8 @@ class AppConfig(BaseSettings):
     jwt_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
-    # When set, `/metrics` needs `Authorization: Bearer <token>`; otherwise it is open (bind it to localhost).
+    # When set, `/metrics` needs `Authorization: Bearer <token>`. Required in production (the metrics show the
+    # slot layout, per-slot wrong-password counts and disk usage); development may leave it open on localhost.
     metrics_token: SecretStr | None = None
     # Each upload uses short transactions; 20 (+20 overflow) keeps 30+ jobs in flight off the pool's queue.
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
@@ -106,6 +107,12 @@ class AppConfig(BaseSettings):
                 raise ValueError(
                     f"PHOTOCHANGER_JWT_SECRET must be set to at least {MIN_SECRET_LENGTH} random characters "
                     "in production"
+                )
+            token = self.metrics_token.get_secret_value() if self.metrics_token else ""
+            if len(token) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"PHOTOCHANGER_METRICS_TOKEN must be set to at least {MIN_SECRET_LENGTH} random characters "
+                    "in production (Prometheus sends it as a bearer token)"
                 )
         return self
 

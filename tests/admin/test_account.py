@@ -142,3 +142,12 @@ async def test_password_change_without_the_csrf_token_is_refused(
     assert missing.status_code == 403
     assert (await _api_login(client, "ui-admin", DEFAULT_PASSWORD)).status_code == 200
     assert (await _api_login(client, "ui-admin", NEW_PASSWORD)).status_code == 401
+
+
+async def test_guessing_the_current_password_is_throttled_like_a_login(admin_ui: httpx.AsyncClient) -> None:
+    for _ in range(10):
+        assert (await _change(admin_ui, "not my password", NEW_PASSWORD)).status_code == 403
+    throttled = await _change(admin_ui, DEFAULT_PASSWORD, NEW_PASSWORD)
+    assert throttled.status_code == 429
+    assert 880 <= int(throttled.headers["retry-after"]) <= 900
+    assert "Too many failed attempts. Try again in 15 min." in throttled.text

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.auth import service
+from photochanger.auth import service, throttle
 from photochanger.auth.exceptions import InvalidCredentials, InvalidToken, TooManyLoginAttempts
 from photochanger.auth.permissions import Role
 from photochanger.auth.tokens import REFRESH_ABSOLUTE_TTL, REFRESH_IDLE_TTL, TokenCodec
@@ -295,9 +295,9 @@ async def test_failures_spread_over_more_than_15_minutes_do_not_lock(
 async def test_thirty_failures_across_usernames_lock_the_client(
     sessionmaker: async_sessionmaker[AsyncSession], user: User
 ) -> None:
-    for i in range(service.CLIENT_FAILURE_LIMIT):
+    for i in range(throttle.CLIENT_FAILURE_LIMIT):
         await _fail(sessionmaker, client="10.0.0.9", now=T0 + timedelta(seconds=i), username=f"guess{i % 10}")
-    now = T0 + timedelta(seconds=service.CLIENT_FAILURE_LIMIT)
+    now = T0 + timedelta(seconds=throttle.CLIENT_FAILURE_LIMIT)
     with pytest.raises(TooManyLoginAttempts):
         await _login(sessionmaker, client="10.0.0.9", now=now)
     assert await _login(sessionmaker, client="10.0.0.8", now=now)

@@ -1,6 +1,7 @@
 """The production nginx config in front of the real server: TLS, headers, limits, uploads and downloads."""
 
 import asyncio
+import ssl
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -131,7 +132,7 @@ def test_guest_page_and_410_through_nginx(stack: Stack) -> None:
     assert gone_file.status_code == 410
     assert gone_file.headers["content-type"] == "application/problem+json"
     assert preview.status_code == 200
-    assert preview.headers["cache-control"].startswith("public, max-age=")
+    assert preview.headers["cache-control"].startswith("private, max-age=")
 
 
 def test_download_is_sent_by_nginx_through_x_accel_redirect(stack: Stack) -> None:
@@ -174,3 +175,61 @@ def test_booth_upload_with_expect_100_continue_through_nginx(stack: Stack, tmp_p
         download = client.get(f"/public/results/{job_id}")
     assert download.status_code == 200
     assert download.content == result
+
+
+def test_admin_login_form_posts_are_rate_limited_but_the_page_is_not(stack: Stack) -> None:
+    with stack.client() as client:
+        codes = [
+            client.post("/admin/login", data={"username": "nobody", "password": "wrong"}).status_code
+            for _ in range(12)
+        ]
+        page = client.get("/admin/login")
+        api = client.post("/api/auth/login", json={"username": "nobody", "password": "wrong"})
+    # One zone for every login path: 10r/m with burst 5, so the sixth POST is the last to reach the app.
+    assert 429 not in codes[:6]
+    assert codes[6:] == [429] * 6
+    assert page.status_code == 200
+    assert api.status_code == 429
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["code"] == "rate_limited"
+    _assert_security_headers(api.headers)
+
+
+def test_booth_guesses_meet_the_app_throttle_then_nginx(stack: Stack) -> None:
+    """One client guessing the booth password as fast as it can: the app refuses after its 10 wrong tries
+    (429 too_many_password_attempts, Retry-After), nginx after its burst (429 rate_limited)."""
+    photo = jpeg_bytes(64, 48)
+    with stack.client() as client:
+        responses = [
+            client.post(
+                "/api/ingest/slot-001",
+                data={"password": f"guess-{i}"},
+                files={"fileToUpload": ("a.jpg", photo, "image/jpeg")},
+            )
+            for i in range(40)
+        ]
+    codes = [(r.status_code, r.json()["code"]) for r in responses]
+    assert codes[:10] == [(401, "invalid_password")] * 10
+    assert codes[10] == (429, "too_many_password_attempts")
+    assert int(responses[10].headers["retry-after"]) > 0
+    limited = [i for i, code in enumerate(codes) if code == (429, "rate_limited")]
+    # burst 20 at 2r/s: nginx refuses from about the 22nd request of the flood and from then on.
+    assert limited
+    assert 20 <= limited[0] <= 30
+    assert all(code[0] == 429 for code in codes[10:])
+
+
+def test_metrics_are_denied_at_nginx_except_to_the_listed_scrapers(stack: Stack) -> None:
+    with stack.client() as scraper:  # 127.0.0.1 is on the allow list
+        allowed = scraper.get("/metrics")
+    # Another loopback source address stands for any client not on the list; nginx itself is on 127.0.0.1.
+    transport = httpx.HTTPTransport(
+        local_address="127.0.0.2", verify=ssl.create_default_context(cafile=str(stack.cert))
+    )
+    with httpx.Client(base_url=stack.https_url, transport=transport) as outsider:
+        paths = ("/metrics", "/metrics/", "//metrics", "/metrics?x=1")
+        denied = [outsider.get(f"{stack.https_url}{path}") for path in paths]
+    assert allowed.status_code == 200
+    assert "photochanger_" in allowed.text
+    assert [r.status_code for r in denied] == [403] * 4
+    assert all("photochanger_" not in r.text for r in denied)

@@ -210,7 +210,8 @@ class FakeUpstream:
         return Response(body, status_code=reply.status, headers=reply.headers, media_type=media_type)
 
     @contextmanager
-    def running(self) -> Iterator[Self]:
+    def running(self, *, tls: tuple[str, str] | None = None) -> Iterator[Self]:
+        """Serve until the block ends; `tls` (certificate file, key file) serves HTTPS instead."""
         app = Starlette(
             routes=[
                 Route(path, self._endpoint(name, handler), methods=methods)
@@ -221,14 +222,21 @@ class FakeUpstream:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+        certfile, keyfile = tls or (None, None)
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
+            app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._server, self._thread = server, thread
         self._loop = self._stop_event = None
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         thread.start()
         deadline = time.monotonic() + 10
         while not server.started:

@@ -88,7 +88,7 @@ async def test_preview_has_long_cache_headers_then_410_and_404(
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/jpeg"
     cache = response.headers["cache-control"]
-    assert cache.startswith("public, max-age=")
+    assert cache.startswith("private, max-age=")
     max_age = int(cache.split("max-age=")[1].split(",")[0])
     assert 3 * 86400 - 60 <= max_age <= 3 * 86400
     with Image.open(io.BytesIO(response.content)) as img:
@@ -112,11 +112,13 @@ async def test_qr_codes_are_served_as_svg_and_png(
     assert svg.status_code == 200
     assert svg.headers["content-type"] == "image/svg+xml"
     assert f"http://booth.test/r/{job.id}".encode() in svg.content
+    # The QR code encodes the guest's private link: no shared cache may keep it (issue 15, item 12).
+    assert svg.headers["cache-control"].startswith("private, max-age=")
     png = await client.get(f"/public/results/{job.id}/qr.png")
     assert png.status_code == 200
     assert png.headers["content-type"] == "image/png"
     assert png.content.startswith(b"\x89PNG")
-    assert png.headers["cache-control"].startswith("public, max-age=")
+    assert png.headers["cache-control"].startswith("private, max-age=")
 
     expired = await add_job(sessionmaker, media_root, expires_at=utcnow() - timedelta(seconds=5))
     assert (await client.get(f"/public/results/{expired.id}/qr.svg")).status_code == 410

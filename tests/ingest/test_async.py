@@ -74,6 +74,9 @@ async def test_async_upload_answers_202_then_polling_shows_the_result(
     assert final["mode"] == "async"
     assert final["result_url"] == body["result_url"]
     assert final["duration_ms"] >= 400
+    # The id is a capability for the photo, not for the booth layout behind it (issue 15, item 12).
+    assert "slot_id" not in final
+    assert SLOT not in (await client.get(response.headers["location"])).text
     download = await client.get(f"/public/results/{job_id}")
     assert download.status_code == 200
     assert images.decode(download.content).size == (30, 20)

@@ -162,3 +162,34 @@ async def test_slot_api_sets_validates_and_hides_the_webhook_secret(
         json={**base, "version": saved["version"], "webhook_url": ""},
     )
     assert (cleared.json()["webhook_url"], cleared.json()["webhook_secret_set"]) == (None, False)
+
+
+async def test_audit_records_only_that_the_webhook_secret_changed(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    slot = (await client.get("/api/slots/slot-009", headers=admin_headers)).json()
+    base = {k: slot[k] for k in ("display_name", "provider", "operation", "params", "is_active")}
+    url = "https://hooks.example.org/pc"
+    other = "whsec-fedcba9876543210"
+    steps = [
+        ({"webhook_url": url, "webhook_secret": SECRET}, "set"),
+        ({"webhook_secret": SECRET}, None),  # the same secret again: nothing changed
+        ({"webhook_secret": other}, "changed"),
+        ({"webhook_url": ""}, "removed"),
+    ]
+    version = slot["version"]
+    for body, expected in steps:
+        response = await client.put(
+            "/api/slots/slot-009", headers=admin_headers, json={**base, **body, "version": version}
+        )
+        assert response.status_code == 200, response.text
+        version = response.json()["version"]
+        [entry, *_] = (await client.get("/api/audit?target=slot:slot-009", headers=admin_headers)).json()[
+            "items"
+        ]
+        assert entry["changes"].get("webhook_signing") == expected
+    audit = (await client.get("/api/audit?limit=100", headers=admin_headers)).text
+    # No digest of either secret is kept anywhere in the log.
+    for secret in (SECRET, other):
+        assert hashlib.sha256(secret.encode()).hexdigest()[:8] not in audit
+        assert secret not in audit

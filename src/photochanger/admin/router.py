@@ -926,18 +926,30 @@ async def change_own_password(
     except WeakPassword:
         errors["new_password"] = t.gettext("The new password must be 12 to 1024 characters long.")
     issued = None
+    retry_after: int | None = None
     if not errors:
         try:
             user = await auth_service.get_user(session, principal.user_id)
             issued = await auth_service.change_password(
-                session, codec, user, current_password=current, new_password=new
+                session,
+                codec,
+                user,
+                current_password=current,
+                new_password=new,
+                client=request.client.host if request.client else "unknown",
             )
         except WrongPassword:
             errors["current_password"] = t.gettext("The current password is wrong.")
+        except TooManyLoginAttempts as exc:
+            retry_after = int(exc.extra.get("retry_after", 60))
+            minutes = max(1, math.ceil(retry_after / 60))
+            errors["current_password"] = t.gettext(
+                "Too many failed attempts. Try again in %(minutes)s min.", minutes=minutes
+            )
     if issued is None:
         await session.rollback()
-        status_code = 403 if "current_password" in errors else 422
-        return await _account_page(
+        status_code = 429 if retry_after else 403 if "current_password" in errors else 422
+        page = await _account_page(
             request,
             session,
             principal,
@@ -946,6 +958,9 @@ async def change_own_password(
             banner_kind="error",
             status_code=status_code,
         )
+        if retry_after:
+            page.headers["Retry-After"] = str(retry_after)
+        return page
     response = _redirect("/admin/account?done=password")
     set_session_cookies(request, response, issued)
     return response

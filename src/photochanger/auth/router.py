@@ -147,7 +147,7 @@ async def get_me(principal: PrincipalDep) -> MeRead:
 @router.post(
     "/change-password",
     response_model=TokenPairRead,
-    responses=problem_responses(*_AUTH_ERRORS, WrongPassword, WeakPassword),
+    responses=problem_responses(*_AUTH_ERRORS, WrongPassword, WeakPassword, TooManyLoginAttempts),
 )
 async def change_password(
     body: ChangePasswordRequest,
@@ -164,6 +164,7 @@ async def change_password(
         user,
         current_password=body.current_password.get_secret_value(),
         new_password=body.new_password.get_secret_value(),
+        client=_client(request),
     )
     set_session_cookies(request, response, issued)
     return _pair(issued)

@@ -1,8 +1,9 @@
 """Login with throttling, refresh-token rotation with reuse detection, sessions and user management.
 
-Services flush and never commit, with one deliberate exception: a failed login attempt and a detected
-refresh-token reuse are committed before the error is raised, because the error rolls the request's unit of
-work back and this security state must survive it.
+Services flush and never commit, with two deliberate exceptions, because an error rolls the request's unit of
+work back and this security state must survive it: password attempts are recorded by `throttle.reserve` in
+a transaction of their own before the password is evaluated, and a detected refresh-token reuse is committed
+before the error is raised.
 """
 
 import logging
@@ -10,19 +11,19 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import ActorRef, AuditActor
+from photochanger.auth import throttle
 from photochanger.auth.exceptions import (
     CannotDeleteSelf,
     InvalidCredentials,
     InvalidToken,
     LastAdmin,
-    TooManyLoginAttempts,
     UsernameTaken,
     UserNotFound,
     WeakPassword,
@@ -45,22 +46,14 @@ from photochanger.auth.tokens import (
     token_digest,
 )
 from photochanger.core import passwords
+from photochanger.core.clients import client_key
 from photochanger.core.errors import ValidationFailed
 from photochanger.core.passwords import hash_password, needs_rehash, verify_password
 from photochanger.core.time import utcnow
-from photochanger.models import JobStatus, LoginAttempt, RefreshToken, User
+from photochanger.models import JobStatus, RefreshToken, User
 
 logger = logging.getLogger(__name__)
 
-# Throttling (issue 4): 10 failures for one username from one client within 15 minutes lock that pair out
-# for 15 minutes; a client failing 30 times across usernames is locked out entirely. Other clients are
-# never affected, so an attacker cannot lock a real admin out from elsewhere.
-THROTTLE_WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
-USER_CLIENT_FAILURE_LIMIT = 10
-CLIENT_FAILURE_LIMIT = 30
-_ATTEMPT_SCAN_LIMIT = 500
-ATTEMPT_RETENTION = timedelta(days=7)
 _USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
 
 _dummy_hash: tuple[passwords.HashProfile, str] | None = None
@@ -110,50 +103,6 @@ async def _get_dummy_hash() -> str:
     return _dummy_hash[1]
 
 
-def _locked_until(
-    attempts_newest_first: list[tuple[datetime, bool]], *, limit: int, reset_on_success: bool
-) -> datetime | None:
-    """When the lockout these attempts triggered ends, or None. Refused (throttled) attempts are never
-    recorded, so a lockout cannot extend itself."""
-    failures: list[datetime] = []
-    until: datetime | None = None
-    for at, succeeded in reversed(attempts_newest_first):
-        if succeeded:
-            if reset_on_success:
-                failures.clear()
-            continue
-        if until is not None and at < until:
-            continue
-        failures.append(at)
-        failures = [f for f in failures if f > at - THROTTLE_WINDOW]
-        if len(failures) >= limit:
-            until = at + LOCKOUT
-            failures.clear()
-    return until
-
-
-async def check_throttle(session: AsyncSession, *, username: str, client: str, now: datetime) -> None:
-    """Raise `TooManyLoginAttempts` (429, `Retry-After`) when this username+client or this client is locked."""
-    repo = LoginAttemptRepository(session)
-    since = now - THROTTLE_WINDOW - LOCKOUT
-    pair = await repo.recent(client=client, username=username, since=since, limit=_ATTEMPT_SCAN_LIMIT)
-    whole = await repo.recent(client=client, username=None, since=since, limit=_ATTEMPT_SCAN_LIMIT)
-    ends = [
-        end
-        for end in (
-            _locked_until(list(pair), limit=USER_CLIENT_FAILURE_LIMIT, reset_on_success=True),
-            _locked_until(list(whole), limit=CLIENT_FAILURE_LIMIT, reset_on_success=False),
-        )
-        if end is not None and end > now
-    ]
-    if ends:
-        retry_after = max(1, int((max(ends) - now).total_seconds() + 0.999))
-        logger.warning(
-            "login throttled", extra={"username": username, "client": client, "retry_after": retry_after}
-        )
-        raise TooManyLoginAttempts(retry_after)
-
-
 async def login(
     session: AsyncSession,
     codec: TokenCodec,
@@ -169,23 +118,20 @@ async def login(
     users and wrong passwords; an unknown user still costs one argon2 verification)."""
     now = now or utcnow()
     name = normalize_username(username)[:64]
-    client = client[:64]
-    await check_throttle(session, username=name, client=client, now=now)
+    client = client_key(client)
+    attempt_id = await throttle.reserve(session, username=name, client=client, now=now)
     user = await UserRepository(session).get_by_username(name)
     if user is None:
         await verify_password(await _get_dummy_hash(), password)
         ok = False
     else:
         ok = await verify_password(user.password_hash, password) and user.is_active
-    LoginAttemptRepository(session).add(
-        LoginAttempt(username=name, client=client, succeeded=ok, created_at=now)
-    )
     logger.info(
         "login attempt", extra={"username": name, "client": client, "outcome": "ok" if ok else "failed"}
     )
     if not ok or user is None:
-        await session.commit()
-        raise InvalidCredentials()
+        raise InvalidCredentials()  # the attempt is already recorded (and committed) as a failure
+    await throttle.mark_succeeded(session, attempt_id)
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
     user.last_login_at = now
@@ -348,13 +294,17 @@ async def change_password(
     *,
     current_password: str,
     new_password: str,
+    client: str,
     now: datetime | None = None,
 ) -> IssuedTokens:
-    """Replace the password after checking the current one (`WrongPassword`, 403); every session of the
-    user is revoked and a fresh pair returned for the caller."""
+    """Replace the password after checking the current one (`WrongPassword`, 403), under the login
+    throttle (`TooManyLoginAttempts`, 429: a stolen session must not become a guessing oracle); every
+    session of the user is revoked and a fresh pair returned for the caller."""
     now = now or utcnow()
+    attempt_id = await throttle.reserve(session, username=user.username, client=client_key(client), now=now)
     if not await verify_password(user.password_hash, current_password):
         raise WrongPassword()
+    await throttle.mark_succeeded(session, attempt_id)
     check_new_password(new_password, field="new_password")
     user.password_hash = await hash_password(new_password)
     user.password_changed_at = now
@@ -545,4 +495,4 @@ async def stats(session: AsyncSession, *, now: datetime | None = None) -> AdminS
 
 async def purge_login_attempts(session: AsyncSession, *, now: datetime | None = None) -> int:
     """Drop attempts older than the retention window (for the cleanup job)."""
-    return await LoginAttemptRepository(session).purge_before((now or utcnow()) - ATTEMPT_RETENTION)
+    return await LoginAttemptRepository(session).purge_before((now or utcnow()) - throttle.ATTEMPT_RETENTION)

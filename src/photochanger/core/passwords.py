@@ -68,9 +68,14 @@ async def hash_password(password: str) -> str:
     return await anyio.to_thread.run_sync(hash_password_sync, password, limiter=_limiter)
 
 
-async def verify_password(password_hash: str, password: str) -> bool:
-    """True when `password` matches; never raises for a malformed hash."""
-    return await anyio.to_thread.run_sync(verify_password_sync, password_hash, password, limiter=_limiter)
+async def verify_password(
+    password_hash: str, password: str, *, limiter: anyio.CapacityLimiter | None = None
+) -> bool:
+    """True when `password` matches; never raises for a malformed hash. `limiter` runs it in a pool other
+    than the admin accounts' (the booth password has its own, so booth traffic cannot starve logins)."""
+    return await anyio.to_thread.run_sync(
+        verify_password_sync, password_hash, password, limiter=limiter or _limiter
+    )
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -93,11 +93,13 @@ def render_page(request: Request, template: str, status_code: int, **context: ob
 
 
 def _image(image: service.GuestImage) -> Response:
+    # `private`: a guest's photo and its link belong in the guest's own browser cache, never in a shared
+    # cache (a proxy at the venue, a CDN) that would serve them to the next person asking.
     return Response(
         image.data,
         media_type=image.media_type,
         headers={
-            "Cache-Control": f"public, max-age={image.max_age}, immutable",
+            "Cache-Control": f"private, max-age={image.max_age}, immutable",
             "X-Content-Type-Options": "nosniff",
         },
     )

@@ -58,6 +58,19 @@ class ProviderRefusedError(PhotoChangerError):
     title = "The provider refused this photo"
 
 
+class TooManyPasswordAttempts(PhotoChangerError):
+    status_code = 429
+    code = "too_many_password_attempts"
+    title = "Too many wrong ingest passwords"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"Too many wrong ingest passwords from this address; try again in {retry_after_seconds} s.",
+            headers={"Retry-After": str(retry_after_seconds)},
+            extra={"retry_after": retry_after_seconds},
+        )
+
+
 class Busy(PhotoChangerError):
     status_code = 429
     code = "busy"
@@ -92,6 +105,7 @@ INGEST_ERRORS: tuple[type[PhotoChangerError], ...] = (
     InvalidImage,
     IdempotencyConflict,
     ProviderRefusedError,
+    TooManyPasswordAttempts,
     Busy,
     ProviderFailure,
     Unavailable,

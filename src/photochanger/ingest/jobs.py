@@ -26,8 +26,9 @@ class JobAccepted(BaseModel):
 
 
 class JobRead(BaseModel):
+    """What anyone holding the job id may see; the slot (booth layout) is not theirs to learn."""
+
     job_id: str
-    slot_id: str
     status: str
     mode: str
     failure_reason: str | None
@@ -61,7 +62,6 @@ def job_read(job: Job, links: _Links, *, now: datetime) -> JobRead:
     available = done and not expired
     return JobRead(
         job_id=job.id,
-        slot_id=job.slot_id,
         status=job.status,
         mode=job.mode,
         failure_reason=job.failure_reason,

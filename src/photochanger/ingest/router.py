@@ -100,6 +100,7 @@ async def ingest(
         "content_length": int(length) if length and length.isdigit() else None,
         "arrived_at": arrived_at,
         "idempotency_header": request.headers.get("idempotency-key"),
+        "client": request.client.host if request.client else None,
     }
     if mode == "async" or _wants_async(request):
         accepted = await service.submit(**common)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.config import AppConfig
 from photochanger.core import images
+from photochanger.core.clients import client_key
 from photochanger.core.db import is_unavailable_error
 from photochanger.core.disk import ensure_room
 from photochanger.core.errors import PhotoChangerError
@@ -44,12 +45,13 @@ from photochanger.ingest.exceptions import (
     ProviderRefusedError,
     SlotDisabled,
     SlotNotFound,
+    TooManyPasswordAttempts,
     Unavailable,
     UnsupportedMediaType,
 )
 from photochanger.ingest.limits import ConcurrencyLimiter, Limits, PermitTimeout
 from photochanger.ingest.multipart import ParsedUpload, read_upload
-from photochanger.ingest.password import IngestPasswordVerifier
+from photochanger.ingest.password import HashingBusy, IngestPasswordVerifier, ThrottleRefused
 from photochanger.metrics.registry import Metrics
 from photochanger.models import Job, JobSource, JobStatus
 from photochanger.providers.base import (
@@ -216,10 +218,12 @@ class IngestService:
         slot_override: tuple[str, str, SlotSettings] | None = None,
         idempotency_header: str | None = None,
         now: datetime | None = None,
+        client: str | None = None,
     ) -> IngestResult:
         """Process one upload end to end and return the image. Raises one of the ingest errors; never leaves
         a temp file behind. `arrived_at` is `time.monotonic()` when the request arrived: the deadline counts
-        from there. `slot_override` (provider, operation, settings) lets an admin test unsaved settings."""
+        from there. `slot_override` (provider, operation, settings) lets an admin test unsaved settings.
+        `client` is the sender's address: wrong passwords are throttled per client."""
         try:
             p = await self._prepare(
                 slot_id,
@@ -233,6 +237,7 @@ class IngestService:
                 slot_override,
                 idempotency_header,
                 now,
+                client,
             )
         except PhotoChangerError as exc:
             self._refused(slot_id, source, exc)
@@ -266,6 +271,7 @@ class IngestService:
         content_length: int | None,
         arrived_at: float,
         idempotency_header: str | None = None,
+        client: str | None = None,
     ) -> Accepted:
         """Validate the upload, queue its job in this process under the same limits and deadline, and
         return at once (`Prefer: respond-async`). A repeat of the same upload returns the original job."""
@@ -282,6 +288,7 @@ class IngestService:
                 None,
                 idempotency_header,
                 None,
+                client,
             )
         except PhotoChangerError as exc:
             self._refused(slot_id, JobSource.ingest, exc)
@@ -345,9 +352,16 @@ class IngestService:
         slot_override: tuple[str, str, SlotSettings] | None,
         idempotency_header: str | None,
         now: datetime | None,
+        client: str | None = None,
     ) -> _Prepared:
         if not self.accepting:
             raise Unavailable("The server is shutting down; try again shortly.", headers={"Retry-After": "5"})
+        sender = client_key(client)
+        if check_password:  # a client that keeps guessing is refused before a byte of its body is read
+            try:
+                self.verifier.check_client(sender)
+            except ThrottleRefused as exc:
+                raise TooManyPasswordAttempts(exc.retry_after) from None
         # Admins may test a switched-off slot before they switch it on; booths may not upload to one.
         ctx = await self._load_context(slot_id, require_active=source is JobSource.ingest)
         if slot_override is not None:
@@ -381,7 +395,7 @@ class IngestService:
                 del self._reading[ctx.slot_id]
         try:
             if check_password:
-                await self._check_password(ctx, upload.fields.get("password"))
+                await self._check_password(ctx, upload.fields.get("password"), sender)
             if upload.size == 0:
                 raise InvalidImage("The photo is empty.")
             info = await self._inspect(upload)
@@ -441,10 +455,21 @@ class IngestService:
             slot.id, slot.provider, slot.operation, slot.settings, runtime, password.password_hash
         )
 
-    async def _check_password(self, ctx: _Context, password: str | None) -> None:
+    async def _check_password(self, ctx: _Context, password: str | None, client: str) -> None:
         if not password:
             raise InvalidRequest("The ingest password is missing.")
-        if ctx.password_hash is None or not await self.verifier.verify(ctx.password_hash, password):
+        if ctx.password_hash is None:
+            raise InvalidPassword("The ingest password is wrong.")
+        try:
+            ok = await self.verifier.verify(ctx.password_hash, password, client=client)
+        except ThrottleRefused as exc:
+            raise TooManyPasswordAttempts(exc.retry_after) from None
+        except HashingBusy:
+            raise Busy(
+                "Too many password checks in progress; try again in a few seconds.",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+            ) from None
+        if not ok:
             raise InvalidPassword("The ingest password is wrong.")
 
     async def _inspect(self, upload: ParsedUpload) -> images.ImageInfo:

@@ -1,7 +1,6 @@
 """Slot configuration for ingest (`get_config`) and the admin slot API: catalogue, read, update, test-run
 settings and the results export."""
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -353,18 +352,20 @@ def _audit_view(slot: Slot) -> dict[str, Any]:
         "output_format": settings.output_format.value,
         "on_failure": settings.on_failure.value,
         "webhook_url": settings.webhook_url,
-        # Audit shows that the secret changed, never the secret.
-        "webhook_secret": _secret_fingerprint(settings.webhook_secret),
     }
 
 
 WEBHOOK_SECRET_MIN = 16
 
 
-def _secret_fingerprint(secret: str | None) -> str | None:
-    if not secret:
-        return None
-    return "set:" + hashlib.sha256(secret.encode("utf-8")).hexdigest()[:8]
+def _signing_change(old: str | None, new: str | None) -> dict[str, str]:
+    """The audit entry for the webhook secret: only that it was set, replaced or removed. Nothing derived
+    from the secret is kept (a short unsalted digest of it is a guessing oracle)."""
+    if (old or None) == (new or None):
+        return {}
+    if not new:
+        return {"webhook_signing": "removed"}
+    return {"webhook_signing": "changed" if old else "set"}
 
 
 def _webhook_changes(body: SlotUpdate, current: SlotSettings) -> dict[str, Any]:
@@ -452,7 +453,9 @@ async def update_slot(
             f"Slot {slot_id} was changed by someone else meanwhile; reload it and try again."
         )
     await session.refresh(slot)
-    changes = audit_service.diff(before, _audit_view(slot))
+    changes = audit_service.diff(before, _audit_view(slot)) | _signing_change(
+        current.webhook_secret, settings.webhook_secret
+    )
     await audit_service.record(session, actor, "slot.update", f"slot:{slot_id}", changes, now=now)
     jobs = await repo.recent_done(slot_id, DEFAULT_RECENT_RESULTS)
     read = _slot_read(config, slot, [result_read(config, job, now) for job in jobs])

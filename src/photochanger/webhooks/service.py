@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -13,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.time import utcnow
 from photochanger.models import WebhookDelivery
-from photochanger.webhooks.guard import WebhookTargetRefused, check_target
+from photochanger.webhooks.guard import (
+    CheckedTarget,
+    IPAddress,
+    Resolver,
+    WebhookTargetRefused,
+    check_target,
+    system_resolver,
+)
 from photochanger.webhooks.signing import SIGNATURE_HEADER, header_value
 
 logger = logging.getLogger(__name__)
@@ -23,18 +31,26 @@ FIRST_BACKOFF_SECONDS = 1.0
 
 
 class WebhookSender:
-    """Runs deliveries as background tasks owned by the app; `aclose` waits briefly, then cancels."""
+    """Runs deliveries as background tasks owned by the app; `aclose` waits briefly, then cancels.
+
+    Each attempt resolves the host once, checks every answer (`guard.check_target`) and connects to a checked
+    address itself, with the `Host` header, TLS SNI and certificate verification still naming the host: a
+    DNS answer that changes between the check and the connection (rebinding) is never used. `verify` is
+    httpx's (a CA bundle path or an `ssl.SSLContext`; tests trust their own CA), `resolver` the name lookup.
+    """
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        http: httpx.AsyncClient,
         *,
         allow: Sequence[str],
         max_seconds: float,
+        verify: ssl.SSLContext | str | bool = True,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.http = http
+        self.verify = verify
+        self.resolver = resolver
         self.allow = list(allow)
         self.max_seconds = max_seconds
         self._tasks: set[asyncio.Task[bool]] = set()
@@ -94,7 +110,7 @@ class WebhookSender:
     async def _attempt(self, url: str, secret: str, body: bytes) -> tuple[int | None, str | None, int]:
         started = time.monotonic()
         try:
-            await check_target(url, self.allow)
+            target = await check_target(url, self.allow, resolver=self.resolver)
         except WebhookTargetRefused as exc:
             return None, f"refused: {exc.detail}", 0
         timestamp = int(time.time())
@@ -103,13 +119,34 @@ class WebhookSender:
             "User-Agent": "PhotoChanger-Webhook/1",
             SIGNATURE_HEADER: header_value(secret, timestamp, body),
         }
-        try:
-            response = await self.http.post(
-                url, content=body, headers=headers, timeout=ATTEMPT_TIMEOUT_SECONDS
+        error = "ConnectError"
+        for address in target.addresses:
+            try:
+                response = await self._post_pinned(target, address, headers, body)
+            except httpx.ConnectError:
+                continue  # the next checked address, as a resolver-driven client would
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+                break
+            return response.status_code, None, int((time.monotonic() - started) * 1000)
+        return None, error, int((time.monotonic() - started) * 1000)
+
+    async def _post_pinned(
+        self, target: CheckedTarget, address: IPAddress, headers: dict[str, str], body: bytes
+    ) -> httpx.Response:
+        url = httpx.URL(target.url)
+        pinned = url.copy_with(host=str(address))
+        # One short-lived connection per attempt: a pooled connection is keyed by address alone and could
+        # carry another host's TLS session. No proxy from the environment: it would resolve the name again.
+        transport = httpx.AsyncHTTPTransport(verify=self.verify, retries=0)
+        async with httpx.AsyncClient(transport=transport, trust_env=False, follow_redirects=False) as client:
+            return await client.post(
+                pinned,
+                content=body,
+                headers={**headers, "Host": url.netloc.decode("ascii")},
+                timeout=ATTEMPT_TIMEOUT_SECONDS,
+                extensions={"sni_hostname": url.raw_host.decode("ascii")},
             )
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}", int((time.monotonic() - started) * 1000)
-        return response.status_code, None, int((time.monotonic() - started) * 1000)
 
     async def _record(
         self,
