@@ -21,15 +21,18 @@ from photochanger.auth.router import users_router as auth_users_router
 from photochanger.cleanup.router import router as cleanup_router
 from photochanger.config import AppConfig
 from photochanger.core import passwords
-from photochanger.core.db import create_engine, create_sessionmaker, is_unavailable_error
+from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite, is_unavailable_error
 from photochanger.core.errors import install_error_handlers
 from photochanger.core.logging import configure_logging, register_secret
+from photochanger.core.notify import PgListener
 from photochanger.core.request_id import RequestIdMiddleware
 from photochanger.core.storage import MediaLayout
 from photochanger.guest.gallery import router as guest_gallery_router
 from photochanger.guest.router import router as guest_router
 from photochanger.health.router import router as health_router
-from photochanger.ingest.limits import ConcurrencyLimiter
+from photochanger.ingest.cluster import ClusterMembership
+from photochanger.ingest.leases import LeaseLimiter
+from photochanger.ingest.limits import ConcurrencyLimiter, Limiter
 from photochanger.ingest.recovery import InstanceLock, recover
 from photochanger.ingest.router import router as ingest_router
 from photochanger.ingest.service import IngestService
@@ -85,7 +88,23 @@ def _lifespan(config: AppConfig) -> Any:
         config.media_root.mkdir(parents=True, exist_ok=True)
         lock = InstanceLock(config.var_dir / "run")
         app.state.instance_lock = lock
-        app.state.limiter = ConcurrencyLimiter()
+        # PostgreSQL: one listening connection, cluster membership and leases shared by every process and
+        # node. SQLite is one process on one machine: in-process permits, polling streams.
+        listener: PgListener | None = None
+        membership: ClusterMembership | None = None
+        limiter: Limiter = ConcurrencyLimiter()
+        if not is_sqlite(config.database_url):
+            listener = PgListener(config.database_url, connect_timeout=config.db_connect_timeout_seconds)
+            membership = ClusterMembership(
+                app.state.sessionmaker,
+                lock.owner,
+                ttl_seconds=config.node_ttl_seconds,
+                heartbeat_seconds=config.node_heartbeat_seconds,
+            )
+            limiter = LeaseLimiter(app.state.sessionmaker, membership, listener)
+        app.state.listener = listener
+        app.state.membership = membership
+        app.state.limiter = limiter
         app.state.metrics.limiter = app.state.limiter
         app.state.webhooks = WebhookSender(
             app.state.sessionmaker,
@@ -104,8 +123,15 @@ def _lifespan(config: AppConfig) -> Any:
             metrics=app.state.metrics,
         )
         try:
+            if listener is not None:
+                await listener.start()
+            if membership is not None:
+                await membership.start()
             try:
-                await recover(app.state.sessionmaker, MediaLayout(config.media_root), lock)
+                cluster_live = await membership.live_owners() if membership is not None else None
+                await recover(
+                    app.state.sessionmaker, MediaLayout(config.media_root), lock, cluster_live=cluster_live
+                )
             except Exception as exc:
                 if not is_unavailable_error(exc):
                     raise
@@ -119,6 +145,10 @@ def _lifespan(config: AppConfig) -> Any:
             await app.state.metrics.loop_lag.stop()
             # Uvicorn has stopped accepting and drained synchronous requests; finish background jobs.
             await app.state.ingest.aclose()
+            if membership is not None:
+                await membership.stop()
+            if listener is not None:
+                await listener.stop()
             await app.state.webhooks.aclose()
             await app.state.http.aclose()
             await engine.dispose()

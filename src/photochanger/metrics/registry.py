@@ -22,7 +22,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core import disk
-from photochanger.ingest.limits import ConcurrencyLimiter
+from photochanger.ingest.limits import Limiter
 from photochanger.metrics import cleanup_state
 from photochanger.metrics.loop_lag import LoopLagMonitor
 from photochanger.settings import service as settings_service
@@ -123,7 +123,7 @@ class Metrics:
     """Every instrument of one app. Create one per app; `registry` is what `/metrics` exposes. The lifespan
     attaches the app's `limiter` once it exists."""
 
-    def __init__(self, media_root: Path, limiter: ConcurrencyLimiter | None = None) -> None:
+    def __init__(self, media_root: Path, limiter: Limiter | None = None) -> None:
         self.limiter = limiter
         self.media_root = media_root
         self.registry = CollectorRegistry(auto_describe=True)

@@ -3,6 +3,7 @@
 from photochanger.models.app_setting import AppSetting
 from photochanger.models.audit_log import AuditLog
 from photochanger.models.base import Base
+from photochanger.models.cluster import ClusterNode, PermitLease
 from photochanger.models.job import Job, JobSource, JobStatus
 from photochanger.models.job_stat import (
     JobStatDaily,
@@ -23,6 +24,7 @@ __all__ = [
     "AppSetting",
     "AuditLog",
     "Base",
+    "ClusterNode",
     "Job",
     "JobSource",
     "JobStatDaily",
@@ -34,6 +36,7 @@ __all__ = [
     "JobStatus",
     "LoginAttempt",
     "MediaObject",
+    "PermitLease",
     "RefreshToken",
     "Slot",
     "User",
