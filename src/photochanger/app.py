@@ -105,7 +105,6 @@ def _lifespan(config: AppConfig) -> Any:
         app.state.listener = listener
         app.state.membership = membership
         app.state.limiter = limiter
-        app.state.metrics.limiter = app.state.limiter
         app.state.webhooks = WebhookSender(
             app.state.sessionmaker,
             app.state.http,
@@ -116,7 +115,7 @@ def _lifespan(config: AppConfig) -> Any:
             config=config,
             sessionmaker=app.state.sessionmaker,
             providers=app.state.providers,
-            limiter=app.state.limiter,
+            limiter=app.state.metrics.instrument(limiter),
             owner=lock.owner,
             webhooks=app.state.webhooks,
             template_loader=media_service.load_templates,
@@ -152,6 +151,7 @@ def _lifespan(config: AppConfig) -> Any:
             await app.state.webhooks.aclose()
             await app.state.http.aclose()
             await engine.dispose()
+            app.state.metrics.close()
             lock.release()
 
     return lifespan
