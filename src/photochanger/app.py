@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
 from photochanger import __version__
+from photochanger.admin.live import StreamLimiter
 from photochanger.admin.router import router as admin_router
 from photochanger.audit.router import router as audit_router
 from photochanger.auth.bootstrap import bootstrap
@@ -197,6 +198,9 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.state.http = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(30.0, connect=10.0))
     app.state.providers = build_providers(config, app.state.http)
     app.state.result_cache = ResultCache()
+    app.state.streams = StreamLimiter(config.max_streams_per_session)
+    # Replaced by the lifespan on PostgreSQL: the process's one LISTEN connection.
+    app.state.listener = None
     install_error_handlers(app)
     # Outermost last: the request id is set before anything is measured or logged.
     app.add_middleware(HttpMetricsMiddleware, metrics=app.state.metrics)

@@ -66,7 +66,7 @@ class AppConfig(BaseSettings):
     # stops for node_ttl_seconds is dead, its jobs end `interrupted` and its permits return.
     node_ttl_seconds: Annotated[float, Field(ge=2, le=600)] = 15.0
     node_heartbeat_seconds: Annotated[float, Field(gt=0, le=120)] = 3.0
-    # Live dashboard streams one admin session may hold open at once (the oldest gets 429 beyond it).
+    # Live dashboard streams one admin session may hold open at once in one process (429 beyond it).
     max_streams_per_session: Annotated[int, Field(ge=1, le=100)] = 4
     # Ingest answers 507 insufficient_storage rather than write when less than this is free under media_root.
     min_free_disk_mb: Annotated[int, Field(ge=0)] = 500

@@ -109,3 +109,31 @@ class PgListener:
                     with contextlib.suppress(Exception):
                         await asyncio.shield(conn.close(timeout=2))
             await asyncio.sleep(self.reconnect_seconds)
+
+
+class Subscription:
+    """One waiter's view of a channel: `wait()` returns True once a notification it accepts arrived since
+    the last call (many notifications in between count once), False when `seconds` passed first."""
+
+    def __init__(
+        self, listener: PgListener, channel: str, accept: Callable[[str], bool] | None = None
+    ) -> None:
+        self._event = asyncio.Event()
+        self._accept = accept
+        self._unsubscribe = listener.subscribe(channel, self._on_notify)
+
+    def _on_notify(self, payload: str) -> None:
+        # An empty payload is the listener's resync after a reconnect: always relevant.
+        if not payload or self._accept is None or self._accept(payload):
+            self._event.set()
+
+    async def wait(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout=max(0.0, seconds))
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+    def close(self) -> None:
+        self._unsubscribe()
