@@ -16,6 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
+from photochanger.cleanup.service import CleanupBusy, cleanup_lock
 from photochanger.config import AppConfig
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite
 from photochanger.models import Job, PermitLease, Slot
@@ -291,3 +292,26 @@ async def test_a_repeat_sent_to_the_other_node_joins_the_original_job(
     assert repeat.headers.get("x-photochanger-replayed") == "true"
     assert repeat.content == original.content
     assert gemini_fake.count() == 1
+
+
+async def test_the_cleanup_lock_is_one_for_every_node(cluster: Cluster) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        login = await http.post(
+            f"{cluster.nodes[0].base_url}/api/auth/login",
+            json={"username": "admin", "password": ADMIN_PASSWORD},
+        )
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        engine = create_engine(cluster.config.database_url, pool_size=1)
+        try:
+            # A run elsewhere (this process, as a third node or the systemd timer) holds the lock...
+            async with cleanup_lock(engine, cluster.config):
+                for node in cluster.nodes:
+                    busy = await http.post(f"{node.base_url}/api/media/cleanup", headers=headers)
+                    assert busy.status_code == 409, busy.text
+                    assert busy.json()["code"] == CleanupBusy.code
+        finally:
+            await engine.dispose()
+        # ... and once it is released, a node runs.
+        done = await http.post(f"{cluster.nodes[1].base_url}/api/media/cleanup", headers=headers)
+        assert done.status_code == 200, done.text

@@ -176,6 +176,8 @@ async def test_a_dead_nodes_permits_return_and_its_jobs_end_interrupted(
     assert nodes == {"node-alive"}
     assert await _leases(maker) == 0
     assert dead_membership.held  # the dead node still thinks it holds it; nobody else does
+    await holder.__aexit__(None, None, None)
+    assert not dead_membership.held
 
 
 async def test_a_lease_whose_release_failed_is_removed_by_the_next_heartbeat(
@@ -205,6 +207,7 @@ async def test_a_clean_stop_frees_the_nodes_permits_at_once(maker: async_session
     assert await _leases(maker) == 0
     async with maker() as session:
         assert (await session.execute(select(func.count()).select_from(ClusterNode))).scalar_one() == 0
+    await holder.__aexit__(None, None, None)
 
 
 async def test_heartbeat_extends_the_node_row_by_the_ttl(maker: async_sessionmaker[AsyncSession]) -> None:
