@@ -17,10 +17,12 @@ from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
 from photochanger.ingest import repository
 from photochanger.ingest.cluster import ClusterMembership, live_owners
+from photochanger.ingest.exceptions import Unavailable
 from photochanger.ingest.leases import POLL_SECONDS, LeaseLimiter
 from photochanger.ingest.limits import ConcurrencyLimiter, Limits, PermitTimeout
 from photochanger.ingest.recovery import InstanceLock, recover
 from photochanger.models import ClusterNode, Job, JobSource, JobStatus, PermitLease
+from tests.support.server import free_port
 
 LIMITS = Limits(slot=2, provider=3, global_=4)
 
@@ -264,3 +266,21 @@ async def test_the_app_uses_leases_on_postgresql(app: FastAPI, database_url: str
         assert isinstance(app.state.limiter, LeaseLimiter)
         async with app.state.sessionmaker() as session:
             assert app.state.instance_lock.owner in await live_owners(session)
+
+
+async def test_an_unreachable_database_makes_the_permit_wait_a_503_not_a_crash() -> None:
+    engine = create_engine(
+        f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none", pool_size=1, connect_timeout=1
+    )
+    try:
+        maker = create_sessionmaker(engine)
+        membership = ClusterMembership(maker, "node-a", ttl_seconds=30, heartbeat_seconds=10)
+        limiter = LeaseLimiter(maker, membership)
+        with pytest.raises(Unavailable) as refused:
+            async with limiter.permits("s1", "p", LIMITS, wait=1.0):
+                pass
+        assert refused.value.status_code == 503
+        assert refused.value.headers["Retry-After"] == "5"
+        assert (limiter.in_flight(), membership.held) == (0, set())
+    finally:
+        await engine.dispose()
