@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -34,7 +35,7 @@ from photochanger.health.router import router as health_router
 from photochanger.ingest.cluster import ClusterMembership
 from photochanger.ingest.leases import LeaseLimiter
 from photochanger.ingest.limits import ConcurrencyLimiter, Limiter
-from photochanger.ingest.recovery import InstanceLock, recover
+from photochanger.ingest.recovery import InstanceLock, recover, remove_unfinished_results
 from photochanger.ingest.router import router as ingest_router
 from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
@@ -96,11 +97,17 @@ def _lifespan(config: AppConfig) -> Any:
         limiter: Limiter = ConcurrencyLimiter()
         if not is_sqlite(config.database_url):
             listener = PgListener(config.database_url, connect_timeout=config.db_connect_timeout_seconds)
+            layout = MediaLayout(config.media_root)
+
+            async def remove_results(jobs: list[tuple[str, str]]) -> None:
+                await anyio.to_thread.run_sync(remove_unfinished_results, layout, jobs)
+
             membership = ClusterMembership(
                 app.state.sessionmaker,
                 lock.owner,
                 ttl_seconds=config.node_ttl_seconds,
                 heartbeat_seconds=config.node_heartbeat_seconds,
+                on_reaped=remove_results,
             )
             limiter = LeaseLimiter(app.state.sessionmaker, membership, listener)
         app.state.listener = listener

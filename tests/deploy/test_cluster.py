@@ -208,7 +208,7 @@ async def test_the_dashboard_stream_on_one_node_shows_a_job_that_ran_on_the_othe
                 if event.startswith("event: state") and job_id in event:
                     break
             # Woken by the notification, not by the 15 s backstop re-read.
-            assert time.monotonic() - started < 5
+            assert time.monotonic() - started < 12
     finally:
         await admin.aclose()
 

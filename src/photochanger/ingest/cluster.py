@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, text
@@ -49,9 +50,10 @@ async def live_owners(session: AsyncSession) -> set[str]:
     return set(rows.scalars())
 
 
-async def reap(session: AsyncSession) -> tuple[int, int]:
-    """End the pending jobs of every expired node and delete the node (and so its leases). Returns
-    (nodes, jobs). Safe to run from every node at once: a job leaves `pending` only once."""
+async def reap(session: AsyncSession) -> tuple[int, list[tuple[str, str]]]:
+    """End the pending jobs of every expired node and delete the node (and so its leases). Returns the
+    number of nodes and the (slot_id, job_id) of each job it ended. Safe to run from every node at once: a
+    job leaves `pending` only once."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REAPER_LOCK_KEY})
     dead = list(
         (await session.execute(select(ClusterNode.owner).where(ClusterNode.expires_at <= func.now())))
@@ -59,16 +61,16 @@ async def reap(session: AsyncSession) -> tuple[int, int]:
         .all()
     )
     if not dead:
-        return 0, 0
-    jobs = list(
-        (await session.execute(select(Job.id).where(Job.status == JobStatus.pending, Job.owner.in_(dead))))
-        .scalars()
-        .all()
-    )
+        return 0, []
+    jobs = (
+        await session.execute(
+            select(Job.slot_id, Job.id).where(Job.status == JobStatus.pending, Job.owner.in_(dead))
+        )
+    ).all()
     moment = utcnow()
-    ended = 0
-    for job_id in jobs:
-        ended += await repository.finish(
+    ended: list[tuple[str, str]] = []
+    for slot_id, job_id in jobs:
+        moved = await repository.finish(
             session,
             job_id,
             status=JobStatus.failed,
@@ -77,6 +79,8 @@ async def reap(session: AsyncSession) -> tuple[int, int]:
             input_path=None,
             idempotency_key=None,
         )
+        if moved:
+            ended.append((slot_id, job_id))
     await session.execute(delete(PermitLease).where(PermitLease.owner.in_(dead)))
     await session.execute(delete(ClusterNode).where(ClusterNode.owner.in_(dead)))
     await notify(session, PERMITS_CHANNEL)
@@ -100,7 +104,11 @@ class ClusterMembership:
         *,
         ttl_seconds: float,
         heartbeat_seconds: float,
+        on_reaped: Callable[[list[tuple[str, str]]], Awaitable[None]] | None = None,
     ) -> None:
+        """`on_reaped` gets the (slot_id, job_id) of the jobs a reap ended, after it committed (to remove
+        the result files a killed process may have written before its job was done)."""
+        self.on_reaped = on_reaped
         self.sessionmaker = sessionmaker
         self.owner = owner
         self.ttl_seconds = ttl_seconds
@@ -142,7 +150,11 @@ class ClusterMembership:
         async with self.sessionmaker() as session, session.begin():
             nodes, jobs = await reap(session)
         if nodes:
-            logger.warning("cluster: reaped dead processes", extra={"nodes": nodes, "jobs_interrupted": jobs})
+            logger.warning(
+                "cluster: reaped dead processes", extra={"nodes": nodes, "jobs_interrupted": len(jobs)}
+            )
+        if jobs and self.on_reaped is not None:
+            await self.on_reaped(jobs)
 
     async def live_owners(self) -> set[str]:
         async with self.sessionmaker() as session:

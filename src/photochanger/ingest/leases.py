@@ -49,8 +49,11 @@ class LeaseLimiter:
         sessionmaker: async_sessionmaker[AsyncSession],
         membership: cluster.ClusterMembership,
         listener: PgListener | None = None,
+        *,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.poll_seconds = poll_seconds
         self.membership = membership
         self._slots: Counter[str] = Counter()
         self._providers: Counter[str] = Counter()
@@ -139,7 +142,7 @@ class LeaseLimiter:
                 raise PermitTimeout
             released = self._released
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(released.wait(), timeout=min(left, POLL_SECONDS))
+                await asyncio.wait_for(released.wait(), timeout=min(left, self.poll_seconds))
         self._slots[slot] += 1
         self._providers[provider] += 1
         self._total += 1

@@ -75,7 +75,7 @@ class RecoveryReport:
     result_files_removed: int = 0
 
 
-def _remove_unfinished_results(layout: MediaLayout, jobs: list[tuple[str, str]]) -> int:
+def remove_unfinished_results(layout: MediaLayout, jobs: list[tuple[str, str]]) -> int:
     """Result and preview files (and their half-written `.tmp` siblings) of jobs that never became done: a
     process killed between writing them and committing the row leaves them behind, unreferenced."""
     removed = 0
@@ -137,7 +137,7 @@ async def recover(
             await cluster.forget(session, dead)
     removed = await anyio.to_thread.run_sync(_remove_dead_temp_files, layout, live, cutoff)
     unfinished = [(job.slot_id, job.id) for job in stale]
-    results = await anyio.to_thread.run_sync(_remove_unfinished_results, layout, unfinished)
+    results = await anyio.to_thread.run_sync(remove_unfinished_results, layout, unfinished)
     if stale or removed or results:
         logger.warning(
             "recovered after an unclean stop",
