@@ -240,14 +240,14 @@ async def test_a_node_killed_mid_job_gives_its_permit_back_and_the_other_keeps_s
         killed_at = time.monotonic()
         with pytest.raises(httpx.HTTPError):
             await stuck
-        # Node A reaps the dead node within its TTL plus a heartbeat.
+        # Node A reaps the dead node within its TTL plus a heartbeat (a few more here for a loaded machine).
         while True:
             rows = await _db(
                 cluster.config, select(Job.status, Job.failure_reason).where(Job.slot_id == SLOT)
             )
             if rows and all(status != "pending" for status, _ in rows):
                 break
-            assert time.monotonic() - killed_at < NODE_TTL + 3 * HEARTBEAT, rows
+            assert time.monotonic() - killed_at < NODE_TTL + 5 * HEARTBEAT, rows
             await asyncio.sleep(0.2)
         assert [tuple(r) for r in rows] == [("failed", "interrupted")]
         [(leases,)] = await _db(cluster.config, select(func.count()).select_from(PermitLease))
