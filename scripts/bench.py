@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 
 from scripts.benchmarks import common  # noqa: E402
 
-SECTIONS = ("ingest", "holding", "downloads", "data", "events")
+SECTIONS = ("ingest", "holding", "scaleout", "downloads", "data", "events")
 
 
 def _csv_floats(text: str) -> list[float]:
@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--holding-in-flight", type=int, default=30)
     parser.add_argument("--holding-provider-seconds", type=float, default=5.0)
     parser.add_argument("--holding-upload-mb", type=float, default=3.0)
+    parser.add_argument(
+        "--scale-mb", type=float, default=15.0, help="photo for scale-out (15 -> 12.8 MB JPEG)"
+    )
+    parser.add_argument("--scale-concurrency", type=int, default=4)
+    parser.add_argument("--scale-requests", type=int, default=24)
     parser.add_argument("--download-mb", type=float, default=2.0)
     parser.add_argument("--download-seconds", type=float, default=8.0)
     parser.add_argument("--download-connections", type=int, default=16)
@@ -80,6 +85,7 @@ def quick(args: argparse.Namespace) -> None:
     args.holding_provider_seconds = 2.0
     args.holding_upload_mb = 1.0
     args.download_seconds = 2.0
+    args.scale_requests = 8
     args.rows = [2_000, 10_000]
     args.event_results = [20, 100]
     args.event_result_kb = 256
@@ -130,6 +136,17 @@ def main(argv: list[str] | None = None) -> int:
                     )  # fmt: skip
                 tables.append(table)
                 results["raw"]["holding"] = raw
+        if "scaleout" in only:
+            from scripts.benchmarks import ingest
+
+            (work / "scaleout").mkdir()
+            with common.scratch_database(backend, work / "scaleout") as url:
+                table, raw = ingest.scale_out(
+                    url, work / "scaleout", size_mb=args.scale_mb, concurrency=args.scale_concurrency,
+                    requests=args.scale_requests,
+                )  # fmt: skip
+            tables.append(table)
+            results["raw"]["scaleout"] = raw
         if "downloads" in only:
             from scripts.benchmarks import downloads
 

@@ -87,3 +87,9 @@ def test_a_hash_made_under_one_profile_verifies_under_another() -> None:
         assert passwords.hash_password_sync("x").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     finally:
         passwords.configure(previous)
+
+
+def test_a_heartbeat_slower_than_half_the_node_ttl_is_refused() -> None:
+    with pytest.raises(ValidationError, match="NODE_HEARTBEAT_SECONDS"):
+        _config(node_ttl_seconds=10, node_heartbeat_seconds=6)
+    assert _config(node_ttl_seconds=10, node_heartbeat_seconds=5).node_heartbeat_seconds == 5

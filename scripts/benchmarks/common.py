@@ -197,10 +197,12 @@ def production_config(database_url: str, workdir: Path, **overrides: Any) -> App
 
 
 @contextmanager
-def serve(config: AppConfig, log: Path, *, port: int | None = None, **env: str) -> Iterator[ServerProcess]:
+def serve(
+    config: AppConfig, log: Path, *, port: int | None = None, workers: int = 1, **env: str
+) -> Iterator[ServerProcess]:
     """`python -m photochanger serve` (migrating first) with `config` as its environment."""
     with running_server(
-        config_env(config, **env), log, port=port, migrate=True, startup_timeout=90
+        config_env(config, **env), log, port=port, migrate=True, startup_timeout=90, workers=workers
     ) as server:
         yield server
 

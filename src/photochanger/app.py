@@ -5,12 +5,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
 from photochanger import __version__
+from photochanger.admin.live import StreamLimiter
 from photochanger.admin.root import router as root_router
 from photochanger.admin.router import router as admin_router
 from photochanger.audit.router import router as audit_router
@@ -23,9 +25,10 @@ from photochanger.cleanup.router import router as cleanup_router
 from photochanger.config import AppConfig
 from photochanger.core import passwords
 from photochanger.core.bodies import KIB, UPLOAD, BodyLimitMiddleware, BodyPolicy, rule
-from photochanger.core.db import create_engine, create_sessionmaker, is_unavailable_error
+from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite, is_unavailable_error
 from photochanger.core.errors import install_error_handlers
 from photochanger.core.logging import configure_logging, register_secret
+from photochanger.core.notify import PgListener
 from photochanger.core.request_id import RequestIdMiddleware
 from photochanger.core.storage import MediaLayout
 from photochanger.events.public import router as events_public_router
@@ -33,8 +36,10 @@ from photochanger.events.router import router as events_router
 from photochanger.guest.gallery import router as guest_gallery_router
 from photochanger.guest.router import router as guest_router
 from photochanger.health.router import router as health_router
-from photochanger.ingest.limits import ConcurrencyLimiter
-from photochanger.ingest.recovery import InstanceLock, recover
+from photochanger.ingest.cluster import ClusterMembership
+from photochanger.ingest.leases import LeaseLimiter
+from photochanger.ingest.limits import ConcurrencyLimiter, Limiter
+from photochanger.ingest.recovery import InstanceLock, recover, remove_unfinished_results
 from photochanger.ingest.router import router as ingest_router
 from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
@@ -89,8 +94,29 @@ def _lifespan(config: AppConfig) -> Any:
         config.media_root.mkdir(parents=True, exist_ok=True)
         lock = InstanceLock(config.var_dir / "run")
         app.state.instance_lock = lock
-        app.state.limiter = ConcurrencyLimiter()
-        app.state.metrics.limiter = app.state.limiter
+        # PostgreSQL: one listening connection, cluster membership and leases shared by every process and
+        # node. SQLite is one process on one machine: in-process permits, polling streams.
+        listener: PgListener | None = None
+        membership: ClusterMembership | None = None
+        limiter: Limiter = ConcurrencyLimiter()
+        if not is_sqlite(config.database_url):
+            listener = PgListener(config.database_url, connect_timeout=config.db_connect_timeout_seconds)
+            layout = MediaLayout(config.media_root)
+
+            async def remove_results(jobs: list[tuple[str, str]]) -> None:
+                await anyio.to_thread.run_sync(remove_unfinished_results, layout, jobs)
+
+            membership = ClusterMembership(
+                app.state.sessionmaker,
+                lock.owner,
+                ttl_seconds=config.node_ttl_seconds,
+                heartbeat_seconds=config.node_heartbeat_seconds,
+                on_reaped=remove_results,
+            )
+            limiter = LeaseLimiter(app.state.sessionmaker, membership, listener)
+        app.state.listener = listener
+        app.state.membership = membership
+        app.state.limiter = limiter
         app.state.webhooks = WebhookSender(
             app.state.sessionmaker,
             allow=config.webhook_allowed_targets,
@@ -100,15 +126,22 @@ def _lifespan(config: AppConfig) -> Any:
             config=config,
             sessionmaker=app.state.sessionmaker,
             providers=app.state.providers,
-            limiter=app.state.limiter,
+            limiter=app.state.metrics.instrument(limiter),
             owner=lock.owner,
             webhooks=app.state.webhooks,
             template_loader=media_service.load_templates,
             metrics=app.state.metrics,
         )
         try:
+            if listener is not None:
+                await listener.start()
+            if membership is not None:
+                await membership.start()
             try:
-                await recover(app.state.sessionmaker, MediaLayout(config.media_root), lock)
+                cluster_live = await membership.live_owners() if membership is not None else None
+                await recover(
+                    app.state.sessionmaker, MediaLayout(config.media_root), lock, cluster_live=cluster_live
+                )
             except Exception as exc:
                 if not is_unavailable_error(exc):
                     raise
@@ -122,9 +155,14 @@ def _lifespan(config: AppConfig) -> Any:
             await app.state.metrics.loop_lag.stop()
             # Uvicorn has stopped accepting and drained synchronous requests; finish background jobs.
             await app.state.ingest.aclose()
+            if membership is not None:
+                await membership.stop()
+            if listener is not None:
+                await listener.stop()
             await app.state.webhooks.aclose()
             await app.state.http.aclose()
             await engine.dispose()
+            app.state.metrics.close()
             lock.release()
 
     return lifespan
@@ -184,6 +222,9 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.state.http = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(30.0, connect=10.0))
     app.state.providers = build_providers(config, app.state.http)
     app.state.result_cache = ResultCache()
+    app.state.streams = StreamLimiter(config.max_streams_per_session)
+    # Replaced by the lifespan on PostgreSQL: the process's one LISTEN connection.
+    app.state.listener = None
     install_error_handlers(app)
     # Outermost last: the request id is set before anything is measured or logged.
     app.add_middleware(BodyLimitMiddleware, rules=BODY_RULES, default=JSON_BODY)

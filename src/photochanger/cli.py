@@ -1,9 +1,11 @@
 """The `photochanger` command: serve, migrate, cleanup, version (later issues add their own sub-commands)."""
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -40,9 +42,15 @@ def _cmd_migrate(args: argparse.Namespace, config: AppConfig) -> int:
 def _cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
     import uvicorn
 
+    # Before prometheus_client is first imported (here, or in a worker): every worker of this node writes to
+    # the same directory and any of them answers /metrics for all (`photochanger.metrics.multiproc`).
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str((config.var_dir / "metrics").resolve()))
+
     from photochanger.core.logging import configure_logging
     from photochanger.core.memory import tune_malloc
+    from photochanger.metrics import multiproc
 
+    multiproc.prepare(Path(os.environ[multiproc.ENV]))
     # uvicorn gets log_config=None: its error and access logs go through our (redacting) formatter.
     configure_logging(config.log_level, config.log_format)
     tune_malloc()

@@ -63,6 +63,12 @@ class AppConfig(BaseSettings):
     # Webhooks: hosts, IPs or CIDRs that may be private/loopback targets; how long to keep retrying.
     webhook_allowed_targets: list[str] = Field(default_factory=list)
     webhook_max_seconds: Annotated[float, Field(ge=1, le=3600)] = 120.0
+    # PostgreSQL only: a process is alive while it renews its `cluster_node` row (every heartbeat); one that
+    # stops for node_ttl_seconds is dead, its jobs end `interrupted` and its permits return.
+    node_ttl_seconds: Annotated[float, Field(ge=2, le=600)] = 15.0
+    node_heartbeat_seconds: Annotated[float, Field(gt=0, le=120)] = 3.0
+    # Live dashboard streams one admin session may hold open at once in one process (429 beyond it).
+    max_streams_per_session: Annotated[int, Field(ge=1, le=100)] = 4
     # Ingest answers 507 insufficient_storage rather than write when less than this is free under media_root.
     min_free_disk_mb: Annotated[int, Field(ge=0)] = 500
     # argon2id cost of admin and ingest password hashes (OWASP defaults: t=2, m=19 MiB, p=1). Tests use a
@@ -114,6 +120,12 @@ class AppConfig(BaseSettings):
                     f"PHOTOCHANGER_METRICS_TOKEN must be set to at least {MIN_SECRET_LENGTH} random characters "
                     "in production (Prometheus sends it as a bearer token)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeat_inside_ttl(self) -> "AppConfig":
+        if self.node_heartbeat_seconds * 2 > self.node_ttl_seconds:
+            raise ValueError("PHOTOCHANGER_NODE_HEARTBEAT_SECONDS must be at most half of NODE_TTL_SECONDS")
         return self
 
     @property

@@ -6,7 +6,13 @@ from pathlib import Path
 from tests.support.ci import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
-UNITS = ("photochanger.service", "photochanger-cleanup.service", "photochanger-cleanup.timer")
+UNITS = (
+    "photochanger.service",
+    "photochanger@.service",
+    "photochanger-migrate.service",
+    "photochanger-cleanup.service",
+    "photochanger-cleanup.timer",
+)
 
 
 def test_units_verify_cleanly(tmp_path: Path) -> None:
@@ -23,3 +29,11 @@ def test_units_verify_cleanly(tmp_path: Path) -> None:
     assert out.stderr.strip() == ""
     timer = (tmp_path / "photochanger-cleanup.timer").read_text()
     assert "OnCalendar=*:0/15" in timer
+
+
+def test_the_template_unit_runs_one_instance_per_port_with_its_own_metrics_directory() -> None:
+    text = (REPO / "deploy" / "systemd" / "photochanger@.service").read_text(encoding="utf-8")
+    assert "serve --host 127.0.0.1 --port %i" in text
+    assert "--no-migrate" in text  # photochanger-migrate.service migrates once
+    assert "Requires=photochanger-migrate.service" in text
+    assert "Environment=PROMETHEUS_MULTIPROC_DIR=/var/lib/photochanger/var/metrics-%i" in text

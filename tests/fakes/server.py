@@ -91,6 +91,10 @@ class FakeUpstream:
         self._lock = threading.Lock()
         self._scripts: dict[str, deque[Reply]] = {}
         self.received: list[Received] = []
+        # Requests being answered right now, and the most at once since the last reset: the fake's own count
+        # of concurrent calls, whatever the callers believe about their limits.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._server: uvicorn.Server | None = None
@@ -127,6 +131,7 @@ class FakeUpstream:
         with self._lock:
             self._scripts.clear()
             self.received.clear()
+            self.max_in_flight = self.in_flight
         self.on_reset()
 
     def count(self, route: str | None = None) -> int:
@@ -178,6 +183,16 @@ class FakeUpstream:
 
     def _endpoint(self, route: str, default: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            with self._lock:
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                return await answer(request)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+
+        async def answer(request: Request) -> Response:
             received = await self._parse(route, request)
             received = replace(received, route=self.classify(received))
             with self._lock:

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -14,17 +15,34 @@ SITE_CONF = REPO / "deploy" / "nginx" / "photochanger.conf"
 ACCEL_PREFIX = "/_protected/"
 
 
+UPSTREAM_SERVERS = (
+    "    server 127.0.0.1:8001 max_fails=1 fail_timeout=10s;\n"
+    "    server 127.0.0.1:8002 max_fails=1 fail_timeout=10s;\n"
+)
+
+
 def render_site_conf(
-    *, http_port: int, https_port: int, app_port: int, media_root: Path, cert: Path, key: Path, log_dir: Path
+    *,
+    http_port: int,
+    https_port: int,
+    app_port: int | None = None,
+    app_ports: Sequence[int] = (),
+    media_root: Path,
+    cert: Path,
+    key: Path,
+    log_dir: Path,
 ) -> str:
-    """The production file with only its ports, paths and certificate replaced; each literal must be there."""
+    """The production file with only its ports, paths and certificate replaced; each literal must be there.
+    The upstream gets `app_port` alone or every one of `app_ports` (the file's own options kept)."""
     text = SITE_CONF.read_text(encoding="utf-8")
+    ports = [app_port] if app_port is not None else list(app_ports)
+    servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n" for p in ports)
     replacements = {
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen [::]:80;": "",
         "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
         "listen [::]:443 ssl http2;": "",
-        "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
+        UPSTREAM_SERVERS: servers,
         "/etc/letsencrypt/live/photos.example.com/fullchain.pem": str(cert),
         "/etc/letsencrypt/live/photos.example.com/privkey.pem": str(key),
         "/var/log/nginx/": f"{log_dir}/",

@@ -55,10 +55,13 @@ def running_server(
     port: int | None = None,
     migrate: bool = False,
     startup_timeout: float = 30,
+    workers: int = 1,
 ) -> Iterator[ServerProcess]:
     """Start the server, wait until `/health/live` answers, yield it, then stop it (SIGTERM, then SIGKILL)."""
     port = port or free_port()
     args = [sys.executable, "-m", "photochanger", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers != 1:
+        args += ["--workers", str(workers)]
     if not migrate:
         args.append("--no-migrate")
     with log_path.open("wb") as log:

@@ -1,10 +1,16 @@
 """What the dashboard and a slot gallery show, as plain JSON-able data, and the Server-Sent Events stream
-that re-sends it whenever it changes (polling the services every 2 s, so it works across workers)."""
+that re-sends it whenever it changes.
+
+On PostgreSQL the stream wakes on `NOTIFY photochanger_jobs` (sent in the transaction that ends a job, by
+any process on any node) through the process's one listening connection, and re-reads the state then, or
+every `IDLE_SECONDS` as a backstop for changes that send no notification (a slot edited, a result cleaned).
+On SQLite (one process) it polls every 2 s.
+"""
 
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -12,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.admin.rendering import format_dt, iso_utc
 from photochanger.config import AppConfig
+from photochanger.core.errors import PhotoChangerError
+from photochanger.core.notify import JOBS_CHANNEL, PgListener, Subscription
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import ResultRead
 
@@ -22,6 +30,72 @@ POLL_SECONDS = 2.0
 # outlives a graceful shutdown by much, and a dropped proxy connection heals by itself.
 STREAM_SECONDS = 50.0
 RETRY_MS = 2000
+# Notified streams: re-read at least this often (and send a keep-alive comment when nothing changed).
+IDLE_SECONDS = 15.0
+# Jobs often end in bursts: one re-read for the notifications of this short a moment.
+COALESCE_SECONDS = 0.05
+
+
+class TooManyStreams(PhotoChangerError):
+    status_code = 429
+    code = "too_many_streams"
+    title = "Too many live streams"
+
+
+class StreamLimiter:
+    """Live streams open per admin session in this process; `open(key)` refuses one beyond `cap`."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._open: dict[str, int] = {}
+
+    def count(self, key: str) -> int:
+        return self._open.get(key, 0)
+
+    def total(self) -> int:
+        return sum(self._open.values())
+
+    def open(self, key: str) -> "StreamTicket":
+        if self._open.get(key, 0) >= self.cap:
+            raise TooManyStreams(
+                f"This session already has {self.cap} live streams open; close a tab and retry.",
+                headers={"Retry-After": str(RETRY_MS // 1000)},
+            )
+        self._open[key] = self._open.get(key, 0) + 1
+        return StreamTicket(self, key)
+
+    def _close(self, key: str) -> None:
+        left = self._open.get(key, 0) - 1
+        if left > 0:
+            self._open[key] = left
+        else:
+            self._open.pop(key, None)
+
+
+class StreamTicket:
+    """One open stream's place; `close()` (idempotent) gives it back. A response dropped before its body
+    was ever iterated gives it back when collected."""
+
+    def __init__(self, limiter: StreamLimiter, key: str) -> None:
+        self._limiter: StreamLimiter | None = limiter
+        self._key = key
+
+    def close(self) -> None:
+        limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            limiter._close(self._key)
+
+    def __del__(self) -> None:
+        self.close()
+
+
+async def ticketed(ticket: StreamTicket, events: AsyncIterator[str]) -> AsyncIterator[str]:
+    """`events`, giving the stream's place back however the stream ends (client gone included)."""
+    try:
+        async for chunk in events:
+            yield chunk
+    finally:
+        ticket.close()
 
 
 def result_item(result: ResultRead) -> dict[str, Any]:
@@ -72,10 +146,38 @@ async def stream(
     *,
     poll_seconds: float = POLL_SECONDS,
     stream_seconds: float = STREAM_SECONDS,
-) -> AsyncIterator[str]:
+    listener: PgListener | None = None,
+    slot_id: str | None = None,
+    idle_seconds: float = IDLE_SECONDS,
+) -> AsyncGenerator[str, None]:
     """`event: state` with the JSON of `build()` at once and then whenever it changes; a comment line on
-    the other polls keeps proxies from timing the stream out. Each poll uses a short-lived session."""
+    the other reads keeps proxies from timing the stream out. Each read uses a short-lived session. With a
+    `listener`, reads follow job notifications (of `slot_id` only, when given) instead of a poll."""
     yield f"retry: {RETRY_MS}\n\n"
+    # Subscribed before the first read: a job that ends during it still wakes the next one.
+    subscription = (
+        Subscription(listener, JOBS_CHANNEL, None if slot_id is None else lambda payload: payload == slot_id)
+        if listener is not None
+        else None
+    )
+    try:
+        async for chunk in _states(
+            sessionmaker, build, poll_seconds, stream_seconds, subscription, idle_seconds
+        ):
+            yield chunk
+    finally:
+        if subscription is not None:
+            subscription.close()
+
+
+async def _states(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    build: Callable[[AsyncSession], Awaitable[Any]],
+    poll_seconds: float,
+    stream_seconds: float,
+    subscription: Subscription | None,
+    idle_seconds: float,
+) -> AsyncIterator[str]:
     last: str | None = None
     # A deadline, not a cancel scope: a scope must never stay open across a generator's `yield`.
     deadline = time.monotonic() + stream_seconds
@@ -93,4 +195,7 @@ async def stream(
                 yield f"event: state\ndata: {data}\n\n"
             else:
                 yield ": idle\n\n"
-        await anyio.sleep(poll_seconds)
+        if subscription is None:
+            await anyio.sleep(poll_seconds)
+        elif await subscription.wait(min(idle_seconds, deadline - time.monotonic())):
+            await anyio.sleep(COALESCE_SECONDS)

@@ -50,11 +50,13 @@ from photochanger.auth.exceptions import (
     WrongPassword,
 )
 from photochanger.auth.permissions import Role
+from photochanger.auth.tokens import TokenCodec
 from photochanger.config import AppConfig
 from photochanger.core import images
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, PhotoChangerError, ValidationFailed
 from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.core.time import utcnow
 from photochanger.guest import gallery as public_gallery
 from photochanger.i18n import LANG_COOKIE, LANGUAGES
 from photochanger.ingest.service import IngestService
@@ -296,11 +298,19 @@ async def dashboard_slash() -> Response:
     return _redirect("/admin")
 
 
+def _session_key(request: Request, codec: TokenCodec, principal: Principal) -> str:
+    """The sign-in session (refresh family) of the request's access cookie, for the per-session stream cap."""
+    try:
+        return codec.decode_access(request.cookies.get(ACCESS_COOKIE, ""), now=utcnow()).family_id
+    except InvalidToken:  # expired a moment after it was checked: the user's own budget then
+        return f"user:{principal.user_id}"
+
+
 @router.get("/events")
-async def events(request: Request, principal: AdminDep, slot: str | None = None) -> Response:
-    """Server-Sent Events: the dashboard's (or one slot gallery's) state whenever it changes. Polls the
-    database every 2 s, so results finished by any worker show up; each stream ends after a while and the
-    browser reconnects by itself."""
+async def events(request: Request, principal: AdminDep, codec: CodecDep, slot: str | None = None) -> Response:
+    """Server-Sent Events: the dashboard's (or one slot gallery's) state whenever it changes, for results
+    finished by any worker on any node (PostgreSQL notifications; polling on SQLite). Each stream ends after
+    a while and the browser reconnects by itself; a session holds at most `max_streams_per_session`."""
     config = _config(request)
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     if slot is None:
@@ -316,8 +326,11 @@ async def events(request: Request, principal: AdminDep, slot: str | None = None)
         async def build(session: AsyncSession) -> Any:
             return await live.gallery_state(session, config, slot_id, limit=GALLERY_SIZE)
 
+    ticket = request.app.state.streams.open(_session_key(request, codec, principal))
     return StreamingResponse(
-        live.stream(sessionmaker, build),
+        live.ticketed(
+            ticket, live.stream(sessionmaker, build, listener=request.app.state.listener, slot_id=slot)
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -4,8 +4,9 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,24 @@ class Limits:
 
 class PermitTimeout(Exception):
     """No permit became free within the allowed wait."""
+
+
+class Limiter(Protocol):
+    """What ingest needs of a limiter: `ConcurrencyLimiter` (one process) or `LeaseLimiter` (a cluster on
+    PostgreSQL, `photochanger.ingest.leases`)."""
+
+    waits: int
+
+    def in_flight(self, *, slot: str | None = None, provider: str | None = None) -> int:
+        """Permits this process holds now (overall, or for one slot or provider)."""
+        ...
+
+    def permits(
+        self, slot: str, provider: str, limits: Limits, *, wait: float
+    ) -> AbstractAsyncContextManager[None]:
+        """Take the slot's, the provider's and a global permit together, waiting at most `wait` seconds
+        (`PermitTimeout` past that), and return them when the block ends, whatever ends it."""
+        ...
 
 
 class ConcurrencyLimiter:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
-from photochanger.ingest import repository
+from photochanger.ingest import cluster, repository
 from photochanger.models import JobStatus
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,12 @@ class InstanceLock:
 
     def live_owners(self) -> set[str]:
         """Owners whose lock file is still held by a running process (this one included)."""
+        return self.scan()[0]
+
+    def scan(self) -> tuple[set[str], set[str]]:
+        """(alive, dead): owners whose lock file is held, and those whose lock file was free (removed now)."""
         alive = {self.owner}
+        dead: set[str] = set()
         for lock in self.run_dir.glob("*.lock"):
             owner = lock.stem
             if owner == self.owner:
@@ -57,9 +62,10 @@ class InstanceLock:
                 alive.add(owner)
             else:
                 lock.unlink(missing_ok=True)
+                dead.add(owner)
             finally:
                 os.close(fd)
-        return alive
+        return alive, dead
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class RecoveryReport:
     result_files_removed: int = 0
 
 
-def _remove_unfinished_results(layout: MediaLayout, jobs: list[tuple[str, str]]) -> int:
+def remove_unfinished_results(layout: MediaLayout, jobs: list[tuple[str, str]]) -> int:
     """Result and preview files (and their half-written `.tmp` siblings) of jobs that never became done: a
     process killed between writing them and committing the row leaves them behind, unreferenced."""
     removed = 0
@@ -105,11 +111,15 @@ async def recover(
     lock: InstanceLock,
     *,
     now: datetime | None = None,
+    cluster_live: set[str] | None = None,
 ) -> RecoveryReport:
     """End pending jobs left by dead processes (failure reason `interrupted`) and remove their temp files and
-    any result or preview they wrote before dying."""
+    any result or preview they wrote before dying. `cluster_live` (PostgreSQL) adds the processes other
+    nodes run: their lock files are on other machines, their `cluster_node` rows in the database."""
     moment = now or utcnow()
-    live = await anyio.to_thread.run_sync(lock.live_owners)
+    alive, dead = await anyio.to_thread.run_sync(lock.scan)
+    # A process of this machine whose lock is free is dead even while its heartbeat row has not expired.
+    live = alive | ((cluster_live or set()) - dead)
     cutoff = moment - MAX_JOB_AGE
     async with sessionmaker() as session, session.begin():
         stale = await repository.pending_owned_by_others(session, live_owners=live, created_before=cutoff)
@@ -122,9 +132,12 @@ async def recover(
                 finished_at=moment,
                 input_path=None,
             )
+    if cluster_live is not None and dead:
+        async with sessionmaker() as session, session.begin():
+            await cluster.forget(session, dead)
     removed = await anyio.to_thread.run_sync(_remove_dead_temp_files, layout, live, cutoff)
     unfinished = [(job.slot_id, job.id) for job in stale]
-    results = await anyio.to_thread.run_sync(_remove_unfinished_results, layout, unfinished)
+    results = await anyio.to_thread.run_sync(remove_unfinished_results, layout, unfinished)
     if stale or removed or results:
         logger.warning(
             "recovered after an unclean stop",

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.core.notify import JOBS_CHANNEL, notify
 from photochanger.models import EventPhoto, EventSlot, Job, JobStatus
 from photochanger.stats import rollup
 
@@ -56,7 +57,14 @@ async def finish(
         event_id, relpath, size = original
         session.add(EventPhoto(job_id=job_id, event_id=event_id, original_path=relpath, original_size=size))
         await session.flush()
+    await _notify_finished(session, {row[0] for row in moved})
     return bool(moved)
+
+
+async def _notify_finished(session: AsyncSession, slot_ids: set[str]) -> None:
+    """Live dashboards of every process wake when the transaction that ended these slots' jobs commits."""
+    for slot_id in sorted(slot_ids):
+        await notify(session, JOBS_CHANNEL, slot_id)
 
 
 async def get(session: AsyncSession, job_id: str) -> Job | None:
@@ -105,4 +113,5 @@ async def interrupt_owned(session: AsyncSession, owner: str, *, now: datetime) -
     )
     moved = [rollup.FinishedJob(*row) for row in result.all()]
     await rollup.record_finished(session, moved)
+    await _notify_finished(session, {job.slot_id for job in moved})
     return len(moved)

@@ -49,7 +49,7 @@ from photochanger.ingest.exceptions import (
     Unavailable,
     UnsupportedMediaType,
 )
-from photochanger.ingest.limits import ConcurrencyLimiter, Limits, PermitTimeout
+from photochanger.ingest.limits import Limiter, Limits, PermitTimeout
 from photochanger.ingest.multipart import ParsedUpload, read_upload
 from photochanger.ingest.password import HashingBusy, IngestPasswordVerifier, ThrottleRefused
 from photochanger.metrics.registry import Metrics
@@ -169,7 +169,7 @@ class IngestService:
         config: AppConfig,
         sessionmaker: async_sessionmaker[AsyncSession],
         providers: ProviderRegistry,
-        limiter: ConcurrencyLimiter,
+        limiter: Limiter,
         owner: str,
         webhooks: WebhookSender | None = None,
         template_loader: TemplateLoader | None = None,

@@ -4,26 +4,30 @@ Counters and histograms are fed as things happen (ingest jobs, HTTP requests, lo
 describe state owned elsewhere (jobs in flight, permit waits, media disk, the last cleanup, `T_sync_response`)
 are read when `/metrics` is scraped: see `Metrics.refresh`.
 
-Values are per process. With several uvicorn workers give Prometheus one target per worker, or run with
-`PROMETHEUS_MULTIPROC_DIR` (not implemented: the scrape-time gauges here would need `multiprocess_mode`).
+Under `photochanger serve` the instruments run in prometheus_client's multiprocess mode (`metrics.multiproc`):
+`/metrics` sums every worker of the node, and the scrape-time gauges, which describe the node (its database,
+its disk), come from the worker that answers. Jobs in flight are a `livesum` gauge fed by the limiter wrapper
+below, so they add up across workers too.
 """
 
 import logging
+import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core import disk
-from photochanger.ingest.limits import ConcurrencyLimiter
-from photochanger.metrics import cleanup_state
+from photochanger.ingest.limits import Limiter, Limits
+from photochanger.metrics import cleanup_state, multiproc
 from photochanger.metrics.loop_lag import LoopLagMonitor
 from photochanger.settings import service as settings_service
 
@@ -62,18 +66,7 @@ class _ScrapeCollector(Collector):
         self.metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
-        m, s = self.metrics, self.metrics.state
-        limiter = m.limiter
-        yield GaugeMetricFamily(
-            f"{NAMESPACE}_jobs_in_flight",
-            "Jobs holding concurrency permits now.",
-            limiter.in_flight() if limiter is not None else 0,
-        )
-        yield CounterMetricFamily(
-            f"{NAMESPACE}_permit_waits",
-            "Uploads that had to wait for a concurrency permit.",
-            limiter.waits if limiter is not None else 0,
-        )
+        s = self.metrics.state
         yield GaugeMetricFamily(
             f"{NAMESPACE}_database_up", "1 when the last scrape could read the database.", int(s.database_up)
         )
@@ -119,12 +112,52 @@ class _ScrapeCollector(Collector):
             )
 
 
-class Metrics:
-    """Every instrument of one app. Create one per app; `registry` is what `/metrics` exposes. The lifespan
-    attaches the app's `limiter` once it exists."""
+class InstrumentedLimiter:
+    """A `Limiter` that feeds `jobs_in_flight` and `permit_waits` from the permits it hands out."""
 
-    def __init__(self, media_root: Path, limiter: ConcurrencyLimiter | None = None) -> None:
-        self.limiter = limiter
+    def __init__(self, inner: Limiter, in_flight: Gauge, waits: Counter) -> None:
+        self.inner = inner
+        self._in_flight = in_flight
+        self._waits = waits
+        self._waits_seen = inner.waits
+
+    @property
+    def waits(self) -> int:
+        return self.inner.waits
+
+    def in_flight(self, *, slot: str | None = None, provider: str | None = None) -> int:
+        return self.inner.in_flight(slot=slot, provider=provider)
+
+    def _count_waits(self) -> None:
+        # No await between the read and the write: concurrent callers never count a wait twice.
+        now = self.inner.waits
+        if now > self._waits_seen:
+            self._waits.inc(now - self._waits_seen)
+        self._waits_seen = now
+
+    def permits(
+        self, slot: str, provider: str, limits: Limits, *, wait: float
+    ) -> AbstractAsyncContextManager[None]:
+        return self._permits(slot, provider, limits, wait)
+
+    @asynccontextmanager
+    async def _permits(self, slot: str, provider: str, limits: Limits, wait: float) -> AsyncIterator[None]:
+        try:
+            async with self.inner.permits(slot, provider, limits, wait=wait):
+                self._count_waits()
+                self._in_flight.inc()
+                try:
+                    yield
+                finally:
+                    self._in_flight.dec()
+        finally:
+            self._count_waits()
+
+
+class Metrics:
+    """Every instrument of one app. Create one per app; `exposition()` is what `/metrics` answers."""
+
+    def __init__(self, media_root: Path) -> None:
         self.media_root = media_root
         self.registry = CollectorRegistry(auto_describe=True)
         self.state = ScrapeState()
@@ -185,7 +218,41 @@ class Metrics:
         self.login_throttled = Counter(
             "login_throttled", "Logins refused by throttling (429).", namespace=NAMESPACE, registry=r
         )
-        r.register(_ScrapeCollector(self))
+        self.jobs_in_flight = Gauge(
+            "jobs_in_flight",
+            "Jobs holding concurrency permits now (summed over the node's live workers).",
+            namespace=NAMESPACE,
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.permit_waits = Counter(
+            "permit_waits",
+            "Uploads that had to wait for a concurrency permit.",
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self._scrape = _ScrapeCollector(self)
+        r.register(self._scrape)
+
+    def instrument(self, limiter: Limiter) -> InstrumentedLimiter:
+        return InstrumentedLimiter(limiter, self.jobs_in_flight, self.permit_waits)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of this process, or in multiprocess mode of every worker of the node."""
+        path = multiproc.directory()
+        if path is None:
+            return generate_latest(self.registry)
+        multiproc.drop_dead_workers(path)
+        registry = CollectorRegistry(auto_describe=True)
+        multiprocess.MultiProcessCollector(registry, path=str(path))  # type: ignore[no-untyped-call]
+        registry.register(self._scrape)
+        return generate_latest(registry)
+
+    def close(self) -> None:
+        """A worker that stops cleanly takes its live gauges out of the node's sum."""
+        path = multiproc.directory()
+        if path is not None:
+            multiprocess.mark_process_dead(os.getpid(), str(path))  # type: ignore[no-untyped-call]
 
     # --- fed as things happen -----------------------------------------------------------------------
     def observe_job(

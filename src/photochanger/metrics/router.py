@@ -4,7 +4,7 @@ import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from photochanger.config import AppConfig
 from photochanger.core.errors import PhotoChangerError, problem_responses
@@ -33,7 +33,7 @@ def _check_token(request: Request, config: AppConfig) -> None:
 
 @router.get(
     "/metrics",
-    summary="Prometheus metrics of this process",
+    summary="Prometheus metrics of this node (every worker of `photochanger serve`)",
     response_class=Response,
     responses={
         200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
@@ -46,7 +46,7 @@ async def get_metrics(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics
     await metrics.refresh(request.app.state.sessionmaker)
     return Response(
-        generate_latest(metrics.registry),
+        metrics.exposition(),
         media_type=CONTENT_TYPE_LATEST,
         headers={"Cache-Control": "no-store"},
     )

@@ -3,6 +3,7 @@
 from photochanger.models.app_setting import AppSetting
 from photochanger.models.audit_log import AuditLog
 from photochanger.models.base import Base
+from photochanger.models.cluster import ClusterNode, PermitLease
 from photochanger.models.event import Event, EventEngagement, EventPhoto, EventSlot
 from photochanger.models.job import Job, JobSource, JobStatus
 from photochanger.models.job_stat import (
@@ -25,6 +26,7 @@ __all__ = [
     "AppSetting",
     "AuditLog",
     "Base",
+    "ClusterNode",
     "Event",
     "EventEngagement",
     "EventPhoto",
@@ -40,6 +42,7 @@ __all__ = [
     "JobStatus",
     "LoginAttempt",
     "MediaObject",
+    "PermitLease",
     "RefreshToken",
     "Slot",
     "SlotBranding",
