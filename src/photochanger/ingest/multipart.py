@@ -25,7 +25,6 @@ from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
 MAX_PARTS = 64
 MAX_FIELD_BYTES = 8 * 1024
 MAX_PART_HEADERS = 8
-MAX_PART_HEADER_BYTES = 8 * 1024
 # Once the file streams, network chunks (64 KiB each from uvicorn) go to the worker thread in batches of
 # this size: one thread hop per 256 KiB, and no more than that held per upload.
 BATCH_BYTES = 256 * 1024
@@ -70,7 +69,6 @@ class _UploadSink:
         self.declared_type: str | None = None
         self.ended = False
         self.part = _Part()
-        self._header_bytes = 0
         self._header_field = bytearray()
         self._header_value = bytearray()
         self._headers: dict[str, str] = {}
@@ -81,19 +79,11 @@ class _UploadSink:
             raise InvalidRequest(f"Too many multipart parts (at most {MAX_PARTS}).")
         self.part = _Part()
         self._headers = {}
-        self._header_bytes = 0
-
-    def _count_header_bytes(self, n: int) -> None:
-        self._header_bytes += n
-        if self._header_bytes > MAX_PART_HEADER_BYTES:
-            raise InvalidRequest(f"A multipart part's headers exceed {MAX_PART_HEADER_BYTES} bytes.")
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._count_header_bytes(end - start)
         self._header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._count_header_bytes(end - start)
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
