@@ -146,3 +146,55 @@ async def test_a_booth_vanishing_mid_upload_is_one_info_line_and_a_499(
     assert _metric(scrape, "photochanger_http_errors_total", code="internal_error") == 0
     assert await _jobs(config) == []
     assert not list((config.media_root / "temp").glob("*"))
+
+
+@pytest.mark.slow
+async def test_388000_parts_under_one_name_are_refused_fast_and_health_stays_responsive(
+    config: AppConfig, tmp_path: Path
+) -> None:
+    await _set_password(config)
+    head, rest = multipart(INGEST_PASSWORD, images.jpeg())
+    fields, file_head = head.split(
+        b'--rawBoundary5c1d\r\nContent-Disposition: form-data; name="fileToUpload"'
+    )
+    part = b'--rawBoundary5c1d\r\nContent-Disposition: form-data; name="id"\r\n\r\n1\r\n'
+    flood = (
+        fields + part * 388_000 + b'--rawBoundary5c1d\r\nContent-Disposition: form-data; name="fileToUpload"'
+    )
+    flood += file_head + rest
+
+    async def chunks() -> Any:
+        for at in range(0, len(flood), 65536):
+            yield flood[at : at + 65536]
+
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def probe(http: httpx.AsyncClient) -> None:
+        while not done.is_set():
+            started = time.monotonic()
+            assert (await http.get("/health/live")).status_code == 200
+            latencies.append(time.monotonic() - started)
+            await asyncio.sleep(0.01)
+
+    with running_server(config_env(config), tmp_path / "server.log") as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            prober = asyncio.create_task(probe(http))
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            response = await http.post(
+                URL,
+                content=chunks(),
+                headers={"Content-Type": "multipart/form-data; boundary=rawBoundary5c1d"},
+            )
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(0.2)
+            done.set()
+            await prober
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_request"), response.text
+    assert "parts" in response.json()["detail"]
+    assert elapsed < 2.0, f"refused after {elapsed:.2f}s"
+    assert len(latencies) >= 20
+    assert max(latencies) < 0.25, f"/health/live took up to {max(latencies) * 1000:.0f} ms"
+    assert await _jobs(config) == []
