@@ -151,7 +151,7 @@ async def test_a_body_that_stops_arriving_is_refused_408_after_the_idle_timeout(
     body = Recorded([booth_head(), file_head(), images.jpeg()[:100]], then_sleep=30)
     started = time.monotonic()
     problem = assert_problem(await post(client, body()), 408, "upload_timeout")
-    assert 0.4 < time.monotonic() - started < 1.4
+    assert 0.4 < time.monotonic() - started < 3
     assert "No data arrived" in problem["detail"]
     await assert_nothing_left(config, sessionmaker)
 
@@ -164,7 +164,7 @@ async def test_a_trickling_body_is_refused_408_after_the_total_timeout(
     body = Recorded([booth_head(), file_head(), *(photo[i : i + 1] for i in range(len(photo)))], pause=0.2)
     started = time.monotonic()
     problem = assert_problem(await post(client, body()), 408, "upload_timeout")
-    assert 1.4 < time.monotonic() - started < 2.5
+    assert 1.4 < time.monotonic() - started < 4
     assert "within" in problem["detail"]
     await assert_nothing_left(config, sessionmaker)
 

