@@ -429,4 +429,8 @@ async def test_sigkill_at_random_points_loses_nothing(
     assert total_kills >= kills, f"only {total_kills} kills in {budget:.0f} s: {report}"
     assert books.offenders == {}, report
     assert books.kills["trigger timed out"] == 0, report
-    assert len(books.acknowledged) >= total_kills // 2, "the booths got results between the kills"
+    # Not vacuous: every stage was reached and booths got results between the kills (how many depends on
+    # the machine's load, so only their presence is asserted).
+    assert set(books.kills) == {*STAGES, "idle"}, report
+    assert books.acknowledged, report
+    assert books.accepted, report
