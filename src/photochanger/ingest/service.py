@@ -1,7 +1,8 @@
 """The ingest pipeline: cheap checks first, then the provider under an absolute deadline and limits.
 
 Order: slot and runtime settings (one short transaction) -> declared size -> free disk -> streamed body with
-the cap enforced -> password -> image type, pixels, full decode -> idempotency (join the original job) ->
+the cap and the body-read timeouts enforced, the password checked as the file part begins (then admission) ->
+image type, pixels, full decode -> idempotency (join the original job) ->
 permits -> job row -> provider -> result file and preview written atomically -> job row `done`. The upload's
 temp file goes whatever happens. Synchronous callers get the image; asynchronous ones a job id at once.
 """
