@@ -70,9 +70,11 @@ test-reliability: install ## Schemathesis, bad-input corpus and fault injection 
 SOAK_KILLS ?= 200
 SOAK_MAX_SECONDS ?= 1500
 soak: install ## SIGKILL the real server SOAK_KILLS times across the job's life; figures in var/soak/ (PG_SOAK=1 for PostgreSQL)
-	@if [ -n "$(PG_SOAK)" ]; then export PHOTOCHANGER_TEST_DATABASE_URL="$(PG_TEST_URL)"; fi; \
-	SOAK_KILLS=$(SOAK_KILLS) SOAK_MAX_SECONDS=$(SOAK_MAX_SECONDS) $(PY) -m pytest -m soak tests/soak $(PYTEST_ARGS); \
-	status=$$?; cat var/soak/report-*.json 2>/dev/null; exit $$status
+	@backend=sqlite; if [ -n "$(PG_SOAK)" ]; then export PHOTOCHANGER_TEST_DATABASE_URL="$(PG_TEST_URL)"; backend=postgresql; fi; \
+	report=var/soak/report-$$backend.json; rm -f $$report; \
+	SOAK_REPORT=$$report SOAK_KILLS=$(SOAK_KILLS) SOAK_MAX_SECONDS=$(SOAK_MAX_SECONDS) \
+		$(PY) -m pytest -m soak tests/soak $(PYTEST_ARGS); \
+	status=$$?; cat $$report 2>/dev/null; exit $$status
 
 clean: ## remove the virtualenv, caches and local data under var/
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var build dist src/*.egg-info
