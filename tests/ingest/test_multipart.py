@@ -1,6 +1,7 @@
 """The booth's multipart body: parts counted whatever their names, the password checked before the photo is
 read, slow bodies cut off, and the photo's bytes written from the chunks exactly as sent."""
 
+import asyncio
 import hashlib
 import random
 import time
@@ -58,8 +59,6 @@ class Recorded:
         self.then_sleep = then_sleep
 
     async def __call__(self) -> AsyncIterator[bytes]:
-        import asyncio
-
         for chunk in self.chunks:
             self.pulled += 1
             if self.pause:

@@ -24,27 +24,23 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
-from starlette.responses import Response
 
 from photochanger.config import AppConfig
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite
 from photochanger.models import Job, JobStatus, Slot
 from photochanger.settings import service as settings_service
 from tests.fakes.gemini import GeminiFake
-from tests.fakes.server import Received, Reply
 from tests.ingest.conftest import INGEST_PASSWORD, booth_fields
+from tests.soak.harness import REPO, Books, SoakGemini, Zygote, alive
 from tests.support import images
 from tests.support.server import config_env, free_port
 
@@ -52,30 +48,9 @@ pytestmark = [pytest.mark.soak, pytest.mark.reliability]
 
 SLOT = "slot-009"
 BOUNDARY = "soakBoundary0123456789"
-REPO = Path(__file__).resolve().parents[2]
 STAGES = ("upload", "validated", "provider", "storing", "anywhere")
 PHOTO_CHUNKS = 8
 BOOTHS = 3
-
-
-class SoakGemini(GeminiFake):
-    """The Gemini fake answering after a random delay, reporting when a call starts and when it is answered."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.on_call: Callable[[str, float], None] | None = None
-        self.rng = random.Random(15)
-
-    def _default(self, received: Received) -> Reply:
-        return replace(super()._default(received), delay=self.rng.uniform(0.05, 0.4))
-
-    async def _respond(self, reply: Reply) -> Response:
-        if self.on_call is not None:
-            self.on_call("provider", reply.delay)
-        response = await super()._respond(reply)
-        if self.on_call is not None:
-            self.on_call("storing", 0.0)
-        return response
 
 
 @pytest.fixture(scope="module")
@@ -87,61 +62,6 @@ def soak_gemini() -> Iterator[SoakGemini]:
 @pytest.fixture
 def config_overrides(soak_gemini: SoakGemini) -> dict[str, Any]:
     return {"gemini_api_key": GeminiFake.api_key, "gemini_base_url": soak_gemini.url, "min_free_disk_mb": 10}
-
-
-class Zygote:
-    """`tests/soak/zygote.py` in a subprocess: forks a server per cycle without paying the import again."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.soak.zygote"],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        assert self.proc.stdout.readline().strip() == "ready"
-
-    def spawn(self, args: list[str], env: dict[str, str], log: Path) -> int:
-        assert self.proc.stdin is not None
-        assert self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"args": args, "env": env, "log": str(log)}) + "\n")
-        self.proc.stdin.flush()
-        return int(self.proc.stdout.readline())
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-@dataclass
-class Books:
-    """What the booths were told, and the figures of the run."""
-
-    acknowledged: dict[str, str] = field(default_factory=dict)  # job id -> sha256 of the 200's body
-    accepted: set[str] = field(default_factory=set)  # job ids answered 202
-    statuses: Counter[str] = field(default_factory=Counter)
-    kills: Counter[str] = field(default_factory=Counter)
-    offenders: dict[str, set[str]] = field(default_factory=dict)  # kind -> distinct job ids or paths
-    permit_checks: int = 0
-    restarts_seconds: list[float] = field(default_factory=list)
-
-    def violation(self, kind: str, items: list[str]) -> None:
-        if items:
-            self.offenders.setdefault(kind, set()).update(items)
-
-    def count(self, *kinds: str) -> int:
-        return sum(len(self.offenders.get(kind, ())) for kind in kinds)
 
 
 class Soak:
@@ -176,7 +96,7 @@ class Soak:
         self.base_url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(timeout=2) as http:
             while True:
-                if not _alive(self.pid):
+                if not alive(self.pid):
                     raise AssertionError(f"server died at start:\n{log.read_text()[-3000:]}")
                 try:
                     if (await http.get(f"{self.base_url}/health/live")).status_code == 200:
@@ -190,7 +110,7 @@ class Soak:
 
     async def kill(self, stage: str) -> None:
         os.kill(self.pid, signal.SIGKILL)
-        while _alive(self.pid):  # noqa: ASYNC110 - the zygote's kernel reaps it; nothing to await
+        while alive(self.pid):  # noqa: ASYNC110 - the zygote's kernel reaps it; nothing to await
             await asyncio.sleep(0.01)
         self.books.kills[stage] += 1
 
@@ -346,7 +266,7 @@ class Soak:
         self.cycle += 1
 
     async def aclose(self) -> None:
-        if self.pid and _alive(self.pid):
+        if self.pid and alive(self.pid):
             os.kill(self.pid, signal.SIGKILL)
         await asyncio.to_thread(self.zygote.close)
         await self.engine.dispose()
