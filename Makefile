@@ -11,7 +11,7 @@ BENCH_ARGS ?=
 # pytest-xdist workers for the suite (`PYTEST_WORKERS=0` runs it in one process).
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install system-deps run dev test test-sqlite test-postgres lint format typecheck check migrate bench test-reliability clean messages compile-messages
+.PHONY: help install system-deps run dev test test-sqlite test-postgres lint format typecheck check migrate bench test-reliability soak clean messages compile-messages
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -86,6 +86,15 @@ bench: install ## benchmarks (numbers and ratios, JSON under bench/results/; BEN
 test-reliability: install system-deps ## Schemathesis, bad-input corpus and fault injection (PostgreSQL required; restarts it)
 	@$(PY) scripts/pg_ready.py "$(PG_TEST_URL)" || { echo "PostgreSQL at $(PG_TEST_URL) is unreachable" >&2; exit 1; }
 	PHOTOCHANGER_TEST_DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -m reliability tests/reliability $(PYTEST_ARGS)
+
+SOAK_KILLS ?= 200
+SOAK_MAX_SECONDS ?= 1500
+soak: install ## SIGKILL the real server SOAK_KILLS times across the job's life; figures in var/soak/ (PG_SOAK=1 for PostgreSQL)
+	@backend=sqlite; if [ -n "$(PG_SOAK)" ]; then export PHOTOCHANGER_TEST_DATABASE_URL="$(PG_TEST_URL)"; backend=postgresql; fi; \
+	report=var/soak/report-$$backend.json; rm -f $$report; \
+	SOAK_REPORT=$$report SOAK_KILLS=$(SOAK_KILLS) SOAK_MAX_SECONDS=$(SOAK_MAX_SECONDS) \
+		$(PY) -m pytest -m soak tests/soak $(PYTEST_ARGS); \
+	status=$$?; cat $$report 2>/dev/null; exit $$status
 
 clean: ## remove the virtualenv, caches and local data under var/
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var build dist src/*.egg-info

@@ -53,6 +53,10 @@ class AppConfig(BaseSettings):
     # Ingest: how long an upload may wait for a concurrency permit before 429, and the pixel cap.
     permit_wait_seconds: Annotated[float, Field(ge=0, le=30)] = 2.0
     max_image_pixels: Annotated[int, Field(ge=1_000_000, le=200_000_000)] = 50_000_000
+    # Ingest body reads: refused with 408 when no byte comes for the idle time, or the whole body is not in
+    # within the total time from the request's arrival (nginx, which buffers bodies, makes both moot).
+    upload_idle_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
+    upload_total_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
     # When set (e.g. "/_protected/"), public downloads answer with X-Accel-Redirect to this prefix + the
     # path under media_root and nginx sends the file.
     accel_redirect_prefix: str | None = None

@@ -1,12 +1,14 @@
 """Asynchronous uploads (202 + polling) and idempotent retries that never call the provider twice."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from photochanger.models import Job
 from photochanger.settings import service as settings_service
 from tests.fakes.fixtures import gemini_fake, gemini_server
 from tests.fakes.gemini import GeminiFake
@@ -150,6 +152,58 @@ async def test_idempotency_key_header_with_a_different_file_is_422(
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_conflict"
     assert gemini_fake.count() == 1
+
+
+async def test_a_different_photo_under_a_reused_booth_shot_id_is_a_new_shot(
+    client: httpx.AsyncClient,
+    gemini_fake: GeminiFake,
+    gemini_slot: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # The booth's counter restarted (a reinstall, a second PC): same `id` + `hash`, another photo.
+    first = await upload(client, images.jpeg(60, 40), slot=gemini_slot)
+    other_photo = images.jpeg(61, 40)
+    second = await upload(client, other_photo, slot=gemini_slot)
+    assert first.status_code == second.status_code == 200, second.text
+    assert second.headers["x-job-id"] != first.headers["x-job-id"]
+    assert "x-photochanger-replayed" not in second.headers
+    assert gemini_fake.count() == 2
+    # The new shot took the key over: its own retry replays it.
+    retry = await upload(client, other_photo, slot=gemini_slot)
+    assert retry.headers["x-job-id"] == second.headers["x-job-id"]
+    assert retry.headers["x-photochanger-replayed"] == "true"
+    assert gemini_fake.count() == 2
+    assert [j.status for j in await jobs(sessionmaker)] == ["done", "done"]
+
+
+async def test_an_idempotency_key_reused_for_another_photo_after_the_window_is_a_new_shot(
+    client: httpx.AsyncClient,
+    gemini_fake: GeminiFake,
+    gemini_slot: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    headers = {"Idempotency-Key": "booth-7-shot-43"}
+    fields = {"password": "booth-pass-Ω-2026"}
+    first = await client.post(
+        f"/api/ingest/{gemini_slot}",
+        data=fields,
+        headers=headers,
+        files={"fileToUpload": ("a.jpg", images.jpeg(60, 40), "image/jpeg")},
+    )
+    assert first.status_code == 200
+    async with sessionmaker() as session, session.begin():
+        job = await session.get(Job, first.headers["x-job-id"])
+        assert job is not None
+        job.created_at = job.created_at - timedelta(hours=2)  # the window is one hour
+    later = await client.post(
+        f"/api/ingest/{gemini_slot}",
+        data=fields,
+        headers=headers,
+        files={"fileToUpload": ("a.jpg", images.jpeg(61, 40), "image/jpeg")},
+    )
+    assert later.status_code == 200, later.text
+    assert later.headers["x-job-id"] != first.headers["x-job-id"]
+    assert gemini_fake.count() == 2
 
 
 async def test_a_failed_shot_is_processed_afresh_when_retried(

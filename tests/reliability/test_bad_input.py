@@ -2,6 +2,7 @@
 
 import io
 import zipfile
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -192,3 +193,68 @@ async def test_file_part_cut_off_mid_stream_is_refused(
     )
     _problem(await _post(client, whole[: len(whole) // 2]), 400, "invalid_request")
     assert await assert_clean_state(app, config) == []
+
+
+# --- issue 15: multipart parts, the password before the photo, reused booth shot ids ------------------
+async def test_388000_parts_under_one_name_are_refused(
+    app: FastAPI, client: httpx.AsyncClient, config: AppConfig
+) -> None:
+    body = _body(
+        *_fields(),
+        _part("id", b"1") * 388_000,
+        _part("fileToUpload", images.jpeg(), filename="a.jpg", content_type="image/jpeg"),
+    )
+    pulled = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for at in range(0, len(body), 65536):
+            pulled += 1
+            yield body[at : at + 65536]
+
+    response = await client.post(
+        URL, content=chunks(), headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    )
+    _problem(response, 400, "invalid_request")
+    assert pulled <= 2, f"{pulled} chunks of {len(body) // 65536} parsed"
+    assert await assert_clean_state(app, config) == []
+
+
+async def test_a_wrong_password_is_refused_before_the_photo_is_read(
+    app: FastAPI, client: httpx.AsyncClient, config: AppConfig
+) -> None:
+    fields = [_part(k, v.encode()) for k, v in booth_fields("a guess").items()]
+    head = _part("fileToUpload", b"", filename="a.jpg", content_type="image/jpeg")[: -len(b"\r\n")]
+    photo = images.noisy_jpeg(0.5)
+    sent: list[int] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i, chunk in enumerate(
+            [b"".join(fields), head, *(photo[k : k + 8192] for k in range(0, len(photo), 8192))]
+        ):
+            sent.append(i)
+            yield chunk
+        yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    response = await client.post(
+        URL, content=chunks(), headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    )
+    _problem(response, 401, "invalid_password")
+    assert sent == [0, 1], "not a byte of the photo was read"
+    assert await assert_clean_state(app, config) == []
+
+
+async def test_a_reused_booth_shot_id_with_another_photo_is_a_new_shot(
+    app: FastAPI, client: httpx.AsyncClient, config: AppConfig
+) -> None:
+    first = _body(
+        *_fields(), _part("fileToUpload", images.jpeg(60, 40), filename="a.jpg", content_type="image/jpeg")
+    )
+    other = _body(
+        *_fields(), _part("fileToUpload", images.jpeg(61, 40), filename="a.jpg", content_type="image/jpeg")
+    )
+    answers = [await _post(client, first), await _post(client, other)]
+    assert [r.status_code for r in answers] == [200, 200], answers[1].text
+    assert answers[0].headers["x-job-id"] != answers[1].headers["x-job-id"]
+    rows = await assert_clean_state(app, config)
+    assert [r.status for r in rows] == ["done", "done"]

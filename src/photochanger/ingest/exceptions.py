@@ -10,6 +10,21 @@ class InvalidRequest(PhotoChangerError):
     title = "Invalid request"
 
 
+class UploadTimeout(PhotoChangerError):
+    status_code = 408
+    code = "upload_timeout"
+    title = "The upload arrived too slowly"
+
+
+class ClientClosed(PhotoChangerError):
+    """The booth went away before its upload was read: nobody hears the answer; logged at INFO, counted
+    under its own code and status (nginx's 499), never as a server error."""
+
+    status_code = 499
+    code = "client_closed"
+    title = "Client closed the request"
+
+
 class InvalidPassword(PhotoChangerError):
     status_code = 401
     code = "invalid_password"
@@ -97,6 +112,7 @@ class IngestTimeout(PhotoChangerError):
 
 INGEST_ERRORS: tuple[type[PhotoChangerError], ...] = (
     InvalidRequest,
+    UploadTimeout,
     InvalidPassword,
     SlotNotFound,
     SlotDisabled,

@@ -2,11 +2,16 @@
 
 The single file part streams to a temp file (hashed with SHA-256 on the way) and reading stops as soon as
 the cap is passed; text fields are bounded in number and size. Nothing is buffered whole in memory.
+
+Parsing, hashing and writing run in a worker thread, a batch of network chunks per hop: the event loop only
+collects chunk references (no copy, no buffer built per flush), and no body, however many parts it holds,
+can hold the loop. Every part counts against `MAX_PARTS` whatever its name, so a body of a million tiny
+parts is refused after the 64th.
 """
 
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +21,15 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
 
-MAX_FIELDS = 64
+# Every part, text or file, whatever its name: the booth sends about ten.
+MAX_PARTS = 64
 MAX_FIELD_BYTES = 8 * 1024
 MAX_PART_HEADERS = 8
-# Writes to disk are batched: one thread hop per 256 KiB instead of one per network chunk, and no more than
-# that buffered per upload in memory.
-FLUSH_BYTES = 256 * 1024
+# Once the file streams, network chunks (64 KiB each from uvicorn) go to the worker thread in batches of
+# this size: one thread hop per 256 KiB, and no more than that held per upload.
+BATCH_BYTES = 256 * 1024
+
+FieldsHook = Callable[[dict[str, str]], Awaitable[None]]
 
 
 @dataclass
@@ -46,16 +54,17 @@ class _Part:
 
 
 class _UploadSink:
-    """Collects parser callbacks; the parser is synchronous, so file bytes are queued and flushed by the
-    async loop between network chunks."""
+    """Collects parser callbacks. File bytes are kept as views into the network chunks they arrived in and
+    written out after each `parser.write`, so they are never copied in Python."""
 
     def __init__(self, file_field: str, max_bytes: int) -> None:
         self.file_field = file_field
         self.max_bytes = max_bytes
         self.fields: dict[str, str] = {}
+        self.parts = 0
         self.file_seen = False
         self.file_bytes = 0
-        self.pending = bytearray()
+        self.views: list[memoryview] = []
         self.filename: str | None = None
         self.declared_type: str | None = None
         self.ended = False
@@ -65,6 +74,9 @@ class _UploadSink:
         self._headers: dict[str, str] = {}
 
     def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise InvalidRequest(f"Too many multipart parts (at most {MAX_PARTS}).")
         self.part = _Part()
         self._headers = {}
 
@@ -100,18 +112,15 @@ class _UploadSink:
             self.file_seen = True
             self.filename = self.part.filename
             self.declared_type = self.part.content_type
-        elif len(self.fields) >= MAX_FIELDS:
-            raise InvalidRequest(f"Too many form fields (at most {MAX_FIELDS}).")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
         if self.part.is_file:
-            self.file_bytes += len(chunk)
+            self.file_bytes += end - start
             if self.file_bytes > self.max_bytes:
                 raise PayloadTooLarge(f"The photo is larger than {self.max_bytes // (1024 * 1024)} MiB.")
-            self.pending += chunk
+            self.views.append(memoryview(data)[start:end])
         else:
-            self.part.buffer += chunk
+            self.part.buffer += data[start:end]
             if len(self.part.buffer) > MAX_FIELD_BYTES:
                 raise InvalidRequest(f"Form field {self.part.name!r} is longer than {MAX_FIELD_BYTES} bytes.")
 
@@ -138,9 +147,8 @@ class _TempFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
-    def write(self, data: bytes) -> None:
-        self.digest.update(data)
-        view = memoryview(data)
+    def write(self, view: memoryview) -> None:
+        self.digest.update(view)
         while view:
             written = os.write(self.fd, view)
             view = view[written:]
@@ -149,46 +157,84 @@ class _TempFile:
         os.close(self.fd)
 
 
+class _Reader:
+    """The parser, its sink and the temp file; `feed` runs in a worker thread, one batch at a time."""
+
+    def __init__(self, boundary: bytes, sink: _UploadSink, temp: _TempFile) -> None:
+        self.sink = sink
+        self.temp = temp
+        self.parser = MultipartParser(
+            boundary,
+            callbacks={
+                "on_part_begin": sink.on_part_begin,
+                "on_part_data": sink.on_part_data,
+                "on_part_end": sink.on_part_end,
+                "on_header_field": sink.on_header_field,
+                "on_header_value": sink.on_header_value,
+                "on_header_end": sink.on_header_end,
+                "on_headers_finished": sink.on_headers_finished,
+                "on_end": sink.on_end,
+            },
+        )
+
+    def feed(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            try:
+                self.parser.write(chunk)
+            except MultipartParseError as exc:
+                raise InvalidRequest("The multipart body is malformed.") from exc
+            finally:
+                self.sink.views, views = [], self.sink.views
+            for view in views:
+                self.temp.write(view)
+            if self.sink.ended:
+                return
+
+
 async def read_upload(
-    chunks: AsyncIterator[bytes], *, content_type: str | None, dest: Path, max_bytes: int, file_field: str
+    chunks: AsyncIterator[bytes],
+    *,
+    content_type: str | None,
+    dest: Path,
+    max_bytes: int,
+    file_field: str,
+    on_file_start: FieldsHook | None = None,
 ) -> ParsedUpload:
-    """Stream a multipart body into `dest`. On any failure (bad body, cap passed, client gone) the temp file
-    is removed before the error propagates. Raises `InvalidRequest` or `PayloadTooLarge`."""
+    """Stream a multipart body into `dest`. On any failure (bad body, cap passed, client gone, or
+    `on_file_start` raising) the temp file is removed before the error propagates.
+
+    `on_file_start` is awaited once, with the text fields sent so far, as soon as the file part begins
+    (booths send their fields first): the caller checks the password there before the photo is read.
+    Raises `InvalidRequest` or `PayloadTooLarge`."""
     sink = _UploadSink(file_field, max_bytes)
-    parser = MultipartParser(
-        boundary_of(content_type),
-        callbacks={
-            "on_part_begin": sink.on_part_begin,
-            "on_part_data": sink.on_part_data,
-            "on_part_end": sink.on_part_end,
-            "on_header_field": sink.on_header_field,
-            "on_header_value": sink.on_header_value,
-            "on_header_end": sink.on_header_end,
-            "on_headers_finished": sink.on_headers_finished,
-            "on_end": sink.on_end,
-        },
-    )
+    boundary = boundary_of(content_type)
     temp = await anyio.to_thread.run_sync(_TempFile, dest)
+    reader = _Reader(boundary, sink, temp)
+    batch: list[bytes] = []
+    batched = 0
+    hook_pending = on_file_start is not None
     try:
         async for chunk in chunks:
             if not chunk:
                 continue
-            try:
-                parser.write(chunk)
-            except MultipartParseError as exc:
-                raise InvalidRequest("The multipart body is malformed.") from exc
-            if len(sink.pending) >= FLUSH_BYTES:
-                data, sink.pending = bytes(sink.pending), bytearray()
-                await anyio.to_thread.run_sync(temp.write, data)
+            batch.append(chunk)
+            batched += len(chunk)
+            # Until the photo streams, every chunk is parsed at once: the fields decide whether it is read.
+            if sink.file_seen and not hook_pending and batched < BATCH_BYTES:
+                continue
+            await anyio.to_thread.run_sync(reader.feed, batch)
+            batch, batched = [], 0
+            if hook_pending and sink.file_seen and on_file_start is not None:
+                hook_pending = False
+                await on_file_start(dict(sink.fields))
             if sink.ended:
                 break
+        if batch and not sink.ended:
+            await anyio.to_thread.run_sync(reader.feed, batch)
         if not sink.ended:
             raise InvalidRequest("The multipart body ended before its closing boundary.")
         if not sink.file_seen:
             raise InvalidRequest(f"No photo: send it in the {file_field!r} file part.")
-        if sink.pending:
-            data, sink.pending = bytes(sink.pending), bytearray()
-            await anyio.to_thread.run_sync(temp.write, data)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(temp.close)

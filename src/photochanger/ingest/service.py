@@ -1,7 +1,8 @@
 """The ingest pipeline: cheap checks first, then the provider under an absolute deadline and limits.
 
 Order: slot and runtime settings (one short transaction) -> declared size -> free disk -> streamed body with
-the cap enforced -> password -> image type, pixels, full decode -> idempotency (join the original job) ->
+the cap and the body-read timeouts enforced, the password checked as the file part begins (then admission) ->
+image type, pixels, full decode -> idempotency (join the original job) ->
 permits -> job row -> provider -> result file and preview written atomically -> job row `done`. The upload's
 temp file goes whatever happens. Synchronous callers get the image; asynchronous ones a job id at once.
 """
@@ -33,8 +34,10 @@ from photochanger.core.errors import PhotoChangerError
 from photochanger.core.storage import MediaLayout, unlink_quietly, write_atomic
 from photochanger.core.time import utcnow
 from photochanger.ingest import provider_media, repository
+from photochanger.ingest.body import guarded_body
 from photochanger.ingest.exceptions import (
     Busy,
+    ClientClosed,
     IdempotencyConflict,
     IngestTimeout,
     InvalidImage,
@@ -86,6 +89,8 @@ JOIN_POLL_SECONDS = 0.25
 # Uploads admitted per permit: one running and one arriving keeps the pipeline full without queuing a flood.
 ADMISSION_FACTOR = 2
 SECRET_FIELDS = frozenset({"password"})
+# Idempotency keys the client chose (`Idempotency-Key`) start with this; derived ones with `booth:`.
+EXPLICIT_KEY = "key:"
 
 TemplateLoader = Callable[[AsyncSession, MediaLayout, list[str]], Awaitable[dict[str, TemplateImage]]]
 
@@ -153,7 +158,7 @@ class _KeyTaken(Exception):
 def idempotency_key_for(header: str | None, fields: dict[str, str]) -> str | None:
     """`Idempotency-Key` when given; otherwise the booth's shot `id` with its `hash`, when both are sent."""
     if header and header.strip():
-        return "key:" + header.strip()[:200]
+        return EXPLICIT_KEY + header.strip()[:200]
     shot, digest = fields.get("id", "").strip(), fields.get("hash", "").strip()
     if shot and digest:
         return f"booth:{shot[:100]}:{digest[:100]}"
@@ -378,23 +383,49 @@ class IngestService:
         # Room for the upload and its result; refusing here means no partial file is ever written.
         await ensure_room(self.layout.root, self.config.min_free_disk_mb, 2 * (content_length or cap))
 
-        self._admit(ctx)
         job_id = new_job_id()
-        self._reading[ctx.slot_id] += 1
+        # An upload counts against admission only once its password checked out. Booths send their text
+        # fields before the photo, so the check runs as the file part begins; a stranger trickling a body
+        # (or sending a wrong password) never takes the place of a real shot.
+        verified = not check_password
+        admitted = False
+
+        def admit() -> None:
+            nonlocal admitted
+            self._admit(ctx)
+            self._reading[ctx.slot_id] += 1
+            admitted = True
+
+        async def on_file_start(fields: dict[str, str]) -> None:
+            nonlocal verified
+            if "password" in fields:
+                await self._check_password(ctx, fields["password"], sender)
+                verified = True
+                admit()
+
+        if verified:
+            admit()
         try:
             upload = await read_upload(
-                body,
+                guarded_body(
+                    body,
+                    idle_seconds=self.config.upload_idle_timeout_seconds,
+                    total_seconds=self.config.upload_total_timeout_seconds,
+                    arrived_at=arrived_at,
+                ),
                 content_type=content_type,
                 dest=self.layout.upload_path(self.owner, job_id),
                 max_bytes=cap,
                 file_field=file_field,
+                on_file_start=None if verified else on_file_start,
             )
         finally:
-            self._reading[ctx.slot_id] -= 1
-            if self._reading[ctx.slot_id] <= 0:
-                del self._reading[ctx.slot_id]
+            if admitted:
+                self._reading[ctx.slot_id] -= 1
+                if self._reading[ctx.slot_id] <= 0:
+                    del self._reading[ctx.slot_id]
         try:
-            if check_password:
+            if not verified:  # the password came after the photo
                 await self._check_password(ctx, upload.fields.get("password"), sender)
             if upload.size == 0:
                 raise InvalidImage("The photo is empty.")
@@ -420,9 +451,9 @@ class IngestService:
         )
 
     def _admit(self, ctx: _Context) -> None:
-        """Refuse at once, before reading a byte of the body, when the uploads already running or still
-        arriving would fill the permits twice over: a flood costs neither bandwidth, memory nor CPU, and the
-        booth hears 429 instead of waiting to be refused after its upload."""
+        """Refuse at once, before reading the photo, when the uploads already running or still arriving
+        (password checked) would fill the permits twice over: a flood costs neither bandwidth, memory nor
+        CPU, and the booth hears 429 instead of waiting to be refused after its upload."""
         runtime = ctx.runtime
         slot_load = self.limiter.in_flight(slot=ctx.slot_id) + self._reading[ctx.slot_id]
         total_load = self.limiter.in_flight() + sum(self._reading.values())
@@ -524,10 +555,12 @@ class IngestService:
         )
         if job is None:
             return None
-        if job.sha256 != p.upload.sha256:
-            raise IdempotencyConflict("A different photo was already sent under this idempotency key.")
         too_old = job.created_at < p.started - timedelta(seconds=self.config.idempotency_window_seconds)
-        if too_old or job.status not in (JobStatus.pending, JobStatus.done):
+        if job.sha256 != p.upload.sha256 and not too_old and p.idempotency_key.startswith(EXPLICIT_KEY):
+            raise IdempotencyConflict("A different photo was already sent under this idempotency key.")
+        # A key derived from the booth's fields names a shot only as long as the photo is the same: a
+        # booth whose counter restarted sends a new shot under an old id, and it takes the key over.
+        if too_old or job.sha256 != p.upload.sha256 or job.status not in (JobStatus.pending, JobStatus.done):
             await self._db("idempotency release", repository.release_key, job.id)
             return None
         return job
@@ -931,6 +964,12 @@ class IngestService:
 
     def _refused(self, slot_id: str, source: JobSource, exc: PhotoChangerError) -> None:
         """Count a request that ended before (or without) a job of its own, by its problem code."""
+        if isinstance(exc, ClientClosed):
+            # Not a server error: one line, no traceback; the metrics count it under its own code.
+            logger.info(
+                "client closed the request",
+                extra={"slot_id": slot_id, "status": exc.status_code, "outcome": exc.code},
+            )
         if self.metrics is not None:
             provider = self._slot_providers.get(slot_id, "none")
             self.metrics.observe_refusal(
