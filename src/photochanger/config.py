@@ -52,6 +52,8 @@ class AppConfig(BaseSettings):
     # Ingest: how long an upload may wait for a concurrency permit before 429, and the pixel cap.
     permit_wait_seconds: Annotated[float, Field(ge=0, le=30)] = 2.0
     max_image_pixels: Annotated[int, Field(ge=1_000_000, le=200_000_000)] = 50_000_000
+    # CPU seconds one validation decode may take (the deadline bounds it too): a crafted file is refused.
+    decode_cpu_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
     # When set (e.g. "/_protected/"), public downloads answer with X-Accel-Redirect to this prefix + the
     # path under media_root and nginx sends the file.
     accel_redirect_prefix: str | None = None

@@ -61,3 +61,107 @@ def decode(data: bytes) -> Image.Image:
     img = Image.open(io.BytesIO(data))
     img.load()
     return img
+
+
+def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of each segment up to the first EOI; a scan runs to the next non-RST marker."""
+    out: list[tuple[int, int, int]] = []
+    pos = 2
+    while data[pos + 1] != 0xD9:
+        marker = data[pos + 1]
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xDA:
+            while not (data[end] == 0xFF and data[end + 1] not in (0x00, *range(0xD0, 0xD8))):
+                end += 1
+        out.append((marker, pos, end))
+        pos = end
+    return out
+
+
+def progressive_jpeg(
+    width: int = 1024, height: int = 768, *, icc_profile: bytes | None = None, exif: bytes | None = None
+) -> bytes:
+    """A progressive JPEG (libjpeg's default 10-scan script) of a smooth gradient with noise, as a camera
+    app writes it."""
+    gradient = Image.linear_gradient("L").resize((width, height))
+    noise = Image.frombytes("L", (width, height), os.urandom(width * height))
+    img = Image.merge("RGB", (gradient, Image.blend(gradient, noise, 0.3), noise))
+    buffer = io.BytesIO()
+    extra: dict[str, bytes] = {}
+    if icc_profile is not None:
+        extra["icc_profile"] = icc_profile
+    if exif is not None:
+        extra["exif"] = exif
+    img.save(buffer, "JPEG", quality=90, progressive=True, **extra)
+    return buffer.getvalue()
+
+
+def flat_progressive_jpeg(width: int = 6000, height: int = 4000) -> bytes:
+    """A large progressive JPEG that is almost one flat colour: tiny AC scans, each still a pass over every
+    block of a 24-megapixel image."""
+    img = Image.new("RGB", (width, height), (120, 160, 200))
+    img.paste((230, 200, 90), (0, 0, 256, 192))
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", quality=90, progressive=True)
+    return buffer.getvalue()
+
+
+def scan_bomb(repeats: int = 1000, *, width: int = 6000, height: int = 4000) -> bytes:
+    """The review's hostile file: a progressive JPEG under the pixel cap, a few hundred KB, whose last scan
+    is repeated `repeats` times."""
+    return repeat_last_scan(flat_progressive_jpeg(width, height), repeats)
+
+
+def repeat_last_scan(data: bytes, times: int) -> bytes:
+    """`data` with its last scan (header and entropy-coded data) repeated `times` more times before EOI:
+    every decoder runs each copy, and the pixel count does not change."""
+    marker, start, end = _jpeg_segments(data)[-1]
+    assert marker == 0xDA
+    return data[:end] + data[start:end] * times + data[end:]
+
+
+def insert_between_scans(data: bytes, *segments: bytes) -> bytes:
+    """`data` with whole marker segments (e.g. APP1 EXIF, COM) inserted after its first scan."""
+    first_scan = next(s for s in _jpeg_segments(data) if s[0] == 0xDA)
+    return data[: first_scan[2]] + b"".join(segments) + data[first_scan[2] :]
+
+
+def segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def gps_exif(latitude: float = 48.8584, longitude: float = 2.2945) -> bytes:
+    """EXIF (as Pillow writes it, no APP1 header) with a camera make and a GPS position."""
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    gps = {1: "N", 2: (latitude, 0.0, 0.0), 3: "E", 4: (longitude, 0.0, 0.0)}
+    exif[0x8825] = gps
+    return exif.tobytes()
+
+
+def srgb_icc() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def with_mpf_preview(primary: bytes) -> bytes:
+    """A camera-style MPO: `primary` with an APP2 "MPF" index, and a second JPEG (a preview carrying its
+    own EXIF with GPS) appended after the primary image's EOI, the way phones store MPF previews."""
+    preview = Image.new("RGB", (160, 120), (90, 160, 30))
+    buffer = io.BytesIO()
+    preview.save(buffer, "JPEG", quality=80, exif=gps_exif())
+    second = buffer.getvalue()
+    # MP index IFD (CIPA DC-007): version, image count, MP entry list; offsets need not be exact to be served.
+    mp_header = b"MM\x00\x2a\x00\x00\x00\x08"
+    index = (
+        (3).to_bytes(2, "big")
+        + b"\xb0\x00\x00\x07\x00\x00\x00\x04" + b"0100"
+        + b"\xb0\x01\x00\x04\x00\x00\x00\x01" + (2).to_bytes(4, "big")
+        + b"\xb0\x02\x00\x07\x00\x00\x00\x20" + (50).to_bytes(4, "big")
+        + b"\x00\x00\x00\x00"
+        + b"\x00" * 32
+    )  # fmt: skip
+    mpf = segment(0xE2, b"MPF\x00" + mp_header + index)
+    soi, rest = primary[:2], primary[2:]
+    return soi + mpf + rest + second

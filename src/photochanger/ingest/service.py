@@ -54,6 +54,7 @@ from photochanger.metrics.registry import Metrics
 from photochanger.models import Job, JobSource, JobStatus
 from photochanger.providers.base import (
     Deadline,
+    InputCapped,
     Provider,
     ProviderError,
     ProviderFailed,
@@ -382,7 +383,7 @@ class IngestService:
                 await self._check_password(ctx, upload.fields.get("password"))
             if upload.size == 0:
                 raise InvalidImage("The photo is empty.")
-            info = await self._inspect(upload)
+            info = await self._inspect(ctx, upload, deadline)
             provider, options = self._resolve(ctx)
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -445,19 +446,40 @@ class IngestService:
         if ctx.password_hash is None or not await self.verifier.verify(ctx.password_hash, password):
             raise InvalidPassword("The ingest password is wrong.")
 
-    async def _inspect(self, upload: ParsedUpload) -> images.ImageInfo:
+    async def _inspect(self, ctx: _Context, upload: ParsedUpload, deadline: Deadline) -> images.ImageInfo:
+        """One decode validates the photo and makes its preview and the provider's input, bounded in CPU
+        time and by the deadline (which also bounds the wait for the image pool)."""
+        budget = images.DecodeBudget(self.config.decode_cpu_seconds, deadline.at)
+        input_side = self._input_side(ctx)
         try:
-            return await images.run_image_work(
-                lambda: images.inspect_image(
-                    upload.path, max_pixels=self.config.max_image_pixels, preview_long_side=PREVIEW_LONG_SIDE
+            with anyio.fail_after(deadline.remaining()):
+                return await images.run_image_work(
+                    lambda: images.inspect_image(
+                        upload.path,
+                        max_pixels=self.config.max_image_pixels,
+                        preview_long_side=PREVIEW_LONG_SIDE,
+                        input_long_side=input_side,
+                        budget=budget,
+                    )
                 )
-            )
+        except (TimeoutError, images.DecodeDeadline) as exc:
+            raise IngestTimeout("The photo was not processed in time.") from exc
         except images.UnsupportedImageType as exc:
             raise UnsupportedMediaType("Only JPEG, PNG and WebP photos are accepted.") from exc
         except images.TooManyPixels as exc:
             raise InvalidImage(f"The photo has more than {self.config.max_image_pixels} pixels.") from exc
+        except images.DecodeTooCostly as exc:
+            raise InvalidImage("The photo is too costly to decode.") from exc
         except images.InvalidImage as exc:
             raise InvalidImage("The photo is truncated or corrupt.") from exc
+
+    def _input_side(self, ctx: _Context) -> int | None:
+        """The slot's provider's input cap, when it downscales the photo before sending it."""
+        try:
+            provider = self.providers.get(ctx.provider)
+        except UnknownProvider:
+            return None
+        return provider.input_max_side if isinstance(provider, InputCapped) else None
 
     def _resolve(self, ctx: _Context) -> tuple[Provider, BaseModel]:
         try:
@@ -616,6 +638,7 @@ class IngestService:
                 output_type=output_type,
                 public_media_url=self._publisher(p),
                 guest_url=self.guest_url(p.job_id),
+                prepared_input=p.info.provider_input,
             )
             try:
                 result = await self._call_provider(p.provider, p.ctx.operation, request, p.deadline)

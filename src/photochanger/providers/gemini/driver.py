@@ -20,7 +20,14 @@ from photochanger.providers.base import (
     ProviderUnavailable,
 )
 from photochanger.providers.gemini.schemas import GeminiEditOptions
-from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
+from photochanger.providers.imaging import (
+    PreparedImage,
+    finish_bytes,
+    photo_input,
+    prepare_input,
+    result,
+    template,
+)
 from photochanger.providers.remote import (
     Blob,
     RemoteProvider,
@@ -131,6 +138,7 @@ class GeminiProvider(RemoteProvider):
     """Google Gemini image models through the Generative Language API (key in `x-goog-api-key`)."""
 
     id = PROVIDER
+    input_max_side = MAX_INPUT_SIDE
     title = "Google Gemini"
 
     default_base_url = "https://generativelanguage.googleapis.com"
@@ -156,8 +164,9 @@ class GeminiProvider(RemoteProvider):
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
         checked = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
         options = expect_options(checked, GeminiEditOptions)
-        sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
-        images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
+        templates = [template(request, i).data for i in options.template_media_ids]
+        images = [await photo_input(request, MAX_INPUT_SIDE)]
+        images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         body = StreamedJson(self.build_body(options, images))
         url = f"{self._base_url}/v1beta/models/{options.model}:generateContent"
         headers = {"x-goog-api-key": self._api_key or ""}
