@@ -120,6 +120,12 @@ def repeat_last_scan(data: bytes, times: int) -> bytes:
     return data[:end] + data[start:end] * times + data[end:]
 
 
+def first_scan(data: bytes) -> bytes:
+    """The first scan of a JPEG: its SOS header and entropy-coded data."""
+    _marker, start, end = next(s for s in _jpeg_segments(data) if s[0] == 0xDA)
+    return data[start:end]
+
+
 def insert_between_scans(data: bytes, *segments: bytes) -> bytes:
     """`data` with whole marker segments (e.g. APP1 EXIF, COM) inserted after its first scan."""
     first_scan = next(s for s in _jpeg_segments(data) if s[0] == 0xDA)
@@ -146,22 +152,27 @@ def srgb_icc() -> bytes:
 
 
 def with_mpf_preview(primary: bytes) -> bytes:
-    """A camera-style MPO: `primary` with an APP2 "MPF" index, and a second JPEG (a preview carrying its
-    own EXIF with GPS) appended after the primary image's EOI, the way phones store MPF previews."""
+    """A camera-style MPO: `primary` with an APP2 "MPF" index (CIPA DC-007) in front, and a second JPEG (a
+    preview carrying its own EXIF with GPS) appended after the primary image's EOI, the way cameras and
+    phones store MPF previews."""
     preview = Image.new("RGB", (160, 120), (90, 160, 30))
     buffer = io.BytesIO()
     preview.save(buffer, "JPEG", quality=80, exif=gps_exif())
     second = buffer.getvalue()
-    # MP index IFD (CIPA DC-007): version, image count, MP entry list; offsets need not be exact to be served.
-    mp_header = b"MM\x00\x2a\x00\x00\x00\x08"
-    index = (
-        (3).to_bytes(2, "big")
-        + b"\xb0\x00\x00\x07\x00\x00\x00\x04" + b"0100"
-        + b"\xb0\x01\x00\x04\x00\x00\x00\x01" + (2).to_bytes(4, "big")
-        + b"\xb0\x02\x00\x07\x00\x00\x00\x20" + (50).to_bytes(4, "big")
-        + b"\x00\x00\x00\x00"
-        + b"\x00" * 32
-    )  # fmt: skip
-    mpf = segment(0xE2, b"MPF\x00" + mp_header + index)
-    soi, rest = primary[:2], primary[2:]
-    return soi + mpf + rest + second
+
+    def index(second_offset: int) -> bytes:
+        # Big-endian TIFF header, then an IFD of three tags: MPFVersion, NumberOfImages, MPEntry (2 x 16).
+        ifd = (3).to_bytes(2, "big")
+        ifd += b"\xb0\x00\x00\x07" + (4).to_bytes(4, "big") + b"0100"
+        ifd += b"\xb0\x01\x00\x04" + (1).to_bytes(4, "big") + (2).to_bytes(4, "big")
+        ifd += b"\xb0\x02\x00\x07" + (32).to_bytes(4, "big") + (8 + 2 + 3 * 12 + 4).to_bytes(4, "big")
+        ifd += b"\x00\x00\x00\x00"
+        entries = (0x20030000).to_bytes(4, "big") + len(primary).to_bytes(4, "big") + bytes(8)
+        entries += (0x00010001).to_bytes(4, "big") + len(second).to_bytes(4, "big")
+        entries += second_offset.to_bytes(4, "big") + bytes(4)
+        return b"MPF\x00" + b"MM\x00\x2a\x00\x00\x00\x08" + ifd + entries
+
+    mpf_length = len(segment(0xE2, index(0)))
+    # Offsets count from the MP header's byte order mark, 8 bytes into the segment (marker, length, "MPF\0").
+    second_offset = len(primary) + mpf_length - (2 + 8)
+    return primary[:2] + segment(0xE2, index(second_offset)) + primary[2:] + second

@@ -35,9 +35,10 @@ ORIENTATION_TAG = 0x0112
 # CPU seconds one decode may take unless its caller says otherwise: a 24-megapixel photo decodes in well
 # under half a second on a small machine.
 DEFAULT_DECODE_CPU_SECONDS = 5.0
-# JPEG data is fed to the decoder in blocks this small, so the budget is checked often even where a few
-# bytes cost a whole pass over the image (a progressive refinement scan).
-JPEG_READ_CHUNK = 16 * 1024
+# Progressive JPEG data is fed to the decoder in blocks this small, so the budget is checked often even
+# where a few bytes cost a whole pass over the image (a scan of end-of-band runs). Elsewhere the work a
+# block costs is bounded by its size and the pixel cap, and Pillow's default blocks are kept.
+PROGRESSIVE_READ_CHUNK = 2 * 1024
 
 # CPU-bound image work runs in threads; two at a time matches the smallest supported machine (2 cores)
 # and bounds the memory a burst of large decodes can take.
@@ -158,14 +159,19 @@ def _open(source: Path | bytes, budget: DecodeBudget | None = None) -> tuple[Ima
 
 
 def _load(img: Image.Image, reader: _Metered) -> None:
-    if img.format == "JPEG":
-        reader.chunk = JPEG_READ_CHUNK
+    if image_format(img) == "JPEG" and img.info.get("progressive"):
+        reader.chunk = PROGRESSIVE_READ_CHUNK
     try:
         img.load()
     except Image.DecompressionBombError as exc:
         raise TooManyPixels(str(exc)) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidImage("the image is truncated or corrupt") from exc
+
+
+def image_format(img: Image.Image) -> str:
+    """Pillow's format name, a camera's multi-picture JPEG (MPO: the photo, then its previews) as JPEG."""
+    return "JPEG" if img.format == "MPO" else (img.format or "")
 
 
 def has_alpha(img: Image.Image) -> bool:
@@ -207,7 +213,7 @@ def prepared(img: Image.Image, max_side: int, *, keep_alpha: bool = True) -> Pre
 def is_upright_jpeg_within(img: Image.Image, max_side: int) -> bool:
     """Whether a provider can take this opened JPEG unchanged: upright, RGB or grey, within `max_side`."""
     return (
-        img.format == "JPEG"
+        image_format(img) == "JPEG"
         and img.mode in ("RGB", "L")
         and max(img.size) <= max_side
         and orientation(img) == 1
@@ -262,7 +268,7 @@ def inspect_image(
         _check_jpeg_structure(data)
     img, reader = _open(data, budget)
     with img:
-        if MIME_BY_FORMAT.get(img.format or "") != content_type:
+        if MIME_BY_FORMAT.get(image_format(img)) != content_type:
             raise InvalidImage("the file's contents do not match its format")
         width, height = img.size
         if width <= 0 or height <= 0:
@@ -350,7 +356,7 @@ def thumbnail(source: Path | bytes, long_side: int, *, content_type: str = "imag
     """A downscaled copy whose longer side is `long_side` px (JPEG draft decoding where possible)."""
     img, reader = _open(source)
     with img:
-        if img.format == "JPEG":
+        if image_format(img) == "JPEG":
             img.draft("RGB", (long_side, long_side))
         _load(img, reader)
         oriented = orient(img)
