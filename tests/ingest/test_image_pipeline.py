@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.config import AppConfig
@@ -17,12 +18,14 @@ from tests.support import images
 pytestmark = pytest.mark.usefixtures("ingest_password")
 # Half a second of CPU: a 24-megapixel photo decodes in a fraction of it.
 DECODE_CPU_SECONDS = 0.5
+IMAGE_MEMORY_MB = 16
 
 
 @pytest.fixture
 def config_overrides(gemini_server: GeminiFake) -> dict[str, Any]:
     return {
         "decode_cpu_seconds": DECODE_CPU_SECONDS,
+        "image_memory_mb": IMAGE_MEMORY_MB,
         "gemini_api_key": GeminiFake.api_key,
         "gemini_base_url": gemini_server.url,
     }
@@ -31,13 +34,17 @@ def config_overrides(gemini_server: GeminiFake) -> dict[str, Any]:
 METADATA = (b"Exif", b"PhoneMaker", b"http://ns.adobe.com/xap", b"8BIM", b"MPF\x00", b"between the scans")
 
 
-def _assert_nothing_left(config: AppConfig) -> None:
+def _assert_nothing_left(config: AppConfig, app: FastAPI) -> None:
     leftovers = [p for p in (config.media_root / "uploads").rglob("*") if p.is_file()]
     assert leftovers == []
+    assert app.state.ingest.inflight.used == 0
 
 
 async def test_a_repeated_scan_bomb_is_refused_422_at_once(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], config: AppConfig
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: AppConfig,
 ) -> None:
     started = time.monotonic()
     response = await upload(client, images.scan_bomb(1000))
@@ -46,18 +53,21 @@ async def test_a_repeated_scan_bomb_is_refused_422_at_once(
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "invalid_image"
     assert await jobs(sessionmaker) == []
-    _assert_nothing_left(config)
+    _assert_nothing_left(config, app)
 
 
 async def test_a_decode_over_its_cpu_budget_is_refused_422(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], config: AppConfig
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: AppConfig,
 ) -> None:
     # 95 scans: under the scan cap, but more than a second of CPU for 24 megapixels.
     response = await upload(client, images.scan_bomb(85))
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_image"
     assert await jobs(sessionmaker) == []
-    _assert_nothing_left(config)
+    _assert_nothing_left(config, app)
     # A normal photo fits the same budget.
     assert (await upload(client, images.jpeg(640, 480), id="NORMAL_1.")).status_code == 200
 
@@ -156,3 +166,19 @@ async def test_an_upright_camera_jpeg_within_the_cap_goes_to_gemini_as_it_is(
     assert b"PhoneMaker" not in sent
     # Not re-encoded: the compressed scans are the camera's own.
     assert sent[sent.index(b"\xff\xda") :] == photo[photo.index(b"\xff\xda") :]
+
+
+async def test_a_burst_of_big_photos_queues_within_the_memory_budget(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: AppConfig,
+) -> None:
+    photo = images.noisy_jpeg(3)
+    inflight = app.state.ingest.inflight
+    # Each holds about twice its 3 MB for its life: four at once would pass 16 MB, so some wait their turn.
+    responses = await asyncio.gather(*(upload(client, photo, id=f"BIG_{n}.") for n in range(4)))
+    assert [r.status_code for r in responses] == [200] * 4
+    assert 4 * len(photo) < inflight.peak <= IMAGE_MEMORY_MB * 1024 * 1024
+    assert [j.status for j in await jobs(sessionmaker)] == ["done"] * 4
+    _assert_nothing_left(config, app)

@@ -235,6 +235,26 @@ def dct_scale(width: int, height: int, *, preview: int | None, provider: int | N
     return 1
 
 
+def decode_cost(source: Path, *, preview_long_side: int | None, input_long_side: int | None) -> int:
+    """Bytes of bitmap `inspect_image` will hold for `source` with these arguments (Pillow keeps 4 bytes a
+    pixel for RGB), from the header alone; 0 when the header cannot be read (inspection refuses it)."""
+    try:
+        with Image.open(source, formats=ALLOWED_FORMATS) as img:
+            width, height = img.size
+            wanted = input_long_side
+            if wanted is not None and is_upright_jpeg_within(img, wanted):
+                wanted = None
+            denominator = 1
+            if image_format(img) == "JPEG":
+                denominator = dct_scale(width, height, preview=preview_long_side, provider=wanted)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return 0
+    decoded = math.ceil(width / denominator) * math.ceil(height / denominator) * 4
+    # A resize to the provider's cap holds its output beside the decode.
+    resized = min(decoded, wanted * wanted * 4) if wanted is not None else 0
+    return decoded + resized
+
+
 def _check_jpeg_structure(data: bytes) -> None:
     try:
         jpeg.walk(data)

@@ -29,6 +29,7 @@ from photochanger.core import images
 from photochanger.core.db import is_unavailable_error
 from photochanger.core.disk import ensure_room
 from photochanger.core.errors import PhotoChangerError
+from photochanger.core.inflight import InFlightBytes
 from photochanger.core.storage import MediaLayout, unlink_quietly, write_atomic
 from photochanger.core.time import utcnow
 from photochanger.ingest import provider_media, repository
@@ -141,6 +142,8 @@ class _Prepared:
     idempotency_key: str | None
     mode: str = "sync"
     published: list[Path] = field(default_factory=list)
+    # Bytes reserved in `IngestService.inflight` for the upload's life (its bytes and the result's).
+    memory: int = 0
 
 
 class _KeyTaken(Exception):
@@ -189,6 +192,7 @@ class IngestService:
         self._background: set[asyncio.Task[None]] = set()
         # Each known slot's provider, for the labels of requests refused before their job exists.
         self._slot_providers: dict[str, str] = {}
+        self.inflight = InFlightBytes(config.image_memory_mb * MIB)
 
     # --- links ---------------------------------------------------------------------------------------
     def result_url(self, job_id: str) -> str:
@@ -383,8 +387,15 @@ class IngestService:
                 await self._check_password(ctx, upload.fields.get("password"))
             if upload.size == 0:
                 raise InvalidImage("The photo is empty.")
-            info = await self._inspect(ctx, upload, deadline)
-            provider, options = self._resolve(ctx)
+            memory, kept = await self._reserve_memory(ctx, upload, deadline)
+            try:
+                info = await self._inspect(ctx, upload, deadline)
+                provider, options = self._resolve(ctx)
+            except BaseException:
+                self.inflight.release(memory)
+                raise
+            self.inflight.release(memory - kept)  # the bitmap is gone
+            memory = kept
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(unlink_quietly, upload.path)
@@ -402,6 +413,7 @@ class IngestService:
             arrived_at=arrived_at,
             started=now or utcnow(),
             idempotency_key=key,
+            memory=memory,
         )
 
     def _admit(self, ctx: _Context) -> None:
@@ -445,6 +457,25 @@ class IngestService:
             raise InvalidRequest("The ingest password is missing.")
         if ctx.password_hash is None or not await self.verifier.verify(ctx.password_hash, password):
             raise InvalidPassword("The ingest password is wrong.")
+
+    async def _reserve_memory(
+        self, ctx: _Context, upload: ParsedUpload, deadline: Deadline
+    ) -> tuple[int, int]:
+        """Reserve the upload's bytes held in memory for its life (the photo, the result) with the bitmap
+        its validation decode holds, in one go (no upload holds a part while waiting for the rest); the
+        bitmap's share is handed back once the decode is done, by `_inspect`. Waits within the deadline."""
+        bitmap = await anyio.to_thread.run_sync(
+            lambda: images.decode_cost(
+                upload.path, preview_long_side=PREVIEW_LONG_SIDE, input_long_side=self._input_side(ctx)
+            )
+        )
+        held = 2 * upload.size
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                taken = await self.inflight.reserve(held + bitmap)
+        except TimeoutError:
+            raise IngestTimeout("The photo was not processed in time.") from None
+        return taken, min(taken, held)
 
     async def _inspect(self, ctx: _Context, upload: ParsedUpload, deadline: Deadline) -> images.ImageInfo:
         """One decode validates the photo and makes its preview and the provider's input, bounded in CPU
@@ -927,6 +958,8 @@ class IngestService:
             raise
 
     async def _discard_upload(self, p: _Prepared) -> None:
+        self.inflight.release(p.memory)
+        p.memory = 0
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(unlink_quietly, p.upload.path)
 
