@@ -157,3 +157,13 @@ def test_orient_copies_nothing_for_an_upright_image() -> None:
     decoded = load_oriented(images.jpeg(640, 480))
     assert decoded.size == (640, 480)
     assert decoded.getpixel((1, 1)) == images.decode(images.jpeg(640, 480)).getpixel((1, 1))
+
+
+@pytest.mark.parametrize(("size", "decoded"), [((1100, 825), (550, 413)), ((6000, 4000), (750, 500))])
+def test_the_validation_decode_is_dct_scaled_for_odd_sizes_too(
+    size: tuple[int, int], decoded: tuple[int, int]
+) -> None:
+    info = inspect_image(images.jpeg(*size), preview_long_side=320, input_long_side=decoded[0])
+    # Asked for an input no larger than the reduced decode: it is the reduced decode itself, unresized.
+    assert info.provider_input is not None
+    assert (info.provider_input.width, info.provider_input.height) == decoded

@@ -301,7 +301,9 @@ def inspect_image(
             wanted_input = None  # it goes to the provider as it is
         if content_type == "image/jpeg":
             denominator = dct_scale(width, height, preview=preview_long_side, provider=wanted_input)
-            img.draft("RGB", (math.ceil(width / denominator), math.ceil(height / denominator)))
+            # Pillow picks the largest reduction whose output still covers the size asked for, so ask for
+            # the floor (libjpeg's scaled size is the ceiling).
+            img.draft("RGB", (max(1, width // denominator), max(1, height // denominator)))
         _load(img, reader)
         preview = provider_input = None
         if preview_long_side is not None or wanted_input is not None:
