@@ -27,15 +27,17 @@ async def insert_pending(session: AsyncSession, **values: Any) -> None:
 
 
 async def finish(session: AsyncSession, job_id: str, **values: Any) -> bool:
-    """Move a pending job to its terminal state; False when it was no longer pending."""
-    moved = (
-        await session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.pending)
-            .values(**values)
-            .returning(*_FINISHED)
-        )
-    ).all()
+    """Move a pending job to its terminal state, counted in the rollups in the same transaction; False when
+    it was no longer pending. On PostgreSQL that is one statement (one round trip)."""
+    moving = (
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.pending)
+        .values(**values)
+        .returning(*_FINISHED)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        return bool((await session.execute(rollup.moved_and_recorded(moving))).scalar_one())
+    moved = (await session.execute(moving)).all()
     await rollup.record_finished(session, (rollup.FinishedJob(*row) for row in moved))
     return bool(moved)
 
