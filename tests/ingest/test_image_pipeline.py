@@ -182,3 +182,31 @@ async def test_a_burst_of_big_photos_queues_within_the_memory_budget(
     assert 4 * len(photo) < inflight.peak <= IMAGE_MEMORY_MB * 1024 * 1024
     assert [j.status for j in await jobs(sessionmaker)] == ["done"] * 4
     _assert_nothing_left(config, app)
+
+
+async def test_the_deadline_from_arrival_bounds_the_wait_for_the_image_pool(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: AppConfig,
+) -> None:
+    from photochanger.core.images import IMAGE_LIMITER
+    from photochanger.settings import service as settings_service
+
+    async with sessionmaker() as session, session.begin():
+        await settings_service.update(session, {"t_sync_response_seconds": 5}, actor="test")
+    holders = [object(), object()]
+    for holder in holders:
+        await IMAGE_LIMITER.acquire_on_behalf_of(holder)
+    try:
+        started = time.monotonic()
+        response = await upload(client, images.jpeg(640, 480))
+        waited = time.monotonic() - started
+    finally:
+        for holder in holders:
+            IMAGE_LIMITER.release_on_behalf_of(holder)
+    assert response.status_code == 504
+    assert response.json()["code"] == "timeout"
+    assert 4.5 < waited < 8
+    assert await jobs(sessionmaker) == []
+    _assert_nothing_left(config, app)
