@@ -470,11 +470,17 @@ class IngestService:
             )
         )
         held = 2 * upload.size
+        # Waits in turn as long as a permit would be waited for: past that the server is full, and the booth
+        # hears 429 like for the permits rather than holding its connection until the deadline.
+        wait = min(self.config.permit_wait_seconds, deadline.remaining())
         try:
-            async with asyncio.timeout(deadline.remaining()):
+            async with asyncio.timeout(wait):
                 taken = await self.inflight.reserve(held + bitmap)
         except TimeoutError:
-            raise IngestTimeout("The photo was not processed in time.") from None
+            raise Busy(
+                f"Slot {ctx.slot_id} is busy; try again in a few seconds.",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+            ) from None
         return taken, min(taken, held)
 
     async def _inspect(self, ctx: _Context, upload: ParsedUpload, deadline: Deadline) -> images.ImageInfo:
