@@ -212,24 +212,27 @@ async def test_the_deadline_from_arrival_bounds_the_wait_for_the_image_pool(
     _assert_nothing_left(config, app)
 
 
-async def test_an_upload_that_finds_no_memory_within_the_permit_wait_gets_429(
+async def test_an_upload_that_finds_no_memory_before_its_deadline_gets_504(
     app: FastAPI,
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     config: AppConfig,
 ) -> None:
+    from photochanger.settings import service as settings_service
+
+    async with sessionmaker() as session, session.begin():
+        await settings_service.update(session, {"t_sync_response_seconds": 5}, actor="test")
     inflight = app.state.ingest.inflight
-    held = await inflight.reserve(inflight.capacity)  # other uploads hold every byte
+    held = await inflight.reserve(inflight.capacity)  # other uploads hold every byte until after the deadline
     try:
         started = time.monotonic()
         response = await upload(client, images.jpeg(640, 480))
         waited = time.monotonic() - started
     finally:
         inflight.release(held)
-    assert response.status_code == 429
-    assert response.json()["code"] == "busy"
-    assert response.headers["retry-after"] == "3"
-    assert config.permit_wait_seconds <= waited < config.permit_wait_seconds + 3
+    assert response.status_code == 504
+    assert response.json()["code"] == "timeout"
+    assert 4.5 < waited < 8
     assert await jobs(sessionmaker) == []
     _assert_nothing_left(config, app)
     assert (await upload(client, images.jpeg(640, 480), id="AFTER_1.")).status_code == 200

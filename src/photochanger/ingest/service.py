@@ -470,17 +470,12 @@ class IngestService:
             )
         )
         held = 2 * upload.size
-        # Waits in turn as long as a permit would be waited for: past that the server is full, and the booth
-        # hears 429 like for the permits rather than holding its connection until the deadline.
-        wait = min(self.config.permit_wait_seconds, deadline.remaining())
+        # A burst of big photos queues here, first come first served, within each one's deadline.
         try:
-            async with asyncio.timeout(wait):
+            async with asyncio.timeout(deadline.remaining()):
                 taken = await self.inflight.reserve(held + bitmap)
         except TimeoutError:
-            raise Busy(
-                f"Slot {ctx.slot_id} is busy; try again in a few seconds.",
-                headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
-            ) from None
+            raise IngestTimeout("The photo was not processed in time.") from None
         return taken, min(taken, held)
 
     async def _inspect(self, ctx: _Context, upload: ParsedUpload, deadline: Deadline) -> images.ImageInfo:
