@@ -236,3 +236,36 @@ async def test_an_upload_that_finds_no_memory_before_its_deadline_gets_504(
     assert await jobs(sessionmaker) == []
     _assert_nothing_left(config, app)
     assert (await upload(client, images.jpeg(640, 480), id="AFTER_1.")).status_code == 200
+
+
+async def test_uploads_waiting_for_memory_count_against_admission(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: AppConfig,
+) -> None:
+    from photochanger.settings import service as settings_service
+
+    async with sessionmaker() as session, session.begin():
+        await settings_service.update(session, {"slot_concurrency": 1}, actor="test")
+    inflight = app.state.ingest.inflight
+    held = await inflight.reserve(inflight.capacity)
+    try:
+        # Slot limit 1, admission factor 2: two uploads waiting for memory fill the slot.
+        waiting = [
+            asyncio.create_task(upload(client, images.jpeg(640, 480), id=f"WAIT_{n}.")) for n in range(2)
+        ]
+        for _ in range(500):  # both read and queued for memory
+            if sum(app.state.ingest._checking.values()) == 2:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the two uploads never queued for memory")
+        refused = await upload(client, images.jpeg(640, 480), id="THIRD_1.")
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "busy"
+    finally:
+        inflight.release(held)
+    assert [r.status_code for r in await asyncio.gather(*waiting)] == [200, 200]
+    assert [j.status for j in await jobs(sessionmaker)] == ["done", "done"]
+    _assert_nothing_left(config, app)

@@ -189,6 +189,8 @@ class IngestService:
         self._running: dict[str, asyncio.Event] = {}
         # Uploads still streaming in, per slot: counted against the permits by `_admit`.
         self._reading: Counter[str] = Counter()
+        # Uploads read but not yet holding permits (waiting for memory, being decoded), counted the same way.
+        self._checking: Counter[str] = Counter()
         self._background: set[asyncio.Task[None]] = set()
         # Each known slot's provider, for the labels of requests refused before their job exists.
         self._slot_providers: dict[str, str] = {}
@@ -387,13 +389,19 @@ class IngestService:
                 await self._check_password(ctx, upload.fields.get("password"))
             if upload.size == 0:
                 raise InvalidImage("The photo is empty.")
-            memory, kept = await self._reserve_memory(ctx, upload, deadline)
+            self._checking[ctx.slot_id] += 1
             try:
-                info = await self._inspect(ctx, upload, deadline)
-                provider, options = self._resolve(ctx)
-            except BaseException:
-                self.inflight.release(memory)
-                raise
+                memory, kept = await self._reserve_memory(ctx, upload, deadline)
+                try:
+                    info = await self._inspect(ctx, upload, deadline)
+                    provider, options = self._resolve(ctx)
+                except BaseException:
+                    self.inflight.release(memory)
+                    raise
+            finally:
+                self._checking[ctx.slot_id] -= 1
+                if self._checking[ctx.slot_id] <= 0:
+                    del self._checking[ctx.slot_id]
             self.inflight.release(memory - kept)  # the bitmap is gone
             memory = kept
         except BaseException:
@@ -422,7 +430,8 @@ class IngestService:
         booth hears 429 instead of waiting to be refused after its upload."""
         runtime = ctx.runtime
         slot_load = self.limiter.in_flight(slot=ctx.slot_id) + self._reading[ctx.slot_id]
-        total_load = self.limiter.in_flight() + sum(self._reading.values())
+        slot_load += self._checking[ctx.slot_id]
+        total_load = self.limiter.in_flight() + sum(self._reading.values()) + sum(self._checking.values())
         if slot_load >= ADMISSION_FACTOR * runtime.slot_concurrency or (
             total_load >= ADMISSION_FACTOR * runtime.global_concurrency
         ):
