@@ -1,7 +1,7 @@
 """`make bench`: start the real server (production settings) and drive it over loopback sockets.
 
-Prints one table per item of issue 11 and writes everything measured (raw latencies included) to
-`bench/results/<timestamp>.json`. `--quick` is a smoke run with small sizes and few requests.
+Prints one table per item of issue 11, and the Gemini-slot cell of issue 19, and writes everything measured
+(raw latencies included) to `bench/results/<timestamp>.json`. `--quick` is a smoke run with small sizes and few requests.
 Benchmarks print numbers; they pass or fail nothing.
 """
 

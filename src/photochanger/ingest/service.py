@@ -470,9 +470,10 @@ class IngestService:
     async def _reserve_memory(
         self, ctx: _Context, upload: ParsedUpload, deadline: Deadline
     ) -> tuple[int, int]:
-        """Reserve the upload's bytes held in memory for its life (the photo, the result) with the bitmap
-        its validation decode holds, in one go (no upload holds a part while waiting for the rest); the
-        bitmap's share is handed back once the decode is done, by `_inspect`. Waits within the deadline."""
+        """Reserve the bytes the upload holds in memory for its life (the photo, the result) together with
+        the bitmap its validation decode holds, in one go, so no upload holds a part while it waits for the
+        rest. Returns what was taken and the part to keep once the decode is done. Waits within the
+        deadline (504 past it)."""
         bitmap = await anyio.to_thread.run_sync(
             lambda: images.decode_cost(
                 upload.path, preview_long_side=PREVIEW_LONG_SIDE, input_long_side=self._input_side(ctx)
