@@ -167,3 +167,20 @@ def test_the_validation_decode_is_dct_scaled_for_odd_sizes_too(
     # Asked for an input no larger than the reduced decode: it is the reduced decode itself, unresized.
     assert info.provider_input is not None
     assert (info.provider_input.width, info.provider_input.height) == decoded
+
+
+def test_a_png_input_for_a_provider_carries_no_metadata() -> None:
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    photo = Image.new("RGBA", (4000, 3000), (10, 200, 10, 128))
+    photo.save(buffer, "PNG", exif=exif.tobytes(), icc_profile=icc)
+    assert b"iCCP" in buffer.getvalue()
+    info = inspect_image(buffer.getvalue(), input_long_side=2048)
+    assert info.provider_input is not None
+    assert info.provider_input.content_type == "image/png"
+    # Like every input a driver prepares: pixels only (Pillow would copy the PNG's profile over).
+    for needle in (b"PhoneMaker", b"iCCP", b"eXIf"):
+        assert needle not in info.provider_input.data
+    assert images.decode(info.provider_input.data).size == (2048, 1536)

@@ -308,6 +308,8 @@ def inspect_image(
         preview = provider_input = None
         if preview_long_side is not None or wanted_input is not None:
             upright = orient(img)
+            # Nothing of the photo's metadata (EXIF, XMP, profiles in PNG chunks) may go upstream.
+            upright.info = {k: v for k, v in upright.info.items() if k == "transparency"}
             if wanted_input is not None:
                 provider_input = prepared(upright, wanted_input)
             if preview_long_side is not None:
