@@ -1,7 +1,7 @@
 """`make bench`: start the real server (production settings) and drive it over loopback sockets.
 
-Prints one table per item of issue 11 and writes everything measured (raw latencies included) to
-`bench/results/<timestamp>.json`. `--quick` is a smoke run with small sizes and few requests.
+Prints one table per item of issue 11, and the Gemini-slot cell of issue 19, and writes everything measured
+(raw latencies included) to `bench/results/<timestamp>.json`. `--quick` is a smoke run with small sizes and few requests.
 Benchmarks print numbers; they pass or fail nothing.
 """
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 
 from scripts.benchmarks import common  # noqa: E402
 
-SECTIONS = ("ingest", "holding", "scaleout", "downloads", "data", "events")
+SECTIONS = ("ingest", "holding", "gemini", "scaleout", "downloads", "data", "events")
 
 
 def _csv_floats(text: str) -> list[float]:
@@ -28,6 +28,16 @@ def _csv_floats(text: str) -> list[float]:
 
 def _csv_ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
+
+
+def _csv_sizes(text: str) -> list[tuple[int, int]]:
+    """`6000x4000,3264x2448` -> [(6000, 4000), (3264, 2448)]."""
+    out = []
+    for item in text.split(","):
+        if item:
+            width, height = item.lower().split("x")
+            out.append((int(width), int(height)))
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scale-concurrency", type=int, default=4)
     parser.add_argument("--scale-requests", type=int, default=24)
+    parser.add_argument("--gemini-photos", type=_csv_sizes, default=[(6000, 4000), (3264, 2448), (1100, 825)])
+    parser.add_argument("--gemini-concurrency", type=_csv_ints, default=[1, 4])
+    parser.add_argument("--gemini-requests", type=int, default=12)
+    parser.add_argument("--uplink-mbit", type=float, default=50.0)
     parser.add_argument("--download-mb", type=float, default=2.0)
     parser.add_argument("--download-seconds", type=float, default=8.0)
     parser.add_argument("--download-connections", type=int, default=16)
@@ -86,6 +100,8 @@ def quick(args: argparse.Namespace) -> None:
     args.holding_upload_mb = 1.0
     args.download_seconds = 2.0
     args.scale_requests = 8
+    args.gemini_photos = [(6000, 4000), (1100, 825)]
+    args.gemini_requests = 4
     args.rows = [2_000, 10_000]
     args.event_results = [20, 100]
     args.event_result_kb = 256
@@ -147,6 +163,17 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
             tables.append(table)
             results["raw"]["scaleout"] = raw
+        if "gemini" in only:
+            from scripts.benchmarks import gemini
+
+            (work / "gemini").mkdir()
+            with common.scratch_database(backend, work / "gemini") as url:
+                table, raw = gemini.run(
+                    url, work / "gemini", photos=args.gemini_photos, concurrencies=args.gemini_concurrency,
+                    requests=args.gemini_requests, uplink_mbit=args.uplink_mbit,
+                )  # fmt: skip
+            tables.append(table)
+            results["raw"]["gemini"] = raw
         if "downloads" in only:
             from scripts.benchmarks import downloads
 

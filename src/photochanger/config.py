@@ -57,6 +57,10 @@ class AppConfig(BaseSettings):
     # within the total time from the request's arrival (nginx, which buffers bodies, makes both moot).
     upload_idle_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
     upload_total_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    # CPU seconds one validation decode may take (the deadline bounds it too): a crafted file is refused.
+    decode_cpu_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+    # Photo bytes and bitmaps uploads may hold at once; an upload that would pass it waits its turn.
+    image_memory_mb: Annotated[int, Field(ge=16, le=65536)] = 128
     # When set (e.g. "/_protected/"), public downloads answer with X-Accel-Redirect to this prefix + the
     # path under media_root and nginx sends the file.
     accel_redirect_prefix: str | None = None

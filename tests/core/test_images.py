@@ -1,10 +1,23 @@
 """Image helpers: lossless JPEG metadata stripping and orientation reading."""
 
 import io
+import time
 
+import pytest
 from PIL import Image, ImageChops, ImageCms
 
-from photochanger.core.images import jpeg_orientation, strip_jpeg_metadata
+from photochanger.core.images import (
+    DecodeBudget,
+    DecodeDeadline,
+    DecodeTooCostly,
+    InvalidImage,
+    dct_scale,
+    inspect_image,
+    jpeg_orientation,
+    load_oriented,
+    orient,
+    strip_jpeg_metadata,
+)
 from tests.support import images
 
 
@@ -56,3 +69,118 @@ def test_orientation_is_read_from_the_headers() -> None:
     assert jpeg_orientation(_jpeg_with_metadata(orientation=6)) == 6
     assert jpeg_orientation(images.jpeg()) == 1
     assert jpeg_orientation(b"garbage") == 1
+
+
+def test_inspection_refuses_a_repeated_scan_bomb_at_once() -> None:
+    bomb = images.scan_bomb(1000)
+    assert len(bomb) < 400_000  # a few hundred KB, 24 megapixels: under every size and pixel cap
+    started = time.process_time()
+    with pytest.raises(InvalidImage, match="scans"):
+        inspect_image(bomb, preview_long_side=320)
+    assert time.process_time() - started < 0.5
+
+
+def test_every_decode_is_bounded_in_cpu_time() -> None:
+    # 95 scans: under the scan cap, yet each scan is a pass over 375,000 blocks.
+    heavy = images.scan_bomb(85)
+    with pytest.raises(DecodeTooCostly):
+        inspect_image(heavy, budget=DecodeBudget(cpu_seconds=0.05))
+    started = time.thread_time()
+    with pytest.raises(DecodeTooCostly):
+        load_oriented(heavy, DecodeBudget(cpu_seconds=0.05))
+    # Refused close to its budget: the reads that check it come every 16 KiB.
+    assert time.thread_time() - started < 0.5
+
+
+def test_the_deadline_bounds_a_decode() -> None:
+    with pytest.raises(DecodeDeadline):
+        inspect_image(images.noisy_jpeg(0.5), budget=DecodeBudget(deadline=time.monotonic() - 0.001))
+
+
+def test_a_normal_photo_decodes_within_the_default_budget() -> None:
+    info = inspect_image(images.progressive_jpeg(2000, 1500), preview_long_side=320, budget=DecodeBudget())
+    assert (info.width, info.height) == (2000, 1500)
+    assert info.preview is not None
+
+
+@pytest.mark.parametrize(
+    ("size", "preview", "provider", "denominator"),
+    [
+        ((6000, 4000), 320, 3072, 2),  # 3000 px reaches 90 % of the cap: no full decode, no resize
+        ((6000, 4000), 320, 2048, 2),  # 3000 px, then resized to 2048
+        ((6000, 4000), 320, None, 8),  # validation and preview only
+        ((3264, 2448), 320, 3072, 1),  # half would be 1632 px, far under the cap
+        ((8000, 6000), 320, 2048, 4),
+        ((1000, 800), 320, None, 2),
+    ],
+)
+def test_dct_scale_is_the_cheapest_that_serves_every_consumer(
+    size: tuple[int, int], preview: int, provider: int | None, denominator: int
+) -> None:
+    assert dct_scale(*size, preview=preview, provider=provider) == denominator
+
+
+def test_one_decode_yields_validation_preview_and_provider_input() -> None:
+    photo = images.jpeg(6000, 4000, orientation=6)
+    info = inspect_image(photo, preview_long_side=320, input_long_side=3072)
+    assert info.preview is not None
+    assert images.decode(info.preview).size == (213, 320)
+    ready = info.provider_input
+    assert ready is not None
+    # Decoded at 1/2 (3000 x 2000), turned upright, not resized: within the 3072 px cap.
+    assert (ready.width, ready.height, ready.max_side) == (2000, 3000, 3072)
+    assert images.decode(ready.data).size == (2000, 3000)
+    assert not images.decode(ready.data).getexif()
+
+
+def test_an_upright_jpeg_within_the_cap_is_left_for_the_provider_as_it_is() -> None:
+    info = inspect_image(images.jpeg(2000, 1500), preview_long_side=320, input_long_side=3072)
+    assert info.provider_input is None
+    turned = inspect_image(
+        images.jpeg(2000, 1500, orientation=3), preview_long_side=320, input_long_side=3072
+    )
+    assert turned.provider_input is not None
+
+
+def test_inspection_of_a_truncated_photo_still_fails_when_a_reduced_decode_is_enough() -> None:
+    photo = images.noisy_jpeg(1.0)
+    with pytest.raises(InvalidImage):
+        inspect_image(photo[: len(photo) - 4096], input_long_side=256)
+
+
+def test_orient_copies_nothing_for_an_upright_image() -> None:
+    upright = images.decode(images.jpeg(64, 48, orientation=1))
+    assert orient(upright) is upright
+    turned = images.decode(images.jpeg(64, 48, orientation=6))
+    assert orient(turned).size == (48, 64)
+    # An upright decode is handed back itself: no full-bitmap copy.
+    decoded = load_oriented(images.jpeg(640, 480))
+    assert decoded.size == (640, 480)
+    assert decoded.getpixel((1, 1)) == images.decode(images.jpeg(640, 480)).getpixel((1, 1))
+
+
+@pytest.mark.parametrize(("size", "decoded"), [((1100, 825), (550, 413)), ((6000, 4000), (750, 500))])
+def test_the_validation_decode_is_dct_scaled_for_odd_sizes_too(
+    size: tuple[int, int], decoded: tuple[int, int]
+) -> None:
+    info = inspect_image(images.jpeg(*size), preview_long_side=320, input_long_side=decoded[0])
+    # Asked for an input no larger than the reduced decode: it is the reduced decode itself, unresized.
+    assert info.provider_input is not None
+    assert (info.provider_input.width, info.provider_input.height) == decoded
+
+
+def test_a_png_input_for_a_provider_carries_no_metadata() -> None:
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    photo = Image.new("RGBA", (4000, 3000), (10, 200, 10, 128))
+    photo.save(buffer, "PNG", exif=exif.tobytes(), icc_profile=icc)
+    assert b"iCCP" in buffer.getvalue()
+    info = inspect_image(buffer.getvalue(), input_long_side=2048)
+    assert info.provider_input is not None
+    assert info.provider_input.content_type == "image/png"
+    # Like every input a driver prepares: pixels only (Pillow would copy the PNG's profile over).
+    for needle in (b"PhoneMaker", b"iCCP", b"eXIf"):
+        assert needle not in info.provider_input.data
+    assert images.decode(info.provider_input.data).size == (2048, 1536)

@@ -59,7 +59,36 @@ CORPUS: list[tuple[str, bytes, str, str, int, str]] = [
     ("zero-bytes", b"", "image/jpeg", "IMG_0000.JPG", 422, "invalid_image"),
     ("text-declared-jpeg", b"just some text, not a photo\n" * 10, "image/jpeg", "IMG.JPG", 415,
      "unsupported_media_type"),
+    # Issue 15, item 1: 24 megapixels in 180 KB, the last scan repeated 1000 times (14 s of CPU unchecked).
+    ("repeated-scan-progressive-jpeg", images.scan_bomb(1000), "image/jpeg", "IMG_0004.JPG", 422,
+     "invalid_image"),
+    ("repeated-scans-behind-garbage", images.insert_between_scans(images.scan_bomb(200), b"\x00junk"),
+     "image/jpeg", "IMG_0005.JPG", 422, "invalid_image"),
 ]  # fmt: skip
+
+
+def _mpf_camera_file() -> bytes:
+    primary = images.progressive_jpeg(320, 240, icc_profile=images.srgb_icc(), exif=images.gps_exif())
+    return images.with_mpf_preview(primary)
+
+
+def _metadata_between_scans() -> bytes:
+    return images.insert_between_scans(
+        images.progressive_jpeg(320, 240, icc_profile=images.srgb_icc()),
+        images.segment(0xE1, b"Exif\x00\x00" + images.gps_exif()),
+        images.segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta/>"),
+        images.segment(0xED, b"Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x00"),
+        images.segment(0xFE, b"a comment between the scans"),
+    )
+
+
+# Issue 15, item 2: accepted, but nothing of their metadata may reach a served file (ICC profile kept).
+METADATA_CARRIERS: list[tuple[str, bytes]] = [
+    ("mpf-preview-with-gps-appended", _mpf_camera_file()),
+    ("exif-xmp-iptc-com-between-scans", _metadata_between_scans()),
+    ("zip-appended", _jar_polyglot()),
+]
+METADATA_NEEDLES = (b"Exif", b"PhoneMaker", b"xmpmeta", b"8BIM", b"MPF\x00", b"a comment", b"PK\x03\x04")
 
 # Accepted by their bytes whatever their name or declared type; the result lands under media/results only.
 ACCEPTED: list[tuple[str, bytes, str, str]] = [
@@ -149,6 +178,27 @@ async def test_file_is_judged_by_its_bytes_never_its_name_or_declared_type(
     assert rows[0].result_path is not None
     assert rows[0].result_path.startswith("results/slot-001/"), rows[0].result_path
     assert ".." not in rows[0].result_path
+
+
+@pytest.mark.parametrize(("case", "data"), METADATA_CARRIERS, ids=[c[0] for c in METADATA_CARRIERS])
+async def test_no_metadata_or_trailing_data_reaches_a_served_file(
+    app: FastAPI, client: httpx.AsyncClient, config: AppConfig, case: str, data: bytes
+) -> None:
+    body = _body(*_fields(), _part("fileToUpload", data, filename="IMG_0006.JPG", content_type="image/jpeg"))
+    response = await _post(client, body)
+    assert response.status_code == 200, response.text
+    public = await client.get(f"/public/results/{response.headers['x-job-id']}")
+    assert public.status_code == 200
+    for served in (response.content, public.content):
+        for needle in METADATA_NEEDLES:
+            assert needle not in served, (case, needle)
+        assert served.count(b"\xff\xd8") == 1, case
+        assert served.endswith(b"\xff\xd9"), case
+    if b"ICC_PROFILE" in data:
+        icc = images.decode(data).info["icc_profile"]
+        assert images.decode(public.content).info.get("icc_profile") == icc
+    rows = await assert_clean_state(app, config)
+    assert [r.status for r in rows] == ["done"]
 
 
 async def test_two_file_parts_are_refused(app: FastAPI, client: httpx.AsyncClient, config: AppConfig) -> None:

@@ -11,7 +11,7 @@ import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.auth import service as auth_service
@@ -328,3 +328,34 @@ async def test_the_migration_backfills_the_rollups_from_existing_jobs(empty_data
             assert sum((await stored(session))[0].values()) > 0
     finally:
         await engine.dispose()
+
+
+async def test_ending_a_job_is_one_round_trip_on_postgresql(app: FastAPI) -> None:
+    """The job's UPDATE and its six rollup upserts go as one statement (SQLite, in process, runs seven)."""
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    async with maker() as session, session.begin():
+        await ingest_repository.insert_pending(session, **_pending(3, NOW - timedelta(minutes=5)))
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        async with maker() as session, session.begin():
+            moved = await ingest_repository.finish(
+                session, "job-00003", status=JobStatus.done, duration_ms=1234, finished_at=NOW
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert moved
+    finishing = [s for s in statements if s.lstrip().upper().startswith(("WITH", "UPDATE", "INSERT"))]
+    expected = 1 if engine.dialect.name == "postgresql" else 7
+    assert len(finishing) == expected, finishing
+    await assert_rollups_match(maker)
+    async with maker() as session:
+        daily = (
+            await session.execute(select(JobStatDailyDurationAll.bucket, JobStatDailyDurationAll.jobs))
+        ).all()
+    assert [tuple(row) for row in daily] == [(rollup.bucket_of(1234), 1)]

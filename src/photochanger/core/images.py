@@ -1,10 +1,13 @@
 """Image checks and encoding shared by ingest, template media and providers (Pillow, off the event loop).
 
 Only JPEG, PNG and WebP are ever decoded: the format is decided from the bytes, never from a name or a
-declared type, and the pixel count is checked from the header before any pixel is decoded.
+declared type, and the pixel count (and a JPEG's scan count) is checked before any pixel is decoded. Every
+decode is bounded in CPU time (`DecodeBudget`), and one decode serves validation, preview and provider input.
 """
 
 import io
+import math
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +16,8 @@ from typing import IO, TypeVar
 
 import anyio
 from PIL import Image, ImageOps
+
+from photochanger.core import jpeg
 
 Image.init()
 # Every decode here is preceded by our own pixel cap, read from the header; Pillow's warning between its
@@ -26,6 +31,14 @@ ALLOWED_FORMATS = tuple(MIME_BY_FORMAT)
 DEFAULT_MAX_PIXELS = 50_000_000
 JPEG_QUALITY = 90
 PREVIEW_QUALITY = 82
+ORIENTATION_TAG = 0x0112
+# CPU seconds one decode may take unless its caller says otherwise: a 24-megapixel photo decodes in well
+# under half a second on a small machine.
+DEFAULT_DECODE_CPU_SECONDS = 5.0
+# Progressive JPEG data is fed to the decoder in blocks this small, so the budget is checked often even
+# where a few bytes cost a whole pass over the image (a scan of end-of-band runs). Elsewhere the work a
+# block costs is bounded by its size and the pixel cap, and Pillow's default blocks are kept.
+PROGRESSIVE_READ_CHUNK = 2 * 1024
 
 # CPU-bound image work runs in threads; two at a time matches the smallest supported machine (2 cores)
 # and bounds the memory a burst of large decodes can take.
@@ -50,20 +63,6 @@ class TooManyPixels(ImageProblem):
     """The header announces more pixels than the cap allows."""
 
 
-@dataclass(frozen=True)
-class ImageInfo:
-    content_type: str
-    width: int
-    height: int
-    has_alpha: bool
-    # Optional JPEG preview (EXIF orientation applied) made from the validation decode itself.
-    preview: bytes | None = None
-
-    @property
-    def pixels(self) -> int:
-        return self.width * self.height
-
-
 def sniff(head: bytes) -> str | None:
     """The MIME type announced by the magic bytes at the start of a file, or None."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -75,71 +74,261 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def _open(source: Path | bytes | IO[bytes]) -> Image.Image:
-    fp: Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
+class DecodeTooCostly(InvalidImage):
+    """Decoding took more CPU time than its budget (a file crafted to be slow, or absurdly heavy)."""
+
+
+class DecodeDeadline(ImageProblem):
+    """The request's deadline passed while the image was being decoded."""
+
+
+@dataclass(frozen=True)
+class DecodeBudget:
+    """What one decode may cost: CPU seconds of the decoding thread, and an absolute deadline on the
+    `time.monotonic()` clock (None: no deadline)."""
+
+    cpu_seconds: float = DEFAULT_DECODE_CPU_SECONDS
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An encoded image ready for an upstream; `max_side` is the cap it was prepared for (None: as sent)."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+    max_side: int | None = None
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    content_type: str
+    width: int
+    height: int
+    has_alpha: bool
+    # Optional JPEG preview (EXIF orientation applied) made from the validation decode itself.
+    preview: bytes | None = None
+    # Optional provider input (orientation applied, fitted to a cap) made from that same decode.
+    provider_input: PreparedImage | None = None
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+class _Metered:
+    """A read-only file that checks the decode budget before every read Pillow makes. Decoders run in
+    Pillow's pull loop (read a block, feed the decoder, repeat), so the checks bound a decode to its budget
+    plus the work one block costs; `chunk` makes those blocks small where the cost of a block is not bounded
+    by its size (JPEG scans)."""
+
+    def __init__(self, raw: IO[bytes], budget: DecodeBudget) -> None:
+        self._raw = raw
+        self._budget = budget
+        # CPU time of the calling thread: the decode runs in it, whatever other threads do meanwhile.
+        self._cpu_at = time.thread_time()
+        self.chunk: int | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        if time.thread_time() - self._cpu_at > self._budget.cpu_seconds:
+            raise DecodeTooCostly(f"decoding took more than {self._budget.cpu_seconds:g} s of CPU")
+        if self._budget.deadline is not None and time.monotonic() > self._budget.deadline:
+            raise DecodeDeadline("the deadline passed while decoding")
+        if self.chunk is not None and (size < 0 or size > self.chunk):
+            size = self.chunk
+        return self._raw.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+
+def _open(source: Path | bytes, budget: DecodeBudget | None = None) -> tuple[Image.Image, _Metered]:
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    reader = _Metered(io.BytesIO(data), budget or DecodeBudget())
     try:
-        return Image.open(fp, formats=ALLOWED_FORMATS)
+        return Image.open(reader, formats=ALLOWED_FORMATS), reader  # type: ignore[arg-type]
     except Image.DecompressionBombError as exc:
         raise TooManyPixels(str(exc)) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidImage("the file could not be read as an image") from exc
 
 
-def inspect_image(
-    source: Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, preview_long_side: int | None = None
-) -> ImageInfo:
-    """Check type, pixel count and full decodability (JPEG draft-scaled). Blocking: run in a thread.
+def _load(img: Image.Image, reader: _Metered) -> None:
+    if image_format(img) == "JPEG" and img.info.get("progressive"):
+        reader.chunk = PROGRESSIVE_READ_CHUNK
+    try:
+        img.load()
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixels(str(exc)) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImage("the image is truncated or corrupt") from exc
 
-    With `preview_long_side`, the same decode also yields a preview of that size, so a caller whose result
-    keeps the input's pixels needs no second decode. Raises `UnsupportedImageType`, `TooManyPixels` or
-    `InvalidImage`.
+
+def image_format(img: Image.Image) -> str:
+    """Pillow's format name, a camera's multi-picture JPEG (MPO: the photo, then its previews) as JPEG."""
+    return "JPEG" if img.format == "MPO" else (img.format or "")
+
+
+def has_alpha(img: Image.Image) -> bool:
+    return img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+
+
+def orientation(img: Image.Image) -> int:
+    """The EXIF orientation of an opened image (1 when absent or unreadable); reads headers only."""
+    try:
+        value = int(img.getexif().get(ORIENTATION_TAG, 1) or 1)
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def orient(img: Image.Image) -> Image.Image:
+    """`img` turned upright by its EXIF orientation; `img` itself (no copy) when it already is."""
+    if orientation(img) == 1:
+        return img
+    return ImageOps.exif_transpose(img)
+
+
+def fit_within(img: Image.Image, max_side: int) -> Image.Image:
+    """`img` downscaled (never upscaled) so that its longer side is at most `max_side` px."""
+    if max(img.size) <= max_side:
+        return img
+    scale = max_side / max(img.size)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def prepared(img: Image.Image, max_side: int, *, keep_alpha: bool = True) -> PreparedImage:
+    """`img` (already upright) fitted to `max_side` and encoded: JPEG, or PNG when its alpha matters."""
+    resized = fit_within(img, max_side)
+    content_type = "image/png" if keep_alpha and has_alpha(resized) else "image/jpeg"
+    return PreparedImage(encode(resized, content_type), content_type, resized.width, resized.height, max_side)
+
+
+def is_upright_jpeg_within(img: Image.Image, max_side: int) -> bool:
+    """Whether a provider can take this opened JPEG unchanged: upright, RGB or grey, within `max_side`."""
+    return (
+        image_format(img) == "JPEG"
+        and img.mode in ("RGB", "L")
+        and max(img.size) <= max_side
+        and orientation(img) == 1
+    )
+
+
+def dct_scale(width: int, height: int, *, preview: int | None, provider: int | None) -> int:
+    """The JPEG DCT scaling denominator (1, 2, 4 or 8) for one decode serving a preview of `preview` px and
+    a provider input capped at `provider` px: the cheapest whose long side still reaches the preview and
+    nine tenths of the provider's cap (a 6000 px shot for a 3072 px cap decodes at 1/2, 3000 px, instead of
+    a full decode and a resize that would add a few percent of resolution)."""
+    long_side = max(width, height)
+    need = float(preview or 1)
+    if provider is not None:
+        need = max(need, 0.9 * min(provider, long_side))
+    for denominator in (8, 4, 2):
+        if math.ceil(long_side / denominator) >= need:
+            return denominator
+    return 1
+
+
+def decode_cost(source: Path, *, preview_long_side: int | None, input_long_side: int | None) -> int:
+    """Bytes of bitmap `inspect_image` will hold for `source` with these arguments (Pillow keeps 4 bytes a
+    pixel for RGB), from the header alone; 0 when the header cannot be read (inspection refuses it)."""
+    try:
+        with Image.open(source, formats=ALLOWED_FORMATS) as img:
+            width, height = img.size
+            wanted = input_long_side
+            if wanted is not None and is_upright_jpeg_within(img, wanted):
+                wanted = None
+            denominator = 1
+            if image_format(img) == "JPEG":
+                denominator = dct_scale(width, height, preview=preview_long_side, provider=wanted)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return 0
+    decoded = math.ceil(width / denominator) * math.ceil(height / denominator) * 4
+    # A resize to the provider's cap holds its output beside the decode.
+    resized = min(decoded, wanted * wanted * 4) if wanted is not None else 0
+    return decoded + resized
+
+
+def _check_jpeg_structure(data: bytes) -> None:
+    try:
+        jpeg.walk(data)
+    except jpeg.TooManyScans as exc:
+        raise InvalidImage(f"the image has more than {jpeg.MAX_SCANS} scans") from exc
+    except jpeg.JpegStructureError as exc:
+        raise InvalidImage("the image's marker structure is broken") from exc
+
+
+def inspect_image(
+    source: Path | bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    preview_long_side: int | None = None,
+    input_long_side: int | None = None,
+    budget: DecodeBudget | None = None,
+) -> ImageInfo:
+    """Check type, pixel count, scan count and full decodability in one decode (JPEG DCT-scaled to the
+    smallest size the callers need; every byte is still read). Blocking: run in a thread.
+
+    With `preview_long_side`, the same decode also yields a preview of that size; with `input_long_side`,
+    a provider input fitted to that cap, unless the photo is a JPEG the provider can take as it is.
+    Raises `UnsupportedImageType`, `TooManyPixels`, `InvalidImage` (`DecodeTooCostly` past the CPU budget)
+    or `DecodeDeadline`.
     """
-    head = source[:16] if isinstance(source, bytes) else _read_head(source)
-    content_type = sniff(head)
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    content_type = sniff(data[:16])
     if content_type is None:
         raise UnsupportedImageType("only JPEG, PNG and WebP images are accepted")
-    with _open(source) as img:
-        if MIME_BY_FORMAT.get(img.format or "") != content_type:
+    if content_type == "image/jpeg":
+        _check_jpeg_structure(data)
+    img, reader = _open(data, budget)
+    with img:
+        if MIME_BY_FORMAT.get(image_format(img)) != content_type:
             raise InvalidImage("the file's contents do not match its format")
         width, height = img.size
         if width <= 0 or height <= 0:
             raise InvalidImage("the image has no pixels")
         if width * height > max_pixels:
             raise TooManyPixels(f"{width}x{height} is more than {max_pixels} pixels")
-        has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+        alpha = has_alpha(img)
+        wanted_input = input_long_side
+        if wanted_input is not None and is_upright_jpeg_within(img, wanted_input):
+            wanted_input = None  # it goes to the provider as it is
         if content_type == "image/jpeg":
-            # Decoding at 1/8 scale still walks every entropy-coded segment, so truncation is caught cheaply.
-            scale = max(8 * (preview_long_side or 0) / max(width, height), 1.0)
-            img.draft("RGB", (max(1, int(width * scale) // 8), max(1, int(height * scale) // 8)))
-        try:
-            img.load()
-        except Image.DecompressionBombError as exc:
-            raise TooManyPixels(str(exc)) from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise InvalidImage("the image is truncated or corrupt") from exc
-        preview = None
-        if preview_long_side is not None:
-            oriented = ImageOps.exif_transpose(img)
-            oriented.thumbnail((preview_long_side, preview_long_side), Image.Resampling.LANCZOS)
-            preview = encode(oriented, "image/jpeg", quality=PREVIEW_QUALITY)
-    return ImageInfo(content_type, width, height, has_alpha, preview)
+            denominator = dct_scale(width, height, preview=preview_long_side, provider=wanted_input)
+            # Pillow picks the largest reduction whose output still covers the size asked for, so ask for
+            # the floor (libjpeg's scaled size is the ceiling).
+            img.draft("RGB", (max(1, width // denominator), max(1, height // denominator)))
+        _load(img, reader)
+        preview = provider_input = None
+        if preview_long_side is not None or wanted_input is not None:
+            upright = orient(img)
+            # Nothing of the photo's metadata (EXIF, XMP, profiles in PNG chunks) may go upstream.
+            upright.info = {k: v for k, v in upright.info.items() if k == "transparency"}
+            if wanted_input is not None:
+                provider_input = prepared(upright, wanted_input)
+            if preview_long_side is not None:
+                upright.thumbnail((preview_long_side, preview_long_side), Image.Resampling.LANCZOS)
+                preview = encode(upright, "image/jpeg", quality=PREVIEW_QUALITY)
+    return ImageInfo(content_type, width, height, alpha, preview, provider_input)
 
 
-def _read_head(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(16)
-
-
-def load_oriented(source: Path | bytes) -> Image.Image:
-    """Decode fully with the EXIF orientation applied; the returned image carries no metadata."""
-    with _open(source) as img:
-        try:
-            img.load()
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise InvalidImage("the image is truncated or corrupt") from exc
-        oriented = ImageOps.exif_transpose(img)
-        out = oriented.copy() if oriented is img else oriented
-    out.info = {}
+def load_oriented(source: Path | bytes, budget: DecodeBudget | None = None) -> Image.Image:
+    """Decode fully with the EXIF orientation applied; the returned image carries no metadata but its
+    transparency. Not closed here: closing would drop the pixels, and copying them to close costs a bitmap."""
+    img, reader = _open(source, budget)
+    try:
+        _load(img, reader)
+        out = orient(img)
+    except BaseException:
+        img.close()
+        raise
+    out.info = {k: v for k, v in out.info.items() if k == "transparency"}
     return out
 
 
@@ -167,58 +356,18 @@ def encode(img: Image.Image, content_type: str, *, quality: int = JPEG_QUALITY) 
     return buffer.getvalue()
 
 
-# APPn segments kept when stripping metadata: JFIF (APP0), ICC colour profiles (APP2 "ICC_PROFILE"),
-# Adobe colour transform (APP14). Everything else before the scan (EXIF/XMP, IPTC, MPF previews, comments,
-# maker data) is dropped.
-_ICC_TAG = b"ICC_PROFILE\x00"
-
-
 def jpeg_orientation(data: bytes) -> int:
     """The EXIF orientation of a JPEG (1 when absent or unreadable); reads headers only."""
     try:
         with Image.open(io.BytesIO(data), formats=("JPEG",)) as img:
-            return int(img.getexif().get(0x0112, 1) or 1)
+            return orientation(img)
     except (OSError, SyntaxError, ValueError):
         return 1
 
 
 def strip_jpeg_metadata(data: bytes) -> bytes | None:
-    """The same JPEG with its metadata segments removed and its entropy-coded data untouched (no
-    generation loss), or None when the marker structure is not one this parser can vouch for."""
-    if not data.startswith(b"\xff\xd8"):
-        return None
-    view = memoryview(data)
-    # Kept segments are collected as views and joined once: the scan data is copied a single time.
-    parts: list[bytes | memoryview] = [b"\xff\xd8"]
-    pos = 2
-    size = len(data)
-    while pos + 4 <= size:
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        end = pos + 2 + length
-        if length < 2 or end > size:
-            return None
-        if marker == 0xDA:  # start of scan: the rest is image data up to the last EOI
-            eoi = data.rfind(b"\xff\xd9")
-            if eoi < end:
-                return None
-            parts.append(view[pos : eoi + 2])
-            return b"".join(parts)
-        keep = (
-            marker == 0xE0
-            or marker == 0xEE
-            or (marker == 0xE2 and data[pos + 4 : pos + 16] == _ICC_TAG)
-            or not (0xE0 <= marker <= 0xEF or marker == 0xFE)
-        )
-        if keep:
-            parts.append(view[pos:end])
-        pos = end
-    return None
+    """The primary image of a JPEG without its metadata, compressed data untouched (see `core.jpeg`)."""
+    return jpeg.strip_metadata(data)
 
 
 def reencode(data: bytes, content_type: str) -> bytes:
@@ -229,10 +378,12 @@ def reencode(data: bytes, content_type: str) -> bytes:
 
 def thumbnail(source: Path | bytes, long_side: int, *, content_type: str = "image/jpeg") -> bytes:
     """A downscaled copy whose longer side is `long_side` px (JPEG draft decoding where possible)."""
-    with _open(source) as img:
-        if img.format == "JPEG":
+    img, reader = _open(source)
+    with img:
+        if image_format(img) == "JPEG":
             img.draft("RGB", (long_side, long_side))
-        oriented = ImageOps.exif_transpose(img)
+        _load(img, reader)
+        oriented = orient(img)
         oriented.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
         return encode(oriented, content_type, quality=PREVIEW_QUALITY)
 

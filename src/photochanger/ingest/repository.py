@@ -42,23 +42,28 @@ async def insert_pending(
 async def finish(
     session: AsyncSession, job_id: str, *, original: tuple[str, str, int] | None = None, **values: Any
 ) -> bool:
-    """Move a pending job to its terminal state; False when it was no longer pending. `original` is the
-    (event id, relative path, size) of the original shot kept for the job's event."""
-    moved = (
-        await session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.pending)
-            .values(**values)
-            .returning(*_FINISHED)
-        )
-    ).all()
-    await rollup.record_finished(session, (rollup.FinishedJob(*row) for row in moved))
-    if moved and original is not None:
+    """Move a pending job to its terminal state, counted in the rollups in the same transaction; False when
+    it was no longer pending. On PostgreSQL the move and the rollups are one statement (one round trip).
+    `original` is the (event id, relative path, size) of the original shot kept for the job's event."""
+    moving = (
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.pending)
+        .values(**values)
+        .returning(*_FINISHED)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        count, slot_id = (await session.execute(rollup.moved_and_recorded(moving))).one()
+        slots = {slot_id} if count else set()
+    else:
+        moved = (await session.execute(moving)).all()
+        await rollup.record_finished(session, (rollup.FinishedJob(*row) for row in moved))
+        slots = {row[0] for row in moved}
+    if slots and original is not None:
         event_id, relpath, size = original
         session.add(EventPhoto(job_id=job_id, event_id=event_id, original_path=relpath, original_size=size))
         await session.flush()
-    await _notify_finished(session, {row[0] for row in moved})
-    return bool(moved)
+    await _notify_finished(session, slots)
+    return bool(slots)
 
 
 async def _notify_finished(session: AsyncSession, slot_ids: set[str]) -> None:

@@ -31,6 +31,7 @@ from photochanger.core.clients import client_key
 from photochanger.core.db import is_unavailable_error
 from photochanger.core.disk import ensure_room
 from photochanger.core.errors import PhotoChangerError
+from photochanger.core.inflight import InFlightBytes
 from photochanger.core.storage import MediaLayout, unlink_quietly, write_atomic
 from photochanger.core.time import utcnow
 from photochanger.ingest import provider_media, repository
@@ -59,6 +60,7 @@ from photochanger.metrics.registry import Metrics
 from photochanger.models import Job, JobSource, JobStatus
 from photochanger.providers.base import (
     Deadline,
+    InputCapped,
     Provider,
     ProviderError,
     ProviderFailed,
@@ -149,6 +151,8 @@ class _Prepared:
     published: list[Path] = field(default_factory=list)
     # (event id, keep originals) of the open event the slot belonged to when the job was inserted.
     event: tuple[str, bool] | None = None
+    # Bytes reserved in `IngestService.inflight` for the upload's life (its bytes and the result's).
+    memory: int = 0
 
 
 class _KeyTaken(Exception):
@@ -194,9 +198,12 @@ class IngestService:
         self._running: dict[str, asyncio.Event] = {}
         # Uploads still streaming in, per slot: counted against the permits by `_admit`.
         self._reading: Counter[str] = Counter()
+        # Uploads read but not yet holding permits (waiting for memory, being decoded), counted the same way.
+        self._checking: Counter[str] = Counter()
         self._background: set[asyncio.Task[None]] = set()
         # Each known slot's provider, for the labels of requests refused before their job exists.
         self._slot_providers: dict[str, str] = {}
+        self.inflight = InFlightBytes(config.image_memory_mb * MIB)
 
     # --- links ---------------------------------------------------------------------------------------
     def result_url(self, job_id: str) -> str:
@@ -429,8 +436,21 @@ class IngestService:
                 await self._check_password(ctx, upload.fields.get("password"), sender)
             if upload.size == 0:
                 raise InvalidImage("The photo is empty.")
-            info = await self._inspect(upload)
-            provider, options = self._resolve(ctx)
+            self._checking[ctx.slot_id] += 1
+            try:
+                memory, kept = await self._reserve_memory(ctx, upload, deadline)
+                try:
+                    info = await self._inspect(ctx, upload, deadline)
+                    provider, options = self._resolve(ctx)
+                except BaseException:
+                    self.inflight.release(memory)
+                    raise
+            finally:
+                self._checking[ctx.slot_id] -= 1
+                if self._checking[ctx.slot_id] <= 0:
+                    del self._checking[ctx.slot_id]
+            self.inflight.release(memory - kept)  # the bitmap is gone
+            memory = kept
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(unlink_quietly, upload.path)
@@ -448,6 +468,7 @@ class IngestService:
             arrived_at=arrived_at,
             started=now or utcnow(),
             idempotency_key=key,
+            memory=memory,
         )
 
     def _admit(self, ctx: _Context) -> None:
@@ -456,7 +477,8 @@ class IngestService:
         CPU, and the booth hears 429 instead of waiting to be refused after its upload."""
         runtime = ctx.runtime
         slot_load = self.limiter.in_flight(slot=ctx.slot_id) + self._reading[ctx.slot_id]
-        total_load = self.limiter.in_flight() + sum(self._reading.values())
+        slot_load += self._checking[ctx.slot_id]
+        total_load = self.limiter.in_flight() + sum(self._reading.values()) + sum(self._checking.values())
         if slot_load >= ADMISSION_FACTOR * runtime.slot_concurrency or (
             total_load >= ADMISSION_FACTOR * runtime.global_concurrency
         ):
@@ -503,19 +525,61 @@ class IngestService:
         if not ok:
             raise InvalidPassword("The ingest password is wrong.")
 
-    async def _inspect(self, upload: ParsedUpload) -> images.ImageInfo:
-        try:
-            return await images.run_image_work(
-                lambda: images.inspect_image(
-                    upload.path, max_pixels=self.config.max_image_pixels, preview_long_side=PREVIEW_LONG_SIDE
-                )
+    async def _reserve_memory(
+        self, ctx: _Context, upload: ParsedUpload, deadline: Deadline
+    ) -> tuple[int, int]:
+        """Reserve the bytes the upload holds in memory for its life (the photo, the result) together with
+        the bitmap its validation decode holds, in one go, so no upload holds a part while it waits for the
+        rest. Returns what was taken and the part to keep once the decode is done. Waits within the
+        deadline (504 past it)."""
+        bitmap = await anyio.to_thread.run_sync(
+            lambda: images.decode_cost(
+                upload.path, preview_long_side=PREVIEW_LONG_SIDE, input_long_side=self._input_side(ctx)
             )
+        )
+        held = 2 * upload.size
+        # A burst of big photos queues here, first come first served, within each one's deadline.
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                taken = await self.inflight.reserve(held + bitmap)
+        except TimeoutError:
+            raise IngestTimeout("The photo was not processed in time.") from None
+        return taken, min(taken, held)
+
+    async def _inspect(self, ctx: _Context, upload: ParsedUpload, deadline: Deadline) -> images.ImageInfo:
+        """One decode validates the photo and makes its preview and the provider's input, bounded in CPU
+        time and by the deadline (which also bounds the wait for the image pool)."""
+        budget = images.DecodeBudget(self.config.decode_cpu_seconds, deadline.at)
+        input_side = self._input_side(ctx)
+        try:
+            with anyio.fail_after(deadline.remaining()):
+                return await images.run_image_work(
+                    lambda: images.inspect_image(
+                        upload.path,
+                        max_pixels=self.config.max_image_pixels,
+                        preview_long_side=PREVIEW_LONG_SIDE,
+                        input_long_side=input_side,
+                        budget=budget,
+                    )
+                )
+        except (TimeoutError, images.DecodeDeadline) as exc:
+            raise IngestTimeout("The photo was not processed in time.") from exc
         except images.UnsupportedImageType as exc:
             raise UnsupportedMediaType("Only JPEG, PNG and WebP photos are accepted.") from exc
         except images.TooManyPixels as exc:
             raise InvalidImage(f"The photo has more than {self.config.max_image_pixels} pixels.") from exc
+        except images.DecodeTooCostly as exc:
+            raise InvalidImage("The photo is too costly to decode.") from exc
         except images.InvalidImage as exc:
             raise InvalidImage("The photo is truncated or corrupt.") from exc
+
+    def _input_side(self, ctx: _Context) -> int | None:
+        """The slot's provider's input cap, when it downscales the photo before sending it."""
+        try:
+            provider = self.providers.get(ctx.provider)
+        except UnknownProvider:
+            return None
+        return provider.input_max_side if isinstance(provider, InputCapped) else None
 
     def _resolve(self, ctx: _Context) -> tuple[Provider, BaseModel]:
         try:
@@ -680,6 +744,7 @@ class IngestService:
                 output_type=output_type,
                 public_media_url=self._publisher(p),
                 guest_url=self.guest_url(p.job_id),
+                prepared_input=p.info.provider_input,
             )
             try:
                 result = await self._call_provider(p.provider, p.ctx.operation, request, p.deadline)
@@ -988,6 +1053,8 @@ class IngestService:
             raise
 
     async def _discard_upload(self, p: _Prepared) -> None:
+        self.inflight.release(p.memory)
+        p.memory = 0
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(unlink_quietly, p.upload.path)
 

@@ -12,6 +12,8 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import httpx
 from pydantic import BaseModel
 
+from photochanger.core.images import PreparedImage
+
 
 class ProviderError(Exception):
     """Base of the taxonomy. `reason` is the stable failure reason recorded on the job."""
@@ -117,6 +119,8 @@ class ProviderRequest:
     public_media_url: Callable[[bytes, str], Awaitable[str]] | None = None
     # The result's guest link, stamped as a QR code when an operation's `stamp_qr` option is on.
     guest_url: str | None = None
+    # `image` already fitted to the driver's `input_max_side` by the validation decode (see `InputCapped`).
+    prepared_input: PreparedImage | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,14 @@ class ConnectionCheck:
     ok: bool
     detail: str
     upstream_status: int | None = None
+
+
+@runtime_checkable
+class InputCapped(Protocol):
+    """A driver that sends the photo upstream downscaled to at most `input_max_side` px: the server then
+    prepares that input from the decode that validates the upload and hands it in as `prepared_input`."""
+
+    input_max_side: int
 
 
 @runtime_checkable

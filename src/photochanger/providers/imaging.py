@@ -5,17 +5,27 @@ Everything here is blocking Pillow work; drivers call it through `core.images.ru
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import segno
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from photochanger.core.images import ImageProblem, encode, load_oriented, strip_jpeg_metadata
+from photochanger.core.images import (
+    ImageProblem,
+    PreparedImage,
+    encode,
+    fit_within,
+    has_alpha,
+    is_upright_jpeg_within,
+    load_oriented,
+    prepared,
+    run_image_work,
+    strip_jpeg_metadata,
+)
 from photochanger.providers.base import ProviderFailed, ProviderRequest, ProviderResult, TemplateImage
 
-ORIENTATION_TAG = 0x0112
+__all__ = ["PreparedImage", "fit_within", "photo_input", "prepare_input"]
 
 TEMPLATE_MEDIA: dict[str, Any] = {"x-template-media": True}
 """`json_schema_extra` marking a field whose value is a template media id (the admin UI offers a picker)."""
@@ -33,32 +43,13 @@ class OperationOptions(BaseModel):
     )
 
 
-@dataclass(frozen=True)
-class PreparedImage:
-    data: bytes
-    content_type: str
-    width: int
-    height: int
-
-
-def fit_within(img: Image.Image, max_side: int) -> Image.Image:
-    """`img` downscaled (never upscaled) so that its longer side is at most `max_side` px."""
-    if max(img.size) <= max_side:
-        return img
-    scale = max_side / max(img.size)
-    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-
-
 def _upright_jpeg(data: bytes, max_side: int) -> PreparedImage | None:
     """`data` as a prepared input, without its metadata, if it is a JPEG a provider can take unchanged."""
     if not data.startswith(b"\xff\xd8"):
         return None
     try:
         with Image.open(io.BytesIO(data), formats=("JPEG",)) as img:
-            if img.mode not in ("RGB", "L") or max(img.size) > max_side:
-                return None
-            if int(img.getexif().get(ORIENTATION_TAG, 1) or 1) != 1:
+            if not is_upright_jpeg_within(img, max_side):
                 return None
             width, height = img.size
     except (OSError, SyntaxError, ValueError):
@@ -66,11 +57,7 @@ def _upright_jpeg(data: bytes, max_side: int) -> PreparedImage | None:
     stripped = strip_jpeg_metadata(data)
     if stripped is None:
         return None
-    return PreparedImage(data if len(stripped) == len(data) else stripped, "image/jpeg", width, height)
-
-
-def _has_alpha(img: Image.Image) -> bool:
-    return img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    return PreparedImage(stripped, "image/jpeg", width, height, max_side)
 
 
 def prepare_input(data: bytes, max_side: int, *, keep_alpha: bool = True) -> PreparedImage:
@@ -87,10 +74,16 @@ def prepare_input(data: bytes, max_side: int, *, keep_alpha: bool = True) -> Pre
     except ImageProblem as exc:
         raise ProviderFailed("an input image could not be decoded") from exc
     with img:
-        resized = fit_within(img, max_side)
-        content_type = "image/png" if keep_alpha and _has_alpha(resized) else "image/jpeg"
-        encoded = encode(resized, content_type)
-        return PreparedImage(encoded, content_type, resized.width, resized.height)
+        return prepared(img, max_side, keep_alpha=keep_alpha)
+
+
+async def photo_input(request: ProviderRequest, max_side: int) -> PreparedImage:
+    """The request's photo prepared for an upstream capped at `max_side` px: the input made by the
+    validation decode when it was made for this cap, else `prepare_input` in the image pool."""
+    ready = request.prepared_input
+    if ready is not None and ready.max_side == max_side:
+        return ready
+    return await run_image_work(prepare_input, request.image, max_side)
 
 
 def template(request: ProviderRequest, media_id: str) -> TemplateImage:
@@ -126,7 +119,7 @@ def stamp_qr(img: Image.Image, url: str) -> Image.Image:
     """`img` with the QR code of `url` pasted in the bottom-right corner (RGB or RGBA kept)."""
     module_px, position = qr_placement(img.size, url)
     stamp = qr_image(url, module_px)
-    out = img if img.mode in ("RGB", "RGBA") else img.convert("RGBA" if _has_alpha(img) else "RGB")
+    out = img if img.mode in ("RGB", "RGBA") else img.convert("RGBA" if has_alpha(img) else "RGB")
     out = out.copy() if out is img else out
     out.paste(stamp, position)
     return out

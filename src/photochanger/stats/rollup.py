@@ -18,7 +18,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column
+from sqlalchemy import ColumnElement, case, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,6 +125,63 @@ def _rank_values(histogram: dict[int, int], ranks: tuple[int, int]) -> list[floa
                 break
             seen += count
     return out
+
+
+def _utc_trunc(grain: str, moment: Any) -> ColumnElement[Any]:
+    """`hour_of` / `day_of` in PostgreSQL: truncated in UTC whatever the session's time zone."""
+    return func.timezone("UTC", func.date_trunc(grain, func.timezone("UTC", moment)))
+
+
+def _upsert_from(model: Any, keys: tuple[str, ...], amounts: tuple[str, ...], rows: Any) -> Any:
+    table = model.__table__
+    stmt = postgresql.insert(table).from_select([*keys, *amounts], rows)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={name: table.c[name] + stmt.excluded[name] for name in amounts}
+    )
+
+
+def moved_and_recorded(moved: Any) -> Any:
+    """PostgreSQL: one statement that runs `moved` (an UPDATE of jobs leaving `pending`, RETURNING the
+    fields of `FinishedJob`) and adds what it moved to the six rollups, answering how many jobs it moved and
+    the slot of one of them (for the live-update notification).
+    What `record_finished` does in seven statements, in one round trip; each upsert reads the UPDATE's own
+    output, so a job is counted exactly when it moved. One job at a time (an upsert cannot touch a row
+    twice): `interrupt_owned` and recovery use `record_finished`."""
+    done = moved.cte("moved")
+    c = done.c
+    reason = func.coalesce(c.failure_reason, "").label("failure_reason")
+    bucket = bucket_expression(c.duration_ms, "postgresql").label("bucket")
+    one = func.count().label("jobs")
+    timed = c.duration_ms.is_not(None)
+    upserts: list[Any] = []
+    for grain, counts, durations, overall in (
+        ("hour", JobStatHourly, JobStatHourlyDuration, JobStatHourlyDurationAll),
+        ("day", JobStatDaily, JobStatDailyDuration, JobStatDailyDurationAll),
+    ):
+        at = _utc_trunc(grain, c.created_at).label(grain)
+        keys = (grain, "slot_id", "source", "provider")
+        summed = func.coalesce(func.sum(c.duration_ms), 0).label("duration_ms_sum")
+        rows = select(at, c.slot_id, c.source, c.provider, c.status, reason, one, summed)
+        upserts.append(
+            _upsert_from(counts, (*keys, "status", "failure_reason"), ("jobs", "duration_ms_sum"),
+                         rows.group_by(at, c.slot_id, c.source, c.provider, c.status, reason))
+        )  # fmt: skip
+        rows = select(at, c.slot_id, c.source, c.provider, bucket, one).where(timed)
+        upserts.append(
+            _upsert_from(durations, (*keys, "bucket"), ("jobs",),
+                         rows.group_by(at, c.slot_id, c.source, c.provider, bucket))
+        )  # fmt: skip
+        rows = select(at, c.source, c.provider, bucket, one).where(timed)
+        upserts.append(
+            _upsert_from(overall, (grain, "source", "provider", "bucket"), ("jobs",),
+                         rows.group_by(at, c.source, c.provider, bucket))
+        )  # fmt: skip
+    # PostgreSQL runs every data-modifying WITH to completion, read or not; `add_cte` renders them.
+    return (
+        select(func.count(), func.min(c.slot_id))
+        .select_from(done)
+        .add_cte(*(upsert.cte(f"rollup_{n}") for n, upsert in enumerate(upserts)))
+    )
 
 
 def _insert(session: AsyncSession) -> Any:

@@ -30,7 +30,14 @@ from photochanger.providers.base import (
 )
 from photochanger.providers.gemini.models import DEFAULT_MODEL, INLINE_REQUEST_LIMIT, MODELS, PHOTO_BUDGET
 from photochanger.providers.gemini.schemas import GeminiEditOptions
-from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
+from photochanger.providers.imaging import (
+    PreparedImage,
+    finish_bytes,
+    photo_input,
+    prepare_input,
+    result,
+    template,
+)
 from photochanger.providers.remote import (
     Blob,
     RemoteProvider,
@@ -243,6 +250,7 @@ class GeminiProvider(RemoteProvider):
     """Google Gemini image models through the Generative Language API (key in `x-goog-api-key`)."""
 
     id = PROVIDER
+    input_max_side = MAX_INPUT_SIDE
     title = "Google Gemini"
 
     default_base_url = "https://generativelanguage.googleapis.com"
@@ -269,8 +277,9 @@ class GeminiProvider(RemoteProvider):
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
         checked = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
         options = expect_options(checked, GeminiEditOptions)
-        sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
-        images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
+        templates = [template(request, i).data for i in options.template_media_ids]
+        images = [await photo_input(request, MAX_INPUT_SIDE)]
+        images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         body = StreamedJson(self.build_body(options, images))
         if int(body.headers["Content-Length"]) > INLINE_REQUEST_LIMIT:
             raise ProviderFailed(

@@ -28,7 +28,14 @@ from photochanger.providers.base import (
 )
 from photochanger.providers.gpt_image.models import DEFAULT_MODEL, MODELS, GptImageModel
 from photochanger.providers.gpt_image.schemas import GptImageEditOptions
-from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
+from photochanger.providers.imaging import (
+    PreparedImage,
+    finish_bytes,
+    photo_input,
+    prepare_input,
+    result,
+    template,
+)
 from photochanger.providers.remote import (
     RemoteProvider,
     Transient,
@@ -152,6 +159,7 @@ class GptImageProvider(RemoteProvider):
     """OpenAI GPT Image models through the Images API (bearer key)."""
 
     id = PROVIDER
+    input_max_side = MAX_INPUT_SIDE
     title = "OpenAI GPT Image"
 
     default_base_url = "https://api.openai.com"
@@ -188,10 +196,11 @@ class GptImageProvider(RemoteProvider):
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
         checked = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
         options = expect_options(checked, GptImageEditOptions)
-        sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
-        if len(sources) > MAX_IMAGES:
+        templates = [template(request, i).data for i in options.template_media_ids]
+        if 1 + len(templates) > MAX_IMAGES:
             raise ProviderFailed(f"openai takes at most {MAX_IMAGES} input images")
-        images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
+        images = [await photo_input(request, MAX_INPUT_SIDE)]
+        images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         fields, files = self.build_form(options, request.output_type, images)
         url = f"{self._base_url}/v1/images/edits"
         headers = {"Authorization": f"Bearer {self._api_key}"}

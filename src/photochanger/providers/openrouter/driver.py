@@ -32,7 +32,14 @@ from photochanger.providers.base import (
     ProviderUnavailable,
 )
 from photochanger.providers.gemini.driver import REFUSED_FINISH
-from photochanger.providers.imaging import PreparedImage, finish_bytes, prepare_input, result, template
+from photochanger.providers.imaging import (
+    PreparedImage,
+    finish_bytes,
+    photo_input,
+    prepare_input,
+    result,
+    template,
+)
 from photochanger.providers.openrouter.schemas import OpenRouterEditOptions
 from photochanger.providers.remote import (
     Blob,
@@ -195,6 +202,7 @@ class OpenRouterProvider(RemoteProvider):
     """Image-output models routed by OpenRouter (bearer key)."""
 
     id = PROVIDER
+    input_max_side = MAX_INPUT_SIDE
     title = "OpenRouter"
 
     default_base_url = "https://openrouter.ai"
@@ -261,8 +269,9 @@ class OpenRouterProvider(RemoteProvider):
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
         checked = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
         options = expect_options(checked, OpenRouterEditOptions)
-        sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
-        images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
+        templates = [template(request, i).data for i in options.template_media_ids]
+        images = [await photo_input(request, MAX_INPUT_SIDE)]
+        images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         outputs = await self.model_outputs(options.model, request.deadline)
         url = f"{self._base_url}/api/v1/chat/completions"
         headers = {"Authorization": f"Bearer {self._api_key}", "X-Title": "PhotoChanger"}

@@ -35,7 +35,7 @@ from photochanger.providers.base import (
     ProviderUnavailable,
     SlotCheck,
 )
-from photochanger.providers.imaging import finish_bytes, prepare_input, result, template
+from photochanger.providers.imaging import finish_bytes, photo_input, prepare_input, result, template
 from photochanger.providers.remote import (
     RemoteProvider,
     RetryPolicy,
@@ -184,6 +184,7 @@ class TurbotextProvider(RemoteProvider):
     """Turbotext photo methods (bearer key; inputs by public URL; queued results polled)."""
 
     id = PROVIDER
+    input_max_side = MAX_INPUT_SIDE
     title = "Turbotext"
 
     default_base_url = "https://www.turbotext.ru"
@@ -212,17 +213,21 @@ class TurbotextProvider(RemoteProvider):
         super().__init__(http, api_key=api_key, base_url=base_url, retry=retry)
         self._poll_interval = poll_interval
 
-    async def _publish(self, request: ProviderRequest, data: bytes) -> str:
+    async def _publish(self, request: ProviderRequest, data: bytes | None) -> str:
+        """Publish `data` (the request's photo when None) prepared for the upstream, and return its URL."""
         if request.public_media_url is None:
             raise ProviderFailed(
                 "turbotext needs input images published by URL, which this server cannot offer"
             )
-        prepared = await run_image_work(prepare_input, data, MAX_INPUT_SIDE)
+        if data is None:
+            prepared = await photo_input(request, MAX_INPUT_SIDE)
+        else:
+            prepared = await run_image_work(prepare_input, data, MAX_INPUT_SIDE)
         # The link's extension comes from `content_type` (the publisher names the file after it).
         return await request.public_media_url(prepared.data, prepared.content_type)
 
     async def _fields(self, options: BaseModel, request: ProviderRequest) -> dict[str, str]:
-        photo_url = await self._publish(request, request.image)
+        photo_url = await self._publish(request, None)
         if isinstance(options, TurbotextImageEditOptions):
             fields = {
                 "url": photo_url,
