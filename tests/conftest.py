@@ -9,15 +9,20 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from photochanger.app import create_app
 from photochanger.auth.permissions import Role
 from photochanger.config import AppConfig
+from tests.support.artifacts import ARTIFACTS
 from tests.support.auth import auth_headers
 from tests.support.db import DatabaseFactory, backend_url
 
 # The fake upstream providers (tests/fakes): session-wide servers, reset per test by `<name>_fake`.
 pytest_plugins = ["tests.fakes.fixtures"]
+
+# Hypothesis keeps its examples and constants cache beside the other artifacts, not in the checkout.
+set_hypothesis_home_dir(ARTIFACTS / "hypothesis")
 
 CHEAP_PASSWORD_HASHING: dict[str, Any] = {
     "password_hash_time_cost": 1,

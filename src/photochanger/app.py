@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
 from photochanger import __version__
+from photochanger.admin.root import router as root_router
 from photochanger.admin.router import router as admin_router
 from photochanger.audit.router import router as audit_router
 from photochanger.auth.bootstrap import bootstrap
@@ -188,6 +189,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(slots_router)
     app.include_router(media_router)
     app.include_router(admin_router)
+    app.include_router(root_router)
     app.include_router(metrics_router)
     app.include_router(stats_router)
 

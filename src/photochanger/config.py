@@ -79,6 +79,20 @@ class AppConfig(BaseSettings):
     turbotext_api_key: SecretStr | None = None
     turbotext_base_url: AnyHttpUrl = AnyHttpUrl("https://www.turbotext.ru")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _public_base_url_defaults_to_the_listening_address(cls, data: object) -> object:
+        """Unset, the public base URL is where `serve` listens (`PHOTOCHANGER_PORT=9000 make run` links to
+        port 9000); behind a proxy it must be set to the address guests and booths use."""
+        if isinstance(data, dict) and data.get("public_base_url") is None:
+            host = str(data.get("host") or "127.0.0.1")
+            port = data.get("port") or 8000
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a name, not a bind
+            if ":" in shown:
+                shown = f"[{shown}]"
+            data = {**data, "public_base_url": f"http://{shown}:{port}"}
+        return data
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:

@@ -28,12 +28,13 @@ from photochanger.core.db import create_engine, create_sessionmaker
 from photochanger.settings import service as settings_service
 from tests.ingest.conftest import booth_fields
 from tests.support import images
+from tests.support.artifacts import ARTIFACTS
 from tests.support.auth import DEFAULT_PASSWORD
 from tests.support.ci import require_tool
 from tests.support.server import ServerProcess, config_env, free_port, running_server
 from tests.support.templates import frame_png
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOTS = ARTIFACTS / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -1,14 +1,15 @@
 """deploy/prometheus/alerts.yml parses, covers the required alerts, names only exported metrics, and passes
-`promtool check rules` (Debian package `prometheus`, installed by .ci/run)."""
+`promtool check rules` (Debian package `prometheus`, installed by `make system-deps`)."""
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import httpx
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.ci import require_tool
 
 ALERTS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
@@ -53,8 +54,7 @@ def test_thresholds_are_the_documented_ones() -> None:
 
 
 def test_promtool_accepts_the_rules() -> None:
-    promtool = shutil.which("promtool")
-    assert promtool is not None, "install the Debian package `prometheus` (.ci/run does)"
+    promtool = require_tool("promtool", "checks the alert rules (Debian package `prometheus`)")
     result = subprocess.run(
         [promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True, check=False
     )

@@ -59,7 +59,10 @@ async def ensure_admin(session: AsyncSession, config: AppConfig, *, out: TextIO 
     if given is None:
         print_banner(
             "PhotoChanger: first admin account created",
-            [f"username: {user.username}", f"password: {password}", "Change it after the first login."],
+            [
+                f"Open {config.absolute_url('/admin')} and sign in as {user.username} / {password}",
+                "Change the password after the first login.",
+            ],
             out,
         )
     return True

@@ -128,7 +128,7 @@ class TextFormatter(logging.Formatter):
     """Plain text for development, with the same redaction and the extras appended as key=value."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -166,3 +166,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json", secrets: Iterable[
         routed.propagate = True
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # At a terminal (text format) alembic's per-revision lines are noise; JSON logs keep them for ops.
+    logging.getLogger("alembic").setLevel(logging.WARNING if fmt == "text" else logging.NOTSET)

@@ -1,1 +1,0 @@
-"""Alembic environment and revisions; the only schema authority."""
