@@ -1,6 +1,7 @@
 """Gemini behaviours the official docs describe, reproduced by the fake: finishes without an image,
 quota failures, what each model takes, the inline request limit and the connection check."""
 
+import functools
 import io
 import os
 
@@ -153,6 +154,7 @@ def test_what_the_models_take_passes_the_slot_check(gemini: GeminiProvider) -> N
         assert gemini.check_slot("edit", _check(options, {"tpl-1": TEMPLATE})) == []
 
 
+@functools.cache
 def _noisy_rgba(side: int) -> bytes:
     img = Image.frombytes("RGBA", (side, side), os.urandom(side * side * 4))
     buffer = io.BytesIO()
@@ -185,3 +187,26 @@ async def test_check_connection_with_a_wrong_key_returns_googles_text(
     assert not check.ok
     assert check.upstream_status == 400
     assert "API key not valid" in check.detail
+
+
+async def test_a_request_over_the_inline_limit_is_not_sent(
+    gemini: GeminiProvider, gemini_fake: GeminiFake
+) -> None:
+    big = TemplateImage("big", _noisy_rgba(2600), "image/png")
+    options = GeminiEditOptions(prompt="p", model="gemini-3-pro-image", template_media_ids=["big"])
+    with pytest.raises(ProviderFailed, match="at most 20 MB inline"):
+        await gemini.run("edit", make_request(options, templates={"big": big}, seconds=20))
+    assert gemini_fake.count() == 0
+
+
+async def test_the_fake_refuses_a_body_over_20_mb(gemini_fake: GeminiFake) -> None:
+    url = f"{gemini_fake.url}/v1beta/models/gemini-3-pro-image:generateContent"
+    body = b'{"contents": [{"parts": [{"text": "' + b"a" * (20 * 1024 * 1024) + b'"}]}]}'
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            url,
+            content=body,
+            headers={"x-goog-api-key": gemini_fake.api_key, "content-type": "application/json"},
+        )
+    assert answer.status_code == 400
+    assert "payload size exceeds the limit" in answer.json()["error"]["message"]

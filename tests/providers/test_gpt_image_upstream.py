@@ -130,3 +130,12 @@ async def test_check_connection_retrieves_the_model(
     refused = await wrong.check_connection(Deadline.after(2))
     assert (refused.ok, refused.upstream_status) == (False, 401)
     assert "Incorrect API key provided" in refused.detail
+
+
+async def test_a_transparent_background_saved_before_the_check_is_not_sent_with_jpeg_output(
+    gpt_image: GptImageProvider, openai_fake: OpenAIFake
+) -> None:
+    options = GptImageEditOptions(prompt="p", background="transparent")
+    await gpt_image.run("edit", make_request(options, output_type="image/jpeg"))
+    sent = openai_fake.last()
+    assert (sent.field("background"), sent.field("output_format")) == (None, "jpeg")

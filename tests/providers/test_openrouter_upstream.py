@@ -130,3 +130,17 @@ async def test_check_connection_reads_the_keys_info(
     refused = await wrong.check_connection(Deadline.after(2))
     assert (refused.ok, refused.upstream_status) == (False, 401)
     assert "No auth credentials found" in refused.detail
+
+
+async def test_without_the_model_list_an_image_only_models_404_is_asked_again_for_image_only(
+    openrouter: OpenRouterProvider, openrouter_fake: OpenRouterFake
+) -> None:
+    openrouter_fake.always(
+        Reply(status=503, json={"error": {"code": 503, "message": "down"}}), route="models"
+    )
+    options = OpenRouterEditOptions(prompt="p", model="black-forest-labs/flux.2-pro")
+    result = await openrouter.run("edit", make_request(options, seconds=5))
+    assert result.data
+    sent = [r.json["modalities"] for r in openrouter_fake.received if r.route == "main"]
+    assert sent == [["image", "text"], ["image"]]
+    assert openrouter_fake.count("models") == 1  # one short attempt, the shot's deadline is not spent on it

@@ -403,6 +403,11 @@ async def edit_slot(
     same = provider_id == slot.provider and operation_id == slot.operation
     catalogue = slots_service.catalogue(_registry(request))
     _, op = _pick(catalogue, provider_id, operation_id)
+    banner = translator(request)("slot.saved") if saved else None
+    # The provider's notes on the saved configuration (e.g. slower than the booth waits) stay visible.
+    notes = await slots_service.saved_configuration_notes(session, _config(request), _registry(request), slot)
+    if same and notes:
+        banner = " ".join([*([banner] if banner else []), *notes])
     return await _editor(
         request,
         session,
@@ -411,8 +416,8 @@ async def edit_slot(
         operation_id=op.id if op else operation_id,
         params=slot.params if same else {},
         top=_top_values(slot),
-        banner=translator(request)("slot.saved") if saved else None,
-        banner_kind="ok",
+        banner=banner,
+        banner_kind="info" if same and notes else "ok",
     )
 
 

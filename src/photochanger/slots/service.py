@@ -233,6 +233,21 @@ async def check_with_provider(
     return [_problem_error(p, prefix) for p in problems if p.warning]
 
 
+async def saved_configuration_notes(
+    session: AsyncSession, config: AppConfig, registry: ProviderRegistry, slot: SlotRead
+) -> list[str]:
+    """What the provider says about the saved configuration: problems (a slot saved before a check
+    existed) and warnings, as messages for the slot editor. Empty when all is well."""
+    try:
+        options = await validate_params(session, registry, slot.provider, slot.operation, slot.params)
+        warnings = await check_with_provider(
+            session, config, registry, slot.provider, slot.operation, options, slot.output_format
+        )
+    except SlotValidationFailed as exc:
+        return [str(err.get("msg", "")) for err in exc.errors or []]
+    return [str(w["msg"]) for w in warnings]
+
+
 # --- reads -----------------------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from photochanger.providers.base import (
     ProviderRefused,
     ProviderRequest,
     ProviderResult,
+    ProviderTimeout,
     ProviderUnavailable,
 )
 from photochanger.providers.gemini.driver import REFUSED_FINISH
@@ -53,8 +54,11 @@ PROVIDER = "openrouter"
 MAX_INPUT_SIDE = 2048
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 REFUSAL_TYPES = frozenset({"content_policy_violation", "refusal"})
+NO_ENDPOINTS = "No endpoints found that support the requested output modalities"
 # How long OpenRouter's model list is trusted before it is read again.
 MODELS_TTL = 3600.0
+MODELS_BUDGET = 5.0
+_ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 logger = logging.getLogger("photochanger.providers")
 
 
@@ -218,10 +222,12 @@ class OpenRouterProvider(RemoteProvider):
             async def send(budget: httpx.Timeout) -> httpx.Response:
                 return await self._http.get(url, timeout=budget)
 
+            # One short attempt: the shot must not spend its deadline on the list.
+            budget = Deadline(min(deadline.at, time.monotonic() + MODELS_BUDGET))
             try:
-                self._models = await call(PROVIDER, deadline, self._retry, send, output_modalities)
+                self._models = await call(PROVIDER, budget, _ONE_ATTEMPT, send, output_modalities)
                 self._models_at = time.monotonic()
-            except ProviderUnavailable:
+            except (ProviderUnavailable, ProviderTimeout):
                 # Asking for image and text is right for most models; the chat call reports the rest.
                 logger.warning("openrouter model list unavailable", extra={"provider": PROVIDER})
         return self._models.get(model)
@@ -257,17 +263,27 @@ class OpenRouterProvider(RemoteProvider):
         options = expect_options(checked, OpenRouterEditOptions)
         sources = [request.image] + [template(request, i).data for i in options.template_media_ids]
         images = [await run_image_work(prepare_input, source, MAX_INPUT_SIDE) for source in sources]
-        modalities = modalities_for(await self.model_outputs(options.model, request.deadline))
-        body = StreamedJson(self.build_body(options, images, modalities))
+        outputs = await self.model_outputs(options.model, request.deadline)
         url = f"{self._base_url}/api/v1/chat/completions"
         headers = {"Authorization": f"Bearer {self._api_key}", "X-Title": "PhotoChanger"}
 
-        async def send(budget: httpx.Timeout) -> httpx.Response:
-            return await self._http.post(
-                url, content=body, headers={**headers, **body.headers}, timeout=budget
-            )
+        async def ask(modalities: list[str]) -> bytes | str:
+            body = StreamedJson(self.build_body(options, images, modalities))
 
-        answer = await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+            async def send(budget: httpx.Timeout) -> httpx.Response:
+                return await self._http.post(
+                    url, content=body, headers={**headers, **body.headers}, timeout=budget
+                )
+
+            return await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+
+        try:
+            answer = await ask(modalities_for(outputs))
+        except ProviderMisconfigured as exc:
+            # Without the model list the modalities were a guess; an image-only model says so with a 404.
+            if outputs is not None or NO_ENDPOINTS not in exc.message:
+                raise
+            answer = await ask(["image"])
         fetched = isinstance(answer, str)
         if isinstance(answer, str):
             answer = await fetch_image(self._http, answer, request.deadline, self._retry, PROVIDER)
