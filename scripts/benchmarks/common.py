@@ -175,10 +175,11 @@ def scratch_database(backend: str, workdir: Path) -> Iterator[str]:
 
 # --- the server --------------------------------------------------------------------------------------
 def production_config(database_url: str, workdir: Path, **overrides: Any) -> AppConfig:
-    """`PHOTOCHANGER_ENV=production` with a generated 48-character JWT secret, everything under `workdir`."""
+    """`PHOTOCHANGER_ENV=production` with generated 48-character JWT and secret keys, everything under `workdir`."""
     values: dict[str, Any] = {
         "env": "production",
         "jwt_secret": secrets.token_urlsafe(36),  # 48 characters
+        "secret_key": secrets.token_urlsafe(36),
         "database_url": database_url,
         "media_root": workdir / "media",
         "var_dir": workdir / "var",

@@ -11,6 +11,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
 from photochanger import __version__
+from photochanger.accounts.router import router as accounts_router
+from photochanger.accounts.store import KeyStore
 from photochanger.admin.root import router as root_router
 from photochanger.admin.router import router as admin_router
 from photochanger.audit.router import router as audit_router
@@ -22,6 +24,7 @@ from photochanger.auth.router import users_router as auth_users_router
 from photochanger.cleanup.router import router as cleanup_router
 from photochanger.config import AppConfig
 from photochanger.core import passwords
+from photochanger.core.crypto import SecretBox
 from photochanger.core.db import create_engine, create_sessionmaker, is_unavailable_error
 from photochanger.core.errors import install_error_handlers
 from photochanger.core.logging import configure_logging, register_secret
@@ -83,6 +86,7 @@ def _lifespan(config: AppConfig) -> Any:
         )
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.keys = KeyStore(app.state.sessionmaker, SecretBox(config.resolved_secret_key()))
         config.media_root.mkdir(parents=True, exist_ok=True)
         lock = InstanceLock(config.var_dir / "run")
         app.state.instance_lock = lock
@@ -103,6 +107,7 @@ def _lifespan(config: AppConfig) -> Any:
             webhooks=app.state.webhooks,
             template_loader=media_service.load_templates,
             metrics=app.state.metrics,
+            keys=app.state.keys,
         )
         try:
             try:
@@ -184,6 +189,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(auth_users_router)
     app.include_router(auth_admin_router)
     app.include_router(settings_router)
+    app.include_router(accounts_router)
     app.include_router(audit_router)
     app.include_router(slots_catalogue_router)
     app.include_router(slots_router)
@@ -210,6 +216,7 @@ def _config_secrets(config: AppConfig) -> list[str]:
         value.get_secret_value()
         for value in (
             config.jwt_secret,
+            config.secret_key,
             config.metrics_token,
             config.bootstrap_admin_password,
             config.bootstrap_ingest_password,

@@ -24,6 +24,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from photochanger.accounts.rotation import KeyedFailure, call_with_keys
+from photochanger.accounts.store import KeyStore
 from photochanger.config import AppConfig
 from photochanger.core import images
 from photochanger.core.db import is_unavailable_error
@@ -170,8 +172,10 @@ class IngestService:
         webhooks: WebhookSender | None = None,
         template_loader: TemplateLoader | None = None,
         metrics: Metrics | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         self.config = config
+        self.keys = keys
         self.sessionmaker = sessionmaker
         self.providers = providers
         self.limiter = limiter
@@ -383,7 +387,8 @@ class IngestService:
             if upload.size == 0:
                 raise InvalidImage("The photo is empty.")
             info = await self._inspect(upload)
-            provider, options = self._resolve(ctx)
+            keyed = self.keys is not None and await self.keys.has_keys(ctx.provider)
+            provider, options = self._resolve(ctx, keyed=keyed)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(unlink_quietly, upload.path)
@@ -459,13 +464,13 @@ class IngestService:
         except images.InvalidImage as exc:
             raise InvalidImage("The photo is truncated or corrupt.") from exc
 
-    def _resolve(self, ctx: _Context) -> tuple[Provider, BaseModel]:
+    def _resolve(self, ctx: _Context, *, keyed: bool = False) -> tuple[Provider, BaseModel]:
         try:
             provider = self.providers.get(ctx.provider)
             operation = self.providers.operation(ctx.provider, ctx.operation)
         except (UnknownProvider, UnknownOperation) as exc:
             raise ProviderFailure(f"Slot {ctx.slot_id} names an unknown provider or operation.") from exc
-        if not provider.configured:
+        if not (keyed or provider.configured):
             raise ProviderFailure(f"Provider {ctx.provider} is not configured (no API key).")
         try:
             options = operation.options_model.model_validate(ctx.slot_settings.params)
@@ -679,6 +684,21 @@ class IngestService:
         return publish
 
     async def _call_provider(
+        self, provider: Provider, operation: str, request: ProviderRequest, deadline: Deadline
+    ) -> ProviderResult:
+        """The provider's answer, with its admin keys taken in turn when it has any."""
+        if self.keys is None:
+            return await self._call_once(provider, operation, request, deadline)
+
+        async def once(keyed: ProviderRequest) -> ProviderResult:
+            return await self._call_once(provider, operation, keyed, deadline)
+
+        try:
+            return (await call_with_keys(self.keys, provider.id, request, once)).result
+        except KeyedFailure as failure:
+            raise failure.error from None
+
+    async def _call_once(
         self, provider: Provider, operation: str, request: ProviderRequest, deadline: Deadline
     ) -> ProviderResult:
         try:

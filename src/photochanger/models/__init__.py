@@ -14,6 +14,7 @@ from photochanger.models.job_stat import (
 )
 from photochanger.models.login_attempt import LoginAttempt
 from photochanger.models.media_object import MediaObject
+from photochanger.models.provider_key import KeyStatus, ProviderKey
 from photochanger.models.refresh_token import RefreshToken
 from photochanger.models.slot import Slot
 from photochanger.models.user import User
@@ -32,8 +33,10 @@ __all__ = [
     "JobStatHourlyDuration",
     "JobStatHourlyDurationAll",
     "JobStatus",
+    "KeyStatus",
     "LoginAttempt",
     "MediaObject",
+    "ProviderKey",
     "RefreshToken",
     "Slot",
     "User",

@@ -19,12 +19,20 @@ class ProviderError(Exception):
     reason: ClassVar[str] = "provider_error"
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, upstream_status: int | None = None
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        upstream_status: int | None = None,
+        key_rejected: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
         self.upstream_status = upstream_status
+        # The upstream refused the credentials themselves (invalid, revoked, no billing): another key may
+        # work, this one will not until an admin acts. 401 and 403 imply it; drivers set it for the rest.
+        self.key_rejected = key_rejected or upstream_status in (401, 403)
 
 
 class ProviderRefused(ProviderError):
@@ -117,6 +125,9 @@ class ProviderRequest:
     public_media_url: Callable[[bytes, str], Awaitable[str]] | None = None
     # The result's guest link, stamped as a QR code when an operation's `stamp_qr` option is on.
     guest_url: str | None = None
+    # The account key chosen for this call (admin-managed keys); None means the driver's own (environment)
+    # key. Never logged: excluded from the repr.
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -209,7 +220,8 @@ class Provider(Protocol):
         An empty list when the configuration can work."""
         ...
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         """One cheap authenticated call (the configured model's metadata, the key's info) before
-        `deadline`. Never raises for upstream answers: a refusal comes back with the provider's own text."""
+        `deadline`, with `api_key` (else the driver's own key). Never raises for upstream answers: a
+        refusal comes back with the provider's own text."""
         ...

@@ -340,9 +340,13 @@ class RemoteProvider:
         """Usable once its API key is set."""
         return bool(self._api_key)
 
+    def key_for(self, request: ProviderRequest) -> str | None:
+        """The request's account key when the caller chose one, else the driver's own."""
+        return request.api_key or self._api_key
+
     def check_slot(self, operation: str, check: SlotCheck) -> list[FieldProblem]:
         """No provider-specific problems unless a driver knows better."""
         return []
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         raise NotImplementedError
