@@ -342,6 +342,48 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A signing secret of at least 16 characters is required with a webhook URL.",
         "При указанном адресе нужен секрет подписи не короче 16 символов.",
     ),
+    # Settings → Providers
+    "providers.title": ("Providers", "Провайдеры"),
+    "providers.intro": (
+        "API keys are write-only: after saving, only their last four characters are shown. Several keys of "
+        "one provider are used in turn.",
+        "API-ключи только записываются: после сохранения видны лишь последние четыре символа. Несколько "
+        "ключей одного провайдера используются по очереди.",
+    ),
+    "providers.env_key": (
+        "A key is also set in the environment; it is used only while no working key is set here.",
+        "Ключ задан и в окружении; он используется, только пока здесь нет рабочего ключа.",
+    ),
+    "providers.no_keys": ("No key set here.", "Ключей здесь нет."),
+    "providers.unnamed": ("Key", "Ключ"),
+    "providers.key": ("API key", "API-ключ"),
+    "providers.label": ("Label (optional)", "Метка (необязательно)"),
+    "providers.add": ("Add key", "Добавить ключ"),
+    "providers.new_key": ("New key", "Новый ключ"),
+    "providers.replace": ("Replace", "Заменить"),
+    "providers.remove": ("Remove", "Удалить"),
+    "providers.remove_confirm": ("Remove this key?", "Удалить этот ключ?"),
+    "providers.check": ("Check connection", "Проверить соединение"),
+    "providers.ok": ("ok", "работает"),
+    "providers.broken": ("refused by the provider", "отклонён провайдером"),
+    "providers.resting": ("resting after a rate limit", "пауза после лимита"),
+    "providers.set_by": ("Set by {who} on {when}", "Задан: {who}, {when}"),
+    "providers.last_check_ok": ("checked ok on {when}", "проверен {when}: работает"),
+    "providers.last_check_failed": (
+        "check failed on {when}: {detail}",
+        "проверка {when} не прошла: {detail}",
+    ),
+    "providers.added": ("Key added.", "Ключ добавлен."),
+    "providers.replaced": ("Key replaced.", "Ключ заменён."),
+    "providers.removed": ("Key removed.", "Ключ удалён."),
+    "providers.invalid": ("The key was not saved.", "Ключ не сохранён."),
+    "providers.check_ok": ("Connection ok.", "Соединение в порядке."),
+    "providers.check_failed": ("The provider answered: {detail}", "Ответ провайдера: {detail}"),
+    "providers.dash_broken": (
+        "Provider keys refused by the provider: {keys}. Replace them in Settings → Providers.",
+        "Ключи, отклонённые провайдером: {keys}. Замените их в Настройки → Провайдеры.",
+    ),
+    "err.provider_key_not_found": ("This key no longer exists.", "Этот ключ больше не существует."),
 }
 
 

@@ -268,7 +268,8 @@ def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
 async def dashboard(request: Request, principal: AdminDep, session: SessionDep) -> Response:
     need(principal, permissions.SLOTS_READ)
     cards = await live.dashboard_state(session, _config(request))
-    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request))
+    extras = await provider_pages.dashboard_context(request, session)
+    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request), **extras)
 
 
 @router.get("/")
@@ -1014,3 +1015,9 @@ async def audit_page(
         target=target or "",
         query=query,
     )
+
+
+# Pages in modules of their own; they import this module's route class and dependencies, hence last.
+from photochanger.admin.pages import providers as provider_pages  # noqa: E402
+
+router.include_router(provider_pages.router)

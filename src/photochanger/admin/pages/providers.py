@@ -1,0 +1,158 @@
+"""Settings → Providers (`/admin/settings/providers`): add, replace, remove and check provider API keys.
+Keys are write-only: a page shows the last four characters, who set the key and when, never the key."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from photochanger.accounts import service as accounts_service
+from photochanger.accounts.schemas import KeyCheckRead, ProviderKeyCreate, ProviderKeyReplace
+from photochanger.accounts.store import KeyStore
+from photochanger.admin.rendering import render, translator
+from photochanger.admin.router import AdminDep, AdminRoute, _redirect, csrf_form, need
+from photochanger.auth import permissions
+from photochanger.core.db import SessionDep
+from photochanger.providers.registry import ProviderRegistry
+
+PAGE = "/admin/settings/providers"
+
+# Included under `/admin` by `admin.router`.
+router: APIRouter = APIRouter(prefix="/settings/providers", route_class=AdminRoute, include_in_schema=False)
+
+
+def _store(request: Request) -> KeyStore:
+    store: KeyStore = request.app.state.keys
+    return store
+
+
+def _registry(request: Request) -> ProviderRegistry:
+    registry: ProviderRegistry = request.app.state.providers
+    return registry
+
+
+async def _page(
+    request: Request,
+    session: AsyncSession,
+    *,
+    banner: str | None = None,
+    banner_kind: str = "ok",
+    errors: dict[str, str] | None = None,
+    check: KeyCheckRead | None = None,
+    status_code: int = 200,
+) -> Response:
+    accounts = await accounts_service.list_accounts(session, _registry(request))
+    store = _store(request)
+    resting = {key.id for a in accounts for key in a.keys if store.resting_until(key.id) is not None}
+    return render(
+        request,
+        "providers.html",
+        status_code,
+        accounts=accounts,
+        resting=resting,
+        banner=banner,
+        banner_kind=banner_kind,
+        errors=errors or {},
+        check=check,
+    )
+
+
+def _problem(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    return str(first["msg"]).removeprefix("Value error, ")
+
+
+@router.get("")
+async def providers_page(
+    request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
+) -> Response:
+    need(principal, permissions.SETTINGS_READ)
+    t = translator(request)
+    banner = {
+        "added": t("providers.added"),
+        "replaced": t("providers.replaced"),
+        "removed": t("providers.removed"),
+    }.get(done or "")
+    return await _page(request, session, banner=banner)
+
+
+@router.post("/keys")
+async def add_key(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+    need(principal, permissions.SETTINGS_WRITE)
+    form = await csrf_form(request)
+    fields: dict[str, Any] = {name: form.get(name) for name in ProviderKeyCreate.model_fields}
+    provider = str(fields.get("provider") or "")
+    try:
+        body = ProviderKeyCreate.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        t = translator(request)
+        return await _page(
+            request,
+            session,
+            banner=t("providers.invalid"),
+            banner_kind="error",
+            errors={provider: _problem(exc)},
+            status_code=422,
+        )
+    await accounts_service.add_key(session, _registry(request), _store(request).box, body, actor=principal)
+    _store(request).invalidate()
+    return _redirect(f"{PAGE}?done=added")
+
+
+@router.post("/keys/{key_id}/replace")
+async def replace_key(
+    key_id: uuid.UUID, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    need(principal, permissions.SETTINGS_WRITE)
+    form = await csrf_form(request)
+    try:
+        body = ProviderKeyReplace.model_validate({"api_key": form.get("api_key") or ""})
+    except ValidationError as exc:
+        t = translator(request)
+        return await _page(
+            request,
+            session,
+            banner=t("providers.invalid"),
+            banner_kind="error",
+            errors={str(key_id): _problem(exc)},
+            status_code=422,
+        )
+    await accounts_service.replace_key(session, _store(request).box, key_id, body, actor=principal)
+    _store(request).invalidate()
+    return _redirect(f"{PAGE}?done=replaced")
+
+
+@router.post("/keys/{key_id}/delete")
+async def remove_key(
+    key_id: uuid.UUID, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    need(principal, permissions.SETTINGS_WRITE)
+    await csrf_form(request)
+    await accounts_service.remove_key(session, key_id, actor=principal)
+    _store(request).invalidate()
+    return _redirect(f"{PAGE}?done=removed")
+
+
+@router.post("/keys/{key_id}/check")
+async def check_key(
+    key_id: uuid.UUID, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    need(principal, permissions.SETTINGS_WRITE)
+    await csrf_form(request)
+    result = await accounts_service.check_key(session, _registry(request), _store(request).box, key_id)
+    _store(request).invalidate()
+    t = translator(request)
+    banner = t("providers.check_ok") if result.ok else t("providers.check_failed", detail=result.detail)
+    return await _page(
+        request, session, banner=banner, banner_kind="ok" if result.ok else "error", check=result
+    )
+
+
+async def dashboard_context(request: Request, session: AsyncSession) -> dict[str, Any]:
+    """What the dashboard shows about provider accounts: keys the providers refused (in red)."""
+    accounts = await accounts_service.list_accounts(session, _registry(request))
+    broken = accounts_service.broken_keys(accounts)
+    return {"broken_keys": [f"{key.provider} …{key.last4}" for key in broken]}
