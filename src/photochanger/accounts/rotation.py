@@ -68,11 +68,12 @@ async def call_with_keys(
         raise KeyedFailure(resting, None, ())
     skipped: list[tuple[str, str]] = []
     last: tuple[ProviderError, AccountKey] | None = None
-    for key in keys:
+    for index, key in enumerate(keys):
         if last is not None and request.deadline.expired:
             break
+        elsewhere = request.rate_limit_elsewhere or index < len(keys) - 1
         try:
-            result = await call(replace(request, api_key=key.secret))
+            result = await call(replace(request, api_key=key.secret, rate_limit_elsewhere=elsewhere))
         except ProviderError as exc:
             if isinstance(exc, ProviderTimeout):
                 raise KeyedFailure(exc, key, tuple(skipped)) from exc

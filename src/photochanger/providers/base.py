@@ -128,6 +128,8 @@ class ProviderRequest:
     # The account key chosen for this call (admin-managed keys); None means the driver's own (environment)
     # key. Never logged: excluded from the repr.
     api_key: str | None = field(default=None, repr=False)
+    # The caller has another key or provider to try: a rate limit is raised at once, not waited out.
+    rate_limit_elsewhere: bool = False
 
 
 @dataclass(frozen=True)

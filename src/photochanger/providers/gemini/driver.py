@@ -295,7 +295,7 @@ class GeminiProvider(RemoteProvider):
                 url, content=body, headers={**headers, **body.headers}, timeout=budget
             )
 
-        data = await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+        data = await call(PROVIDER, request.deadline, self.retry_for(request), send, parse_answer)
         output = await run_image_work(finish_bytes, data, request)
         return result(
             output, request, {"operation": operation, "model": options.model, "inputs": len(images)}

@@ -199,7 +199,7 @@ class GptImageProvider(RemoteProvider):
         async def send(budget: httpx.Timeout) -> httpx.Response:
             return await self._http.post(url, data=fields, files=files, headers=headers, timeout=budget)
 
-        data = await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+        data = await call(PROVIDER, request.deadline, self.retry_for(request), send, parse_answer)
         output = await run_image_work(finish_bytes, data, request)
         meta: dict[str, Any] = {"operation": operation, "model": options.model, "inputs": len(images)}
         return result(output, request, meta)

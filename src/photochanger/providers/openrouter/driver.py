@@ -275,7 +275,7 @@ class OpenRouterProvider(RemoteProvider):
                     url, content=body, headers={**headers, **body.headers}, timeout=budget
                 )
 
-            return await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+            return await call(PROVIDER, request.deadline, self.retry_for(request), send, parse_answer)
 
         try:
             answer = await ask(modalities_for(outputs))

@@ -263,7 +263,7 @@ class TurbotextProvider(RemoteProvider):
             form = {"do": "create_queue", **fields}
             return await self._http.post(endpoint, data=form, headers=headers, timeout=budget)
 
-        queue_id = await call(PROVIDER, deadline, self._retry, create, parse_queued)
+        queue_id = await call(PROVIDER, deadline, self.retry_for(request), create, parse_queued)
 
         async def poll(budget: httpx.Timeout) -> httpx.Response:
             form = {"do": "get_result", "queueid": queue_id}
