@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from photochanger import __version__
 from photochanger.accounts.router import router as accounts_router
+from photochanger.accounts.router import settings_router as provider_settings_router
 from photochanger.accounts.store import KeyStore
 from photochanger.admin.root import router as root_router
 from photochanger.admin.router import router as admin_router
@@ -190,6 +191,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(auth_admin_router)
     app.include_router(settings_router)
     app.include_router(accounts_router)
+    app.include_router(provider_settings_router)
     app.include_router(audit_router)
     app.include_router(slots_catalogue_router)
     app.include_router(slots_router)

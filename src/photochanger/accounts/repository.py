@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.models import ProviderKey
+from photochanger.models import ProviderKey, ProviderSetting
 
 
 async def list_keys(session: AsyncSession, provider: str | None = None) -> Sequence[ProviderKey]:
@@ -21,7 +21,12 @@ async def get(session: AsyncSession, key_id: uuid.UUID) -> ProviderKey | None:
     return await session.get(ProviderKey, key_id)
 
 
-async def version(session: AsyncSession) -> tuple[int, datetime | None]:
-    """Changes anywhere in the table change this pair: a delete the count, anything else `updated_at`."""
-    row = (await session.execute(select(func.count(), func.max(ProviderKey.updated_at)))).one()
-    return int(row[0]), row[1]
+async def version(session: AsyncSession) -> tuple[int, datetime | None, int, datetime | None]:
+    """Changes anywhere in either table change this: a delete the count, anything else `updated_at`."""
+    keys = (await session.execute(select(func.count(), func.max(ProviderKey.updated_at)))).one()
+    settings = (await session.execute(select(func.count(), func.max(ProviderSetting.updated_at)))).one()
+    return int(keys[0]), keys[1], int(settings[0]), settings[1]
+
+
+async def list_settings(session: AsyncSession) -> Sequence[ProviderSetting]:
+    return (await session.scalars(select(ProviderSetting))).all()

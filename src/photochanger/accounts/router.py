@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
-from photochanger.accounts import service
+from photochanger.accounts import provider_settings, service
 from photochanger.accounts.exceptions import ProviderKeyNotFound, ProviderTakesNoKey
 from photochanger.accounts.schemas import (
     KeyCheckRead,
@@ -13,6 +13,8 @@ from photochanger.accounts.schemas import (
     ProviderKeyCreate,
     ProviderKeyRead,
     ProviderKeyReplace,
+    ProviderSettingsRead,
+    ProviderSettingsUpdate,
 )
 from photochanger.accounts.store import KeyStore
 from photochanger.auth import permissions
@@ -23,6 +25,7 @@ from photochanger.core.errors import ValidationFailed, problem_responses
 from photochanger.slots.exceptions import ProviderNotFound
 
 router = APIRouter(prefix="/api/provider-keys", tags=["provider keys"])
+settings_router = APIRouter(prefix="/api/provider-settings", tags=["provider keys"])
 
 _AUTH_ERRORS = (NotAuthenticated, InvalidToken, PermissionDenied, CsrfFailed)
 
@@ -106,3 +109,35 @@ async def check_provider_key(
     result = await service.check_key(session, request.app.state.providers, store.box, key_id)
     store.invalidate()
     return result
+
+
+@settings_router.get(
+    "", response_model=list[ProviderSettingsRead], responses=problem_responses(*_AUTH_ERRORS)
+)
+async def list_provider_settings(
+    request: Request,
+    _principal: Annotated[Principal, requires(permissions.SETTINGS_READ)],
+    session: SessionDep,
+) -> list[ProviderSettingsRead]:
+    return await provider_settings.list_settings(session, request.app.state.providers)
+
+
+@settings_router.put(
+    "/{provider_id}",
+    response_model=ProviderSettingsRead,
+    responses=problem_responses(*_AUTH_ERRORS, ProviderNotFound, ValidationFailed),
+)
+async def update_provider_settings(
+    provider_id: str,
+    body: ProviderSettingsUpdate,
+    request: Request,
+    principal: Annotated[Principal, requires(permissions.SETTINGS_WRITE)],
+    session: SessionDep,
+) -> ProviderSettingsRead:
+    """Concurrency (jobs in flight at once), default model and price per image by model for one provider;
+    fields left out keep their value."""
+    updated = await provider_settings.update_settings(
+        session, request.app.state.providers, provider_id, body, actor=principal
+    )
+    key_store(request).invalidate()
+    return updated

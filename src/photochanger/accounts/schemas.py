@@ -73,3 +73,26 @@ class KeyCheckRead(BaseModel):
     ok: bool
     detail: str
     upstream_status: int | None = None
+
+
+class ProviderSettingsUpdate(BaseModel):
+    """Per-provider settings; a field left out keeps its value, `null` returns it to the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concurrency: Annotated[int | None, Field(ge=1, le=200)] = None
+    default_model: Annotated[str | None, Field(min_length=1, max_length=120)] = None
+    # Estimated price of one image, per model, in the admin's currency.
+    prices: dict[
+        Annotated[str, Field(min_length=1, max_length=120)], Annotated[float, Field(ge=0, le=1000)]
+    ] = Field(default_factory=dict)
+
+
+class ProviderSettingsRead(BaseModel):
+    provider: str
+    concurrency: int | None = None
+    default_model: str | None = None
+    prices: dict[str, float] = Field(default_factory=dict)
+    models: list[str] = Field(default_factory=list)
+    updated_at: datetime | None = None
+    updated_by: str | None = None

@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +23,15 @@ from photochanger.models import KeyStatus, ProviderKey
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ProviderLimits:
+    """A provider's runtime settings as the ingest pipeline reads them (None: the global default)."""
+
+    concurrency: int | None = None
+    default_model: str | None = None
+    prices: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,8 @@ class KeyStore:
         self._refresh_seconds = refresh_seconds
         self._clock = clock
         self._keys: dict[str, list[AccountKey]] = {}
-        self._version: tuple[int, datetime | None] | None = None
+        self._settings: dict[str, ProviderLimits] = {}
+        self._version: tuple[int, datetime | None, int, datetime | None] | None = None
         self._checked_at = -float("inf")
         self._lock = asyncio.Lock()
         self._turn: Counter[str] = Counter()
@@ -61,7 +71,8 @@ class KeyStore:
         """This process changed the table: the next call reloads."""
         self._checked_at = -float("inf")
 
-    async def _fresh(self) -> None:
+    async def refresh(self) -> None:
+        """Reload keys and provider settings when the tables changed (checked at most every few seconds)."""
         if self._clock() - self._checked_at < self._refresh_seconds:
             return
         async with self._lock:
@@ -73,6 +84,14 @@ class KeyStore:
                     if version != self._version:
                         rows = await repository.list_keys(session)
                         self._keys = self._decrypt(rows)
+                        self._settings = {
+                            row.provider: ProviderLimits(
+                                row.concurrency,
+                                row.default_model,
+                                {str(k): float(v) for k, v in (row.prices or {}).items()},
+                            )
+                            for row in await repository.list_settings(session)
+                        }
                         self._version = version
             except Exception:
                 # Keep serving with the keys we know; the next call tries again.
@@ -96,15 +115,19 @@ class KeyStore:
             keys.setdefault(row.provider, []).append(AccountKey(row.id, row.provider, row.last4, secret))
         return keys
 
+    def limits(self, provider: str) -> ProviderLimits:
+        """The provider's settings as last loaded (call `refresh` first for fresh ones)."""
+        return self._settings.get(provider) or ProviderLimits()
+
     async def has_keys(self, provider: str) -> bool:
         """True when the admin set at least one working key for `provider` (they win over the environment)."""
-        await self._fresh()
+        await self.refresh()
         return bool(self._keys.get(provider))
 
     async def candidates(self, provider: str) -> tuple[list[AccountKey], float | None]:
         """The provider's usable keys, the next in turn first, resting ones left out; and, when every key
         is resting, the seconds until the first wakes."""
-        await self._fresh()
+        await self.refresh()
         keys = self._keys.get(provider, [])
         if not keys:
             return [], None

@@ -472,8 +472,12 @@ class IngestService:
             raise ProviderFailure(f"Slot {ctx.slot_id} names an unknown provider or operation.") from exc
         if not (keyed or provider.configured):
             raise ProviderFailure(f"Provider {ctx.provider} is not configured (no API key).")
+        params = ctx.slot_settings.params
+        default_model = self.keys.limits(ctx.provider).default_model if self.keys is not None else None
+        if default_model and "model" not in params and "model" in operation.options_model.model_fields:
+            params = {**params, "model": default_model}
         try:
-            options = operation.options_model.model_validate(ctx.slot_settings.params)
+            options = operation.options_model.model_validate(params)
         except ValidationError as exc:
             raise ProviderFailure(
                 f"Slot {ctx.slot_id} has invalid parameters; fix them in the admin UI."
@@ -481,9 +485,10 @@ class IngestService:
         return provider, options
 
     def _permits(self, p: _Prepared) -> Any:
+        per_provider = self.keys.limits(p.ctx.provider).concurrency if self.keys is not None else None
         limits = Limits(
             p.ctx.runtime.slot_concurrency,
-            p.ctx.runtime.provider_concurrency,
+            per_provider or p.ctx.runtime.provider_concurrency,
             p.ctx.runtime.global_concurrency,
         )
         wait = min(self.config.permit_wait_seconds, p.deadline.remaining())

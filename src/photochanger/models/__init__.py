@@ -15,6 +15,7 @@ from photochanger.models.job_stat import (
 from photochanger.models.login_attempt import LoginAttempt
 from photochanger.models.media_object import MediaObject
 from photochanger.models.provider_key import KeyStatus, ProviderKey
+from photochanger.models.provider_setting import ProviderSetting
 from photochanger.models.refresh_token import RefreshToken
 from photochanger.models.slot import Slot
 from photochanger.models.user import User
@@ -37,6 +38,7 @@ __all__ = [
     "LoginAttempt",
     "MediaObject",
     "ProviderKey",
+    "ProviderSetting",
     "RefreshToken",
     "Slot",
     "User",
