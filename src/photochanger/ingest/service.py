@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.accounts.rotation import KeyedFailure, call_with_keys
+from photochanger.accounts.rotation import KeyedResult, call_with_keys
 from photochanger.accounts.store import KeyStore
 from photochanger.config import AppConfig
 from photochanger.core import images
@@ -34,6 +34,7 @@ from photochanger.core.errors import PhotoChangerError
 from photochanger.core.storage import MediaLayout, unlink_quietly, write_atomic
 from photochanger.core.time import utcnow
 from photochanger.ingest import provider_media, repository
+from photochanger.ingest.chain import Attempt, ChainFailed, Link, resolve_fallbacks, run_chain
 from photochanger.ingest.exceptions import (
     Busy,
     IdempotencyConflict,
@@ -142,6 +143,10 @@ class _Prepared:
     idempotency_key: str | None
     mode: str = "sync"
     published: list[Path] = field(default_factory=list)
+    # The chain: the primary (index 0) and the fallbacks still usable; and, once run, what each did.
+    links: list[Link] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    result_link: Link | None = None
 
 
 class _KeyTaken(Exception):
@@ -389,6 +394,9 @@ class IngestService:
             info = await self._inspect(upload)
             keyed = self.keys is not None and await self.keys.has_keys(ctx.provider)
             provider, options = self._resolve(ctx, keyed=keyed)
+            links = [Link(0, provider, ctx.operation, options)]
+            if ctx.slot_settings.fallbacks:
+                links += await self._fallbacks(ctx)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(unlink_quietly, upload.path)
@@ -406,6 +414,17 @@ class IngestService:
             arrived_at=arrived_at,
             started=now or utcnow(),
             idempotency_key=key,
+            links=links,
+        )
+
+    async def _fallbacks(self, ctx: _Context) -> list[Link]:
+        keyed = {
+            f.provider
+            for f in ctx.slot_settings.fallbacks
+            if self.keys and await self.keys.has_keys(f.provider)
+        }
+        return resolve_fallbacks(
+            self.providers, ctx.slot_settings.fallbacks, lambda p: p.configured or p.id in keyed
         )
 
     def _admit(self, ctx: _Context) -> None:
@@ -628,7 +647,7 @@ class IngestService:
                 guest_url=self.guest_url(p.job_id),
             )
             try:
-                result = await self._call_provider(p.provider, p.ctx.operation, request, p.deadline)
+                result = await self._call_provider(p, request)
             except ProviderError as exc:
                 outcome = await self._fail(p, exc, image, output_type, self._elapsed_ms(provider_started))
                 finished = True
@@ -654,8 +673,10 @@ class IngestService:
                     event.set()
 
     async def _templates(self, p: _Prepared) -> dict[str, TemplateImage]:
-        operation = self.providers.operation(p.ctx.provider, p.ctx.operation)
-        ids = operation.template_ids(p.options)
+        ids: list[str] = []
+        for link in p.links or [Link(0, p.provider, p.ctx.operation, p.options)]:
+            operation = self.providers.operation(link.provider.id, link.operation)
+            ids += [i for i in operation.template_ids(link.options) if i not in ids]
         if not ids:
             return {}
         if self.template_loader is None:
@@ -688,20 +709,28 @@ class IngestService:
 
         return publish
 
-    async def _call_provider(
-        self, provider: Provider, operation: str, request: ProviderRequest, deadline: Deadline
-    ) -> ProviderResult:
-        """The provider's answer, with its admin keys taken in turn when it has any."""
-        if self.keys is None:
-            return await self._call_once(provider, operation, request, deadline)
+    async def _call_provider(self, p: _Prepared, request: ProviderRequest) -> ProviderResult:
+        """The first image of the slot's chain (each link with its provider's keys in turn); what each link
+        did is kept on `p` for the job row. Raises the telling `ProviderError` when no link answered."""
+        links = p.links or [Link(0, p.provider, p.ctx.operation, p.options)]
 
-        async def once(keyed: ProviderRequest) -> ProviderResult:
-            return await self._call_once(provider, operation, keyed, deadline)
+        async def run_link(link: Link, link_request: ProviderRequest) -> KeyedResult:
+            async def once(keyed: ProviderRequest) -> ProviderResult:
+                return await self._call_once(link.provider, link.operation, keyed, p.deadline)
+
+            if self.keys is None:
+                return KeyedResult(await once(link_request), None)
+            return await call_with_keys(self.keys, link.provider.id, link_request, once)
 
         try:
-            return (await call_with_keys(self.keys, provider.id, request, once)).result
-        except KeyedFailure as failure:
-            raise failure.error from None
+            outcome = await run_chain(
+                links, request, p.deadline, run_link, hedge_after=p.ctx.slot_settings.hedge_after_seconds
+            )
+        except ChainFailed as failed:
+            p.attempts = failed.attempts
+            raise failed.error from None
+        p.attempts, p.result_link = outcome.attempts, outcome.link
+        return outcome.result
 
     async def _call_once(
         self, provider: Provider, operation: str, request: ProviderRequest, deadline: Deadline
@@ -762,6 +791,7 @@ class IngestService:
                 result_expires_at=finished_at + timedelta(hours=p.ctx.runtime.result_ttl_hours),
                 preview_path=preview_rel,
                 input_path=None,
+                **self._chain_columns(p),
             )
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -813,6 +843,7 @@ class IngestService:
             input_path=None,
             # A failed shot may be retried: its key no longer joins anything.
             idempotency_key=None,
+            **self._chain_columns(p),
         )
         logger.info(
             "job failed",
@@ -874,7 +905,7 @@ class IngestService:
         if p.source is not JobSource.ingest:
             return
         done = status is JobStatus.done
-        event = {
+        event: dict[str, Any] = {
             "type": "job.finished",
             "job_id": p.job_id,
             "slot_id": p.ctx.slot_id,
@@ -888,6 +919,14 @@ class IngestService:
             "finished_at": finished_at.isoformat(),
             "duration_ms": duration_ms,
         }
+        if len(p.links) > 1:
+            link = p.result_link
+            event["link"] = (
+                {"index": link.index, "provider": link.provider.id, "operation": link.operation}
+                if link
+                else None
+            )
+            event["attempts"] = [a.as_json() for a in p.attempts]
         self.webhooks.schedule(
             job_id=p.job_id,
             slot_id=p.ctx.slot_id,
@@ -897,6 +936,18 @@ class IngestService:
         )
 
     # --- helpers -------------------------------------------------------------------------------------
+    @staticmethod
+    def _chain_columns(p: _Prepared) -> dict[str, Any]:
+        """Which link produced the result and what became of each (only for slots with a chain)."""
+        if len(p.links) <= 1 and p.result_link is None:
+            return {}
+        link = p.result_link
+        return {
+            "result_link": link.index if link is not None else None,
+            "result_provider": link.provider.id if link is not None else None,
+            "attempts": [a.as_json() for a in p.attempts],
+        }
+
     def _observe(
         self, p: _Prepared, status: JobStatus, reason: str | None, duration_ms: int, provider_ms: int
     ) -> None:

@@ -30,6 +30,7 @@ from photochanger.slots.exceptions import (
 )
 from photochanger.slots.repository import SlotRepository
 from photochanger.slots.schemas import (
+    ChainLink,
     ConnectionCheckRead,
     OperationRead,
     OutputFormat,
@@ -283,6 +284,8 @@ def _slot_read(config: AppConfig, slot: Slot, results: list[ResultRead]) -> Slot
         on_failure=settings.on_failure,
         webhook_url=settings.webhook_url,
         webhook_secret_set=bool(settings.webhook_secret),
+        fallbacks=settings.fallbacks,
+        hedge_after_seconds=settings.hedge_after_seconds,
         version=slot.version,
         ingest_url=ingest_url(config, slot.id),
         updated_at=slot.updated_at,
@@ -355,6 +358,8 @@ def _audit_view(slot: Slot) -> dict[str, Any]:
         "webhook_url": settings.webhook_url,
         # Audit shows that the secret changed, never the secret.
         "webhook_secret": _secret_fingerprint(settings.webhook_secret),
+        "fallbacks": [link.model_dump(mode="json") for link in settings.fallbacks],
+        "hedge_after_seconds": settings.hedge_after_seconds,
     }
 
 
@@ -424,8 +429,15 @@ async def update_slot(
         )
     before = _audit_view(slot)
     current = SlotSettings.model_validate(slot.settings or {})
+    fallbacks = await _validate_fallbacks(session, registry, body.fallbacks)
+    chain: dict[str, Any] = {}
+    if fallbacks is not None:
+        chain["fallbacks"] = fallbacks
+    if "hedge_after_seconds" in body.model_fields_set:
+        chain["hedge_after_seconds"] = body.hedge_after_seconds
     settings = current.model_copy(
         update={
+            **chain,
             # Only what the admin set is stored, so defaults the driver changes later still apply.
             "params": options.model_dump(mode="json", exclude_unset=True),
             "size_limit_mb": body.size_limit_mb,
@@ -457,6 +469,22 @@ async def update_slot(
     jobs = await repo.recent_done(slot_id, DEFAULT_RECENT_RESULTS)
     read = _slot_read(config, slot, [result_read(config, job, now) for job in jobs])
     return read.model_copy(update={"warnings": warnings})
+
+
+async def _validate_fallbacks(
+    session: AsyncSession, registry: ProviderRegistry, links: list[ChainLink] | None
+) -> list[ChainLink] | None:
+    """Each fallback validated like the primary, errors located under `fallbacks.<n>.`."""
+    if links is None:
+        return None
+    validated: list[ChainLink] = []
+    for index, link in enumerate(links):
+        options = await validate_params(
+            session, registry, link.provider, link.operation, link.params, prefix=("fallbacks", str(index))
+        )
+        params = options.model_dump(mode="json", exclude_unset=True)
+        validated.append(link.model_copy(update={"params": params}))
+    return validated
 
 
 # --- test runs -------------------------------------------------------------------------------------------
