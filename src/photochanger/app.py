@@ -55,6 +55,7 @@ from photochanger.settings.router import router as settings_router
 from photochanger.slots.router import catalogue_router as slots_catalogue_router
 from photochanger.slots.router import router as slots_router
 from photochanger.stats.router import router as stats_router
+from photochanger.usage.router import router as usage_router
 from photochanger.webhooks.router import router as webhooks_router
 from photochanger.webhooks.service import WebhookSender
 
@@ -200,6 +201,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(root_router)
     app.include_router(metrics_router)
     app.include_router(stats_router)
+    app.include_router(usage_router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

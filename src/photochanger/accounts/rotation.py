@@ -24,18 +24,27 @@ class KeyedResult:
     result: ProviderResult
     # The admin key that produced it; None for the driver's own (environment) key.
     key: AccountKey | None
-    # Keys tried before it and why each did not answer (last four characters and the failure reason).
+    # Keys tried before it and why each did not answer: (key id, failure reason).
     skipped: tuple[tuple[str, str], ...] = ()
 
 
 class KeyedFailure(Exception):
     """Every key failed; `error` is the last one's, `key` the last key tried, `skipped` the earlier ones."""
 
-    def __init__(self, error: ProviderError, key: AccountKey | None, skipped: tuple[tuple[str, str], ...]):
+    def __init__(
+        self,
+        error: ProviderError,
+        key: AccountKey | None,
+        skipped: tuple[tuple[str, str], ...],
+        *,
+        called: bool = True,
+    ) -> None:
         super().__init__(error.message)
         self.error = error
         self.key = key
         self.skipped = skipped
+        # False when no call was made at all (every key resting).
+        self.called = called
 
 
 def _rest_for(exc: ProviderError) -> float | None:
@@ -65,7 +74,7 @@ async def call_with_keys(
         resting = ProviderUnavailable(
             f"every {provider} key is resting after rate or quota limits", retry_after=wake_in
         )
-        raise KeyedFailure(resting, None, ())
+        raise KeyedFailure(resting, None, (), called=False)
     skipped: list[tuple[str, str]] = []
     last: tuple[ProviderError, AccountKey] | None = None
     for index, key in enumerate(keys):
@@ -84,7 +93,7 @@ async def call_with_keys(
                 await store.mark_broken(key, exc.message)
             else:
                 raise KeyedFailure(exc, key, tuple(skipped)) from exc
-            skipped.append((key.last4, exc.reason))
+            skipped.append((str(key.id), exc.reason))
             last = (exc, key)
             continue
         return KeyedResult(result, key, tuple(skipped))

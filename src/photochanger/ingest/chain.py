@@ -51,9 +51,15 @@ class Attempt:
     detail: str | None = None
     ms: int | None = None
     key_last4: str | None = None
+    # For usage counts: the admin key used ("env" for the environment's), the model, and the keys tried
+    # before it in this link with why each did not answer.
+    key_id: str | None = None
+    model: str | None = None
+    skipped_keys: list[tuple[str, str]] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        hidden = ("key_id", "skipped_keys")
+        return {k: v for k, v in self.__dict__.items() if v is not None and k not in hidden}
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,10 @@ async def run_chain(
 ) -> ChainResult:
     """Run the chain: each link gets what is left of `deadline`; a failed link hands over to the next at
     once; with `hedge_after`, a slow link is joined by the next one. Raises `ChainFailed`."""
-    attempts = [Attempt(link.index, link.provider.id, link.operation) for link in links]
+    attempts = [
+        Attempt(link.index, link.provider.id, link.operation, model=getattr(link.options, "model", None))
+        for link in links
+    ]
     running: dict[asyncio.Task[KeyedResult], Link] = {}
     started: dict[int, float] = {}
     last_error: ProviderError | None = None
@@ -133,6 +142,8 @@ async def run_chain(
                     keyed = task.result()
                     attempt.outcome = "done"
                     attempt.key_last4 = keyed.key.last4 if keyed.key is not None else None
+                    attempt.key_id = str(keyed.key.id) if keyed.key is not None else "env"
+                    attempt.skipped_keys = list(keyed.skipped)
                     for other in running.values():
                         attempts[other.index].outcome = "cancelled"
                         attempts[other.index].reason = "another_link_answered"
@@ -144,8 +155,12 @@ async def run_chain(
                 attempt.outcome = "failed"
                 attempt.reason = failure.reason
                 attempt.detail = failure.message[:300]
-                if isinstance(error, KeyedFailure) and error.key is not None:
-                    attempt.key_last4 = error.key.last4
+                if isinstance(error, KeyedFailure) and not error.called:
+                    attempt.outcome = "skipped"
+                elif isinstance(error, KeyedFailure):
+                    attempt.key_last4 = error.key.last4 if error.key is not None else None
+                    attempt.key_id = str(error.key.id) if error.key is not None else "env"
+                    attempt.skipped_keys = list(error.skipped)
                 last_error = failure
     finally:
         for task, link in running.items():

@@ -72,6 +72,7 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import OnFailure, SlotSettings
+from photochanger.usage import service as usage_service
 from photochanger.webhooks.service import WebhookSender
 
 logger = logging.getLogger(__name__)
@@ -810,6 +811,7 @@ class IngestService:
                 "model": getattr(p.options, "model", None),
             },
         )
+        await self._count_usage(p)
         self._observe(p, JobStatus.done, None, duration_ms, provider_ms)
         self._notify(p, JobStatus.done, None, duration_ms, finished_at)
         return IngestResult(
@@ -860,6 +862,7 @@ class IngestService:
                 "model": getattr(p.options, "model", None),
             },
         )
+        await self._count_usage(p)
         self._observe(p, status, reason, duration_ms, provider_ms)
         self._notify(p, status, reason, duration_ms, finished_at)
         if fallback:
@@ -936,6 +939,25 @@ class IngestService:
         )
 
     # --- helpers -------------------------------------------------------------------------------------
+    async def _count_usage(self, p: _Prepared) -> None:
+        """Provider calls, images and refusals of the job, with their estimated cost; a failure to count
+        never costs the booth its answer."""
+        calls = usage_service.calls_of(p.attempts)
+        if not calls:
+            return
+        prices = {c.provider: self.keys.limits(c.provider).prices for c in calls} if self.keys else {}
+        try:
+            await self._db(
+                "usage",
+                usage_service.record,
+                slot_id=p.ctx.slot_id,
+                started=p.started,
+                calls=calls,
+                prices=prices,
+            )
+        except Exception:
+            logger.warning("could not count provider usage", extra={"job_id": p.job_id}, exc_info=True)
+
     @staticmethod
     def _chain_columns(p: _Prepared) -> dict[str, Any]:
         """Which link produced the result and what became of each (only for slots with a chain)."""

@@ -16,6 +16,7 @@ from photochanger.models.login_attempt import LoginAttempt
 from photochanger.models.media_object import MediaObject
 from photochanger.models.provider_key import KeyStatus, ProviderKey
 from photochanger.models.provider_setting import ProviderSetting
+from photochanger.models.provider_usage import ProviderUsageDaily
 from photochanger.models.refresh_token import RefreshToken
 from photochanger.models.slot import Slot
 from photochanger.models.user import User
@@ -39,6 +40,7 @@ __all__ = [
     "MediaObject",
     "ProviderKey",
     "ProviderSetting",
+    "ProviderUsageDaily",
     "RefreshToken",
     "Slot",
     "User",
