@@ -9,7 +9,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from photochanger.core.time import utcnow
 from photochanger.models import AuditLog, KeyStatus, ProviderKey
+from photochanger.usage import service as usage_service
 from tests.admin.conftest import csrf_of
 from tests.fakes.fixtures import gemini_fake, gemini_server
 from tests.fakes.gemini import GeminiFake
@@ -118,3 +120,24 @@ async def test_a_broken_key_is_shown_red_on_the_dashboard(app: FastAPI, admin_ui
     assert f"gemini …{BAD[-4:]}" in banner.group(1)
     page = await admin_ui.get(PAGE)
     assert 'class="key broken"' in page.text
+
+
+async def test_dashboard_shows_todays_spend_and_stats_the_usage_table(
+    app: FastAPI, admin_ui: httpx.AsyncClient
+) -> None:
+    async with app.state.sessionmaker() as session, session.begin():
+        await usage_service.record(
+            session,
+            slot_id="slot-001",
+            started=utcnow(),
+            calls=[usage_service.Call("gemini", "env", "gemini-3-pro-image", image=True)] * 3,
+            prices={"gemini": {"gemini-3-pro-image": 0.134}},
+        )
+    dashboard = await admin_ui.get("/admin")
+    assert "Today&#39;s estimated provider spend: 0.40" in dashboard.text
+    stats = await admin_ui.get("/admin/stats")
+    assert stats.status_code == 200
+    table = re.search(r'<section class="card stack" id="usage">(.*?)</section>', stats.text, re.S)
+    assert table is not None
+    assert "gemini-3-pro-image" in table.group(1)
+    assert "<td>3</td>" in table.group(1)

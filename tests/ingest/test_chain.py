@@ -1,17 +1,20 @@
 """Fallback chains and hedging: the first image of the chain wins inside the one deadline; the job, the
 job API and the webhook say which link produced it and why the others did not."""
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.models import JobStatus
 from tests.fakes.fixtures import gemini_fake, gemini_server, openai_fake, openai_server
 from tests.fakes.gemini import GeminiFake
 from tests.fakes.openai import OpenAIFake
-from tests.fakes.server import Reply
+from tests.fakes.server import FakeUpstream, Handler, Reply
 from tests.ingest.conftest import configure_slot, jobs, upload
 from tests.support import images
 
@@ -32,6 +35,8 @@ def config_overrides(gemini_server: GeminiFake, openai_server: OpenAIFake) -> di
         "gemini_base_url": gemini_server.url,
         "openai_api_key": OpenAIFake.api_key,
         "openai_base_url": openai_server.url,
+        "webhook_allowed_targets": ["127.0.0.1"],
+        "webhook_max_seconds": 5,
     }
 
 
@@ -150,3 +155,47 @@ async def test_fallbacks_are_validated_when_the_slot_is_saved(
     assert saved.status_code == 200, saved.text
     assert saved.json()["fallbacks"][0]["provider"] == "gpt_image"
     assert saved.json()["hedge_after_seconds"] == 2
+
+
+class Receiver(FakeUpstream):
+    def routes(self) -> list[tuple[str, str, list[str], Handler]]:
+        return [("main", "/hook", ["POST"], lambda _received: Reply(json={"ok": True}))]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver().running() as fake:
+        yield fake
+
+
+async def test_job_api_gallery_and_webhook_name_the_link_that_produced_the_result(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    ingest_password: str,
+    gemini_fake: GeminiFake,
+    openai_fake: OpenAIFake,
+    receiver: Receiver,
+) -> None:
+    await _chain_slot(
+        sessionmaker, webhook_url=f"{receiver.url}/hook", webhook_secret="whsec-0123456789abcdef"
+    )
+    gemini_fake.script(GeminiFake.error(500, "INTERNAL", "boom"), GeminiFake.error(500, "INTERNAL", "boom"))
+    gemini_fake.script(GeminiFake.error(500, "INTERNAL", "boom"))
+    response = await upload(client, images.jpeg())
+    assert response.status_code == 200
+    job_id = response.headers["x-job-id"]
+    job = (await client.get(f"/api/jobs/{job_id}")).json()
+    assert (job["result_link"], job["result_provider"]) == (1, "gpt_image")
+    assert [(a["provider"], a["outcome"], a.get("reason")) for a in job["attempts"]] == [
+        ("gemini", "failed", "provider_unavailable"),
+        ("gpt_image", "done", None),
+    ]
+    await app.state.webhooks.drain(10)
+    event = json.loads(receiver.last().raw)
+    assert event["link"] == {"index": 1, "provider": "gpt_image", "operation": "edit"}
+    assert event["attempts"][0]["reason"] == "provider_unavailable"
+    gallery = (await client.get("/api/slots/slot-001", headers=admin_headers)).json()
+    assert gallery["recent_results"][0]["result_provider"] == "gpt_image"
+    assert gallery["recent_results"][0]["result_link"] == 1

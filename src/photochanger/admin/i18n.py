@@ -342,6 +342,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A signing secret of at least 16 characters is required with a webhook URL.",
         "При указанном адресе нужен секрет подписи не короче 16 символов.",
     ),
+    "gallery.via": ("via {provider} (fallback)", "через {provider} (резерв)"),
+    "dash.today_spend": (
+        "Today's estimated provider spend: {cost}",
+        "Расходы на провайдеров сегодня (оценка): {cost}",
+    ),
+    "stats.usage": ("Provider usage and estimated cost", "Использование провайдеров и оценка расходов"),
+    "stats.usage_empty": ("No provider calls in this period.", "За этот период вызовов провайдеров не было."),
+    "stats.usage_day": ("Day", "День"),
+    "stats.usage_provider": ("Provider", "Провайдер"),
+    "stats.usage_key": ("Key", "Ключ"),
+    "stats.usage_slot": ("Slot", "Слот"),
+    "stats.usage_model": ("Model", "Модель"),
+    "stats.usage_calls": ("Calls", "Вызовы"),
+    "stats.usage_images": ("Images", "Изображения"),
+    "stats.usage_refusals": ("Refusals", "Отказы"),
+    "stats.usage_cost": ("Est. cost", "Оценка"),
     # Settings → Providers
     "providers.title": ("Providers", "Провайдеры"),
     "providers.intro": (

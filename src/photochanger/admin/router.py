@@ -811,7 +811,8 @@ async def stats_page(
 ) -> Response:
     need(principal, permissions.STATS_READ)
     data = await charts.slot_stats(session, window=window)
-    return render(request, "stats.html", window=window, windows=("1h", "24h", "7d"), **data)
+    usage = await provider_pages.usage_context(session, window)
+    return render(request, "stats.html", window=window, windows=("1h", "24h", "7d"), **data, **usage)
 
 
 # --- own account -----------------------------------------------------------------------------------------

@@ -124,6 +124,9 @@ class ResultRead(BaseModel):
     available: bool
     result_url: str
     preview_url: str
+    # The chain link that produced it (0: the primary) and its provider; None for slots without a chain.
+    result_link: int | None = None
+    result_provider: str | None = None
 
 
 class SlotSummaryRead(BaseModel):

@@ -267,6 +267,8 @@ def result_read(config: AppConfig, job: Job, now: datetime) -> ResultRead:
         available=job.cleaned_at is None and expires is not None and now < expires,
         result_url=config.absolute_url(f"/public/results/{job.id}"),
         preview_url=config.absolute_url(f"/public/results/{job.id}/preview"),
+        result_link=job.result_link,
+        result_provider=job.result_provider,
     )
 
 

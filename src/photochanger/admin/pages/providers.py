@@ -16,7 +16,9 @@ from photochanger.admin.rendering import render, translator
 from photochanger.admin.router import AdminDep, AdminRoute, _redirect, csrf_form, need
 from photochanger.auth import permissions
 from photochanger.core.db import SessionDep
+from photochanger.core.time import utcnow
 from photochanger.providers.registry import ProviderRegistry
+from photochanger.usage import service as usage_service
 
 PAGE = "/admin/settings/providers"
 
@@ -152,7 +154,17 @@ async def check_key(
 
 
 async def dashboard_context(request: Request, session: AsyncSession) -> dict[str, Any]:
-    """What the dashboard shows about provider accounts: keys the providers refused (in red)."""
+    """What the dashboard shows about provider accounts: keys the providers refused (in red) and today's
+    estimated spend."""
     accounts = await accounts_service.list_accounts(session, _registry(request))
     broken = accounts_service.broken_keys(accounts)
-    return {"broken_keys": [f"{key.provider} …{key.last4}" for key in broken]}
+    return {
+        "broken_keys": [f"{key.provider} …{key.last4}" for key in broken],
+        "today_spend": await usage_service.today_cost(session, now=utcnow()),
+    }
+
+
+async def usage_context(session: AsyncSession, window: str) -> dict[str, Any]:
+    """The stats page's usage table: whole UTC days covering `window` (today for 1h and 24h)."""
+    days = 7 if window == "7d" else 1
+    return {"usage": await usage_service.summary(session, days=days, now=utcnow())}
