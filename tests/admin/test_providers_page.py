@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from photochanger.core.time import utcnow
-from photochanger.models import AuditLog, KeyStatus, ProviderKey
+from photochanger.models import AuditLog, KeyStatus, ProviderKey, ProviderSetting
 from photochanger.usage import service as usage_service
 from tests.admin.conftest import csrf_of
 from tests.fakes.fixtures import gemini_fake, gemini_server
@@ -141,3 +141,35 @@ async def test_dashboard_shows_todays_spend_and_stats_the_usage_table(
     assert table is not None
     assert "gemini-3-pro-image" in table.group(1)
     assert "<td>3</td>" in table.group(1)
+
+
+async def test_provider_settings_are_saved_from_the_page_and_bad_ones_refused(
+    app: FastAPI, admin_ui: httpx.AsyncClient
+) -> None:
+    page = await admin_ui.get(PAGE)
+    form = {
+        "csrf": csrf_of(page.text),
+        "concurrency": "2",
+        "default_model": "gemini-3-pro-image",
+        "price.gemini-3-pro-image": "0.134",
+        "price.gemini-2.5-flash-image": "",
+    }
+    saved = await admin_ui.post(f"{PAGE}/gemini/settings", data=form)
+    assert saved.status_code == 303
+    async with app.state.sessionmaker() as session:
+        row = await session.get(ProviderSetting, "gemini")
+        assert row is not None
+        assert (row.concurrency, row.default_model, row.prices) == (
+            2,
+            "gemini-3-pro-image",
+            {"gemini-3-pro-image": 0.134},
+        )
+    shown = await admin_ui.get(PAGE)
+    assert 'value="0.134"' in shown.text
+    refused = await admin_ui.post(f"{PAGE}/gemini/settings", data={**form, "concurrency": "0"})
+    assert refused.status_code == 422
+    assert "The provider settings were not saved." in refused.text
+    async with app.state.sessionmaker() as session:
+        row = await session.get(ProviderSetting, "gemini")
+        assert row is not None
+        assert row.concurrency == 2

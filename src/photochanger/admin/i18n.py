@@ -399,6 +399,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Provider keys refused by the provider: {keys}. Replace them in Settings → Providers.",
         "Ключи, отклонённые провайдером: {keys}. Замените их в Настройки → Провайдеры.",
     ),
+    "providers.concurrency": (
+        "Jobs at once (empty: the global setting)",
+        "Заданий одновременно (пусто: общая настройка)",
+    ),
+    "providers.default_model": ("Default model", "Модель по умолчанию"),
+    "providers.default_model_none": ("— the driver's default —", "— по умолчанию драйвера —"),
+    "providers.price": ("Price per image, {model}", "Цена за изображение, {model}"),
+    "providers.settings_saved": ("Provider settings saved.", "Настройки провайдера сохранены."),
+    "providers.invalid_settings": (
+        "The provider settings were not saved.",
+        "Настройки провайдера не сохранены.",
+    ),
     "err.provider_key_not_found": ("This key no longer exists.", "Этот ключ больше не существует."),
 }
 

@@ -9,13 +9,20 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.accounts import provider_settings
 from photochanger.accounts import service as accounts_service
-from photochanger.accounts.schemas import KeyCheckRead, ProviderKeyCreate, ProviderKeyReplace
+from photochanger.accounts.schemas import (
+    KeyCheckRead,
+    ProviderKeyCreate,
+    ProviderKeyReplace,
+    ProviderSettingsUpdate,
+)
 from photochanger.accounts.store import KeyStore
 from photochanger.admin.rendering import render, translator
 from photochanger.admin.router import AdminDep, AdminRoute, _redirect, csrf_form, need
 from photochanger.auth import permissions
 from photochanger.core.db import SessionDep
+from photochanger.core.errors import ValidationFailed
 from photochanger.core.time import utcnow
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.usage import service as usage_service
@@ -49,11 +56,13 @@ async def _page(
     accounts = await accounts_service.list_accounts(session, _registry(request))
     store = _store(request)
     resting = {key.id for a in accounts for key in a.keys if store.resting_until(key.id) is not None}
+    settings = {s.provider: s for s in await provider_settings.list_settings(session, _registry(request))}
     return render(
         request,
         "providers.html",
         status_code,
         accounts=accounts,
+        provider_settings=settings,
         resting=resting,
         banner=banner,
         banner_kind=banner_kind,
@@ -77,6 +86,7 @@ async def providers_page(
         "added": t("providers.added"),
         "replaced": t("providers.replaced"),
         "removed": t("providers.removed"),
+        "settings": t("providers.settings_saved"),
     }.get(done or "")
     return await _page(request, session, banner=banner)
 
@@ -102,6 +112,46 @@ async def add_key(request: Request, principal: AdminDep, session: SessionDep) ->
     await accounts_service.add_key(session, _registry(request), _store(request).box, body, actor=principal)
     _store(request).invalidate()
     return _redirect(f"{PAGE}?done=added")
+
+
+@router.post("/{provider_id}/settings")
+async def save_provider_settings(
+    provider_id: str, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    need(principal, permissions.SETTINGS_WRITE)
+    form = await csrf_form(request)
+    prices = {
+        str(name)[len("price.") :]: value
+        for name, value in form.multi_items()
+        if str(name).startswith("price.") and isinstance(value, str) and value.strip()
+    }
+    fields = {
+        "concurrency": (form.get("concurrency") or None),
+        "default_model": (form.get("default_model") or None),
+        "prices": prices,
+    }
+    t = translator(request)
+    try:
+        body = ProviderSettingsUpdate.model_validate(fields)
+        await provider_settings.update_settings(
+            session, _registry(request), provider_id, body, actor=principal
+        )
+    except ValidationError as exc:
+        errors = {f"settings:{provider_id}": _problem(exc)}
+    except ValidationFailed as exc:
+        errors = {f"settings:{provider_id}": "; ".join(str(e.get("msg")) for e in exc.errors or [])}
+    else:
+        _store(request).invalidate()
+        return _redirect(f"{PAGE}?done=settings")
+    await session.rollback()
+    return await _page(
+        request,
+        session,
+        banner=t("providers.invalid_settings"),
+        banner_kind="error",
+        errors=errors,
+        status_code=422,
+    )
 
 
 @router.post("/keys/{key_id}/replace")
