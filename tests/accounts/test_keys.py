@@ -185,3 +185,19 @@ async def test_keys_survive_a_restart_and_are_unreadable_without_the_secret_key(
             response = await upload(fresh, images.jpeg())
     assert response.status_code == 200, response.text
     assert gemini_fake.last("main").headers["x-goog-api-key"] == GeminiFake.api_key
+
+
+async def test_a_provider_with_an_admin_key_is_configured_and_its_check_uses_the_key(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], gemini_fake: GeminiFake
+) -> None:
+    def gemini_configured(catalogue: list[dict[str, object]]) -> object:
+        return next(p["configured"] for p in catalogue if p["id"] == "gemini")
+
+    before = (await client.get("/api/providers", headers=admin_headers)).json()
+    assert gemini_configured(before) is False
+    await add_key(client, admin_headers, GeminiFake.api_key)
+    after = (await client.get("/api/providers", headers=admin_headers)).json()
+    assert gemini_configured(after) is True
+    check = await client.post("/api/providers/gemini/check", headers=admin_headers)
+    assert check.json()["ok"] is True
+    assert gemini_fake.last("model").headers["x-goog-api-key"] == GeminiFake.api_key

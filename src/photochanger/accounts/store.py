@@ -119,6 +119,17 @@ class KeyStore:
         """The provider's settings as last loaded (call `refresh` first for fresh ones)."""
         return self._settings.get(provider) or ProviderLimits()
 
+    async def keyed_providers(self) -> set[str]:
+        """Providers with at least one working admin key."""
+        await self.refresh()
+        return {provider for provider, keys in self._keys.items() if keys}
+
+    async def first_key(self, provider: str) -> str | None:
+        """The secret of the provider's first working admin key (for a connection check), if any."""
+        await self.refresh()
+        keys = self._keys.get(provider)
+        return keys[0].secret if keys else None
+
     async def has_keys(self, provider: str) -> bool:
         """True when the admin set at least one working key for `provider` (they win over the environment)."""
         await self.refresh()

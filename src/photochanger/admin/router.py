@@ -332,7 +332,7 @@ async def _editor(
     status_code: int = 200,
     conflict: bool = False,
 ) -> Response:
-    catalogue = slots_service.catalogue(_registry(request))
+    catalogue = slots_service.catalogue(_registry(request), await request.app.state.keys.keyed_providers())
     provider, op = _pick(catalogue, provider_id, operation_id)
     errors = errors or {"params": {}, "": {}}
     param_errors = {k: field_message(request, v) for k, v in errors["params"].items()}

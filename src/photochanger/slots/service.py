@@ -2,7 +2,7 @@
 settings and the results export."""
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,14 +76,15 @@ async def get_config(session: AsyncSession, slot_id: str) -> SlotConfig | None:
 # --- provider catalogue ------------------------------------------------------------------------------
 
 
-def catalogue(registry: ProviderRegistry) -> list[ProviderRead]:
+def catalogue(registry: ProviderRegistry, keyed: Collection[str] = ()) -> list[ProviderRead]:
     """Every provider with its operations; `params_schema` is the options model's JSON Schema, template
-    media fields carry `x-template-media: true` and are also listed in `template_fields`."""
+    media fields carry `x-template-media: true` and are also listed in `template_fields`. A provider is
+    `configured` with its environment key or with a working key set in the admin (`keyed`)."""
     return [
         ProviderRead(
             id=provider.id,
             title=provider.title,
-            configured=provider.configured,
+            configured=provider.configured or provider.id in keyed,
             operations=[
                 OperationRead(
                     id=op.id,
@@ -101,20 +102,22 @@ def catalogue(registry: ProviderRegistry) -> list[ProviderRead]:
 CONNECTION_CHECK_SECONDS = 10.0
 
 
-async def check_connection(registry: ProviderRegistry, provider_id: str) -> ConnectionCheckRead:
+async def check_connection(
+    registry: ProviderRegistry, provider_id: str, api_key: str | None = None
+) -> ConnectionCheckRead:
     """One cheap authenticated call to the provider (at most `CONNECTION_CHECK_SECONDS`): ok, or the
     provider's own error text. Raises `ProviderNotFound` (404)."""
     try:
         provider = registry.get(provider_id)
     except UnknownProvider:
         raise ProviderNotFound(f"There is no provider {provider_id!r}.") from None
-    if not provider.configured:
+    if not (provider.configured or api_key):
         return ConnectionCheckRead(
             provider=provider.id,
             ok=False,
             detail=f"{provider.title} is not configured: its API key is not set",
         )
-    result = await provider.check_connection(Deadline.after(CONNECTION_CHECK_SECONDS))
+    result = await provider.check_connection(Deadline.after(CONNECTION_CHECK_SECONDS), api_key=api_key)
     return ConnectionCheckRead(
         provider=provider.id, ok=result.ok, detail=result.detail, upstream_status=result.upstream_status
     )
