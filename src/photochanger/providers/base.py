@@ -31,8 +31,11 @@ class ProviderError(Exception):
         self.retry_after = retry_after
         self.upstream_status = upstream_status
         # The upstream refused the credentials themselves (invalid, revoked, no billing): another key may
-        # work, this one will not until an admin acts. 401 and 403 imply it; drivers set it for the rest.
-        self.key_rejected = key_rejected or upstream_status in (401, 403)
+        # work, this one will not until an admin acts. 401 and 403 imply it, except on a content refusal
+        # (OpenRouter answers moderation with 403); drivers set it for the rest.
+        self.key_rejected = key_rejected or (
+            upstream_status in (401, 403) and not isinstance(self, ProviderRefused)
+        )
 
 
 class ProviderRefused(ProviderError):
