@@ -1,5 +1,6 @@
 """`/api/provider-keys`: write-only keys, encrypted at rest, audited, used by the next shot without a restart."""
 
+import asyncio
 import logging
 import uuid
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from photochanger.accounts.store import REFRESH_SECONDS
 from photochanger.app import create_app
 from photochanger.config import AppConfig
 from photochanger.core.crypto import SecretBox, SecretUnreadable
@@ -201,3 +203,24 @@ async def test_a_provider_with_an_admin_key_is_configured_and_its_check_uses_the
     check = await client.post("/api/providers/gemini/check", headers=admin_headers)
     assert check.json()["ok"] is True
     assert gemini_fake.last("model").headers["x-goog-api-key"] == GeminiFake.api_key
+
+
+async def test_another_worker_picks_up_a_new_key_within_its_refresh_interval(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    config: AppConfig,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    ingest_password: str,
+    gemini_fake: GeminiFake,
+) -> None:
+    await configure_slot(sessionmaker, "slot-001", **GEMINI_SLOT)
+    other = create_app(config)  # a second worker process on the same database
+    async with other.router.lifespan_context(other):
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as worker:
+            assert (await upload(worker, images.jpeg(), id="W1", hash="1" * 40)).status_code == 502
+            assert (await add_key(client, admin_headers, GeminiFake.api_key)).status_code == 201
+            await asyncio.sleep(REFRESH_SECONDS + 0.2)
+            response = await upload(worker, images.jpeg(), id="W2", hash="2" * 40)
+    assert response.status_code == 200, response.text
+    assert gemini_fake.last("main").headers["x-goog-api-key"] == GeminiFake.api_key
