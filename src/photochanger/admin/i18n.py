@@ -358,6 +358,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stats.usage_images": ("Images", "Изображения"),
     "stats.usage_refusals": ("Refusals", "Отказы"),
     "stats.usage_cost": ("Est. cost", "Оценка"),
+    "chain.title": ("Fallbacks", "Резервные провайдеры"),
+    "chain.intro": (
+        "Tried in order when the primary fails, inside the same deadline; with hedging, the next one also "
+        "starts when the current one has not answered after the set time, and the first image wins.",
+        "Пробуются по порядку, если основной не ответил, в пределах того же срока; с хеджированием "
+        "следующий запускается и тогда, когда текущий не ответил за заданное время, и побеждает первое "
+        "изображение.",
+    ),
+    "chain.primary": ("Primary", "Основной"),
+    "chain.link": ("Fallback {n}", "Резерв {n}"),
+    "chain.none": ("— none —", "— нет —"),
+    "chain.params": ("Parameters (JSON)", "Параметры (JSON)"),
+    "chain.hedge": (
+        "Start the next one after, seconds (empty: only after a failure)",
+        "Запускать следующий через, секунд (пусто: только после ошибки)",
+    ),
+    "chain.saved": ("Saved.", "Сохранено."),
+    "chain.invalid": ("The fallbacks were not saved.", "Резервные провайдеры не сохранены."),
+    "chain.bad_json": (
+        "Fallback {n}: the parameters are not a JSON object.",
+        "Резерв {n}: параметры не являются JSON-объектом.",
+    ),
+    "chain.conflict": (
+        "Someone else changed this slot; reload the page and try again.",
+        "Слот изменил кто-то другой; обновите страницу и попробуйте снова.",
+    ),
     # Settings → Providers
     "providers.title": ("Providers", "Провайдеры"),
     "providers.intro": (

@@ -1019,6 +1019,8 @@ async def audit_page(
 
 
 # Pages in modules of their own; they import this module's route class and dependencies, hence last.
+from photochanger.admin.pages import chain as chain_pages  # noqa: E402
 from photochanger.admin.pages import providers as provider_pages  # noqa: E402
 
 router.include_router(provider_pages.router)
+router.include_router(chain_pages.router)
