@@ -26,13 +26,14 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=40), nullable=False),
         sa.Column("slot_id", sa.String(length=40), nullable=False),
         sa.Column("model", sa.String(length=120), nullable=False),
+        sa.Column("link", sa.Integer(), nullable=False),
         sa.Column("calls", sa.Integer(), nullable=False),
         sa.Column("images", sa.Integer(), nullable=False),
         sa.Column("refusals", sa.Integer(), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("cost", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "day", "provider", "key", "slot_id", "model", name=op.f("pk_provider_usage_daily")
+            "day", "provider", "key", "slot_id", "model", "link", name=op.f("pk_provider_usage_daily")
         ),
     )
     op.create_index("ix_provider_usage_daily_day", "provider_usage_daily", ["day"])

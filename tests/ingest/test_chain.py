@@ -199,3 +199,7 @@ async def test_job_api_gallery_and_webhook_name_the_link_that_produced_the_resul
     gallery = (await client.get("/api/slots/slot-001", headers=admin_headers)).json()
     assert gallery["recent_results"][0]["result_provider"] == "gpt_image"
     assert gallery["recent_results"][0]["result_link"] == 1
+    usage = (await client.get("/api/stats/usage?days=1", headers=admin_headers)).json()
+    by_link = {(r["link"], r["provider"]): (r["calls"], r["images"], r["failures"]) for r in usage["rows"]}
+    # One call per link (the driver's own retries inside a call are not counted apart).
+    assert by_link == {(0, "gemini"): (1, 0, 1), (1, "gpt_image"): (1, 1, 0)}

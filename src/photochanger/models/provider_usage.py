@@ -1,4 +1,4 @@
-"""Provider calls, images, refusals and estimated cost per UTC day, provider, key, slot and model."""
+"""Provider calls, images, refusals and estimated cost per UTC day, provider, key, slot, model and chain link."""
 
 from datetime import datetime
 
@@ -21,6 +21,8 @@ class ProviderUsageDaily(Base):
     # No foreign key: usage (and what it cost) outlives a slot's deletion.
     slot_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     model: Mapped[str] = mapped_column(String(120), primary_key=True)
+    # The slot's chain link the calls were made for: 0 the primary, 1.. its fallbacks.
+    link: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     images: Mapped[int] = mapped_column(Integer, default=0)
     refusals: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,6 +12,8 @@ class UsageRow(BaseModel):
     key: str
     slot_id: str
     model: str
+    # The slot's chain link: 0 the primary configuration, 1.. a fallback.
+    link: int
     calls: int
     images: int
     refusals: int

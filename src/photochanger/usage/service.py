@@ -24,6 +24,7 @@ class Call:
     provider: str
     key: str
     model: str
+    link: int = 0
     image: bool = False
     refused: bool = False
     failed: bool = False
@@ -38,12 +39,13 @@ def calls_of(attempts: Iterable[Any]) -> list[Call]:
             continue
         model = a.model or ""
         for key_id, reason in a.skipped_keys or []:
-            calls.append(Call(a.provider, key_id, model, refused=reason == REFUSED, failed=True))
+            calls.append(Call(a.provider, key_id, model, a.link, refused=reason == REFUSED, failed=True))
         calls.append(
             Call(
                 a.provider,
                 a.key_id or "",
                 model,
+                a.link,
                 image=a.outcome == "done",
                 refused=a.reason == REFUSED,
                 failed=a.outcome == "failed",
@@ -67,9 +69,9 @@ async def record(
     """Add `calls` to the day's counters (one upsert); `prices` is {provider: {model: price per image}}."""
     if not calls:
         return
-    rows: dict[tuple[str, str, str], list[float]] = {}
+    rows: dict[tuple[str, str, str, int], list[float]] = {}
     for call in calls:
-        entry = rows.setdefault((call.provider, call.key, call.model), [0, 0, 0, 0, 0.0])
+        entry = rows.setdefault((call.provider, call.key, call.model, call.link), [0, 0, 0, 0, 0.0])
         entry[0] += 1
         entry[1] += int(call.image)
         entry[2] += int(call.refused)
@@ -81,7 +83,7 @@ async def record(
     stmt = insert(table)
     amounts = ("calls", "images", "refusals", "failures", "cost")
     stmt = stmt.on_conflict_do_update(
-        index_elements=["day", "provider", "key", "slot_id", "model"],
+        index_elements=["day", "provider", "key", "slot_id", "model", "link"],
         set_={name: table.c[name] + stmt.excluded[name] for name in amounts},
     )
     day = day_of(started)
@@ -92,16 +94,17 @@ async def record(
             "key": k,
             "slot_id": slot_id,
             "model": m,
+            "link": n,
             **dict(zip(amounts, v, strict=True)),
         }
-        for (p, k, m), v in rows.items()
+        for (p, k, m, n), v in rows.items()
     ]
     await session.execute(stmt, params)
 
 
 async def summary(session: AsyncSession, *, days: int, now: datetime) -> UsageRead:
-    """Usage of the last `days` UTC days (today included), one row per day, provider, key, slot and model,
-    with each key shown by its last four characters."""
+    """Usage of the last `days` UTC days (today included), one row per day, provider, key, slot, model and
+    chain link (0: the slot's primary), with each key shown by its last four characters."""
     since = day_of(now) - timedelta(days=days - 1)
     rows = (
         await session.scalars(
@@ -118,6 +121,7 @@ async def summary(session: AsyncSession, *, days: int, now: datetime) -> UsageRe
             key=r.key if r.key in ("env", "") else f"…{last4.get(r.key, '????')}",
             slot_id=r.slot_id,
             model=r.model,
+            link=r.link,
             calls=r.calls,
             images=r.images,
             refusals=r.refusals,
