@@ -108,6 +108,8 @@ def result_item(result: ResultRead) -> dict[str, Any]:
         "expires": format_dt(result.expires_at),
         "preview_url": f"/public/results/{result.job_id}/preview",
         "result_url": f"/public/results/{result.job_id}",
+        # A fallback of the slot's chain produced it: the tile names the provider.
+        "via": result.result_provider if result.result_link else None,
     }
 
 

@@ -290,7 +290,8 @@ def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
 async def dashboard(request: Request, principal: AdminDep, session: SessionDep) -> Response:
     need(principal, permissions.SLOTS_READ)
     cards = await live.dashboard_state(session, _config(request))
-    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request))
+    extras = await provider_pages.dashboard_context(request, session)
+    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request), **extras)
 
 
 @router.get("/")
@@ -364,7 +365,7 @@ async def _editor(
     status_code: int = 200,
     conflict: bool = False,
 ) -> Response:
-    catalogue = slots_service.catalogue(_registry(request))
+    catalogue = slots_service.catalogue(_registry(request), await request.app.state.keys.keyed_providers())
     provider, op = _pick(catalogue, provider_id, operation_id)
     errors = errors or {"params": {}, "": {}}
     param_errors = {k: field_message(request, v) for k, v in errors["params"].items()}
@@ -882,7 +883,8 @@ async def stats_page(
 ) -> Response:
     need(principal, permissions.STATS_READ)
     data = await charts.slot_stats(session, window=window)
-    return render(request, "stats.html", window=window, windows=("1h", "24h", "7d"), **data)
+    usage = await provider_pages.usage_context(session, window)
+    return render(request, "stats.html", window=window, windows=("1h", "24h", "7d"), **data, **usage)
 
 
 # --- own account -----------------------------------------------------------------------------------------
@@ -1112,6 +1114,10 @@ async def audit_page(
 
 
 # Page modules build on the helpers above, so they are imported (and included) last.
+from photochanger.admin.pages import chain as chain_pages  # noqa: E402
 from photochanger.admin.pages import events as event_pages  # noqa: E402
+from photochanger.admin.pages import providers as provider_pages  # noqa: E402
 
 router.include_router(event_pages.router)
+router.include_router(provider_pages.router)
+router.include_router(chain_pages.router)
