@@ -134,7 +134,7 @@ async def test_dashboard_shows_todays_spend_and_stats_the_usage_table(
             prices={"gemini": {"gemini-3-pro-image": 0.134}},
         )
     dashboard = await admin_ui.get("/admin")
-    assert "Today&#39;s estimated provider spend: 0.40" in dashboard.text
+    assert "Today's estimated provider spend: 0.40" in dashboard.text
     stats = await admin_ui.get("/admin/stats")
     assert stats.status_code == 200
     table = re.search(r'<section class="card stack" id="usage">(.*?)</section>', stats.text, re.S)
