@@ -16,11 +16,7 @@ from photochanger.admin.live import StreamLimiter
 from photochanger.admin.root import router as root_router
 from photochanger.admin.router import router as admin_router
 from photochanger.audit.router import router as audit_router
-from photochanger.auth.bootstrap import bootstrap
-from photochanger.auth.router import admin_router as auth_admin_router
-from photochanger.auth.router import login_router as auth_login_router
-from photochanger.auth.router import router as auth_router
-from photochanger.auth.router import users_router as auth_users_router
+from photochanger.bootstrap import bootstrap
 from photochanger.cleanup.router import router as cleanup_router
 from photochanger.config import AppConfig
 from photochanger.core import passwords
@@ -58,7 +54,11 @@ from photochanger.public.service import ResultCache
 from photochanger.settings.router import router as settings_router
 from photochanger.slots.router import catalogue_router as slots_catalogue_router
 from photochanger.slots.router import router as slots_router
+from photochanger.stats.router import admin_router as stats_admin_router
 from photochanger.stats.router import router as stats_router
+from photochanger.users.router import login_router as auth_login_router
+from photochanger.users.router import router as auth_router
+from photochanger.users.router import users_router as auth_users_router
 from photochanger.webhooks.router import router as webhooks_router
 from photochanger.webhooks.service import WebhookSender
 
@@ -242,7 +242,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(auth_login_router)
     app.include_router(auth_users_router)
-    app.include_router(auth_admin_router)
+    app.include_router(stats_admin_router)
     app.include_router(settings_router)
     app.include_router(audit_router)
     app.include_router(slots_catalogue_router)

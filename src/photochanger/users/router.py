@@ -1,11 +1,11 @@
-"""`/api/auth/*` (and `/api/login`), `/api/users`, `/api/admin/stats`."""
+"""`/api/auth/*` (and `/api/login`) and `/api/users`."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
 
-from photochanger.auth import permissions, service
+from photochanger.auth import permissions
 from photochanger.auth.cookies import clear_session_cookies, set_session_cookies
 from photochanger.auth.dependencies import (
     REFRESH_COOKIE,
@@ -15,22 +15,22 @@ from photochanger.auth.dependencies import (
     check_csrf,
     requires,
 )
-from photochanger.auth.exceptions import (
+from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
+from photochanger.auth.tokens import IssuedTokens
+from photochanger.core.db import SessionDep
+from photochanger.core.errors import ValidationFailed, problem_responses
+from photochanger.users import service
+from photochanger.users.exceptions import (
     CannotDeleteSelf,
-    CsrfFailed,
     InvalidCredentials,
-    InvalidToken,
     LastAdmin,
-    NotAuthenticated,
-    PermissionDenied,
     TooManyLoginAttempts,
     UsernameTaken,
     UserNotFound,
     WeakPassword,
     WrongPassword,
 )
-from photochanger.auth.schemas import (
-    AdminStatsRead,
+from photochanger.users.schemas import (
     ChangePasswordRequest,
     LoginRequest,
     MeRead,
@@ -41,14 +41,10 @@ from photochanger.auth.schemas import (
     UserRead,
     UserRoleUpdate,
 )
-from photochanger.auth.service import IssuedTokens
-from photochanger.core.db import SessionDep
-from photochanger.core.errors import ValidationFailed, problem_responses
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 login_router = APIRouter(prefix="/api", tags=["auth"])
 users_router = APIRouter(prefix="/api/users", tags=["users"])
-admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 _AUTH_ERRORS = (NotAuthenticated, InvalidToken, PermissionDenied, CsrfFailed)
 UsersReader = Annotated[Principal, requires(permissions.USERS_READ)]
@@ -224,10 +220,3 @@ async def update_user_active(
     return UserRead.model_validate(
         await service.set_active(session, user_id, body.is_active, actor=principal)
     )
-
-
-@admin_router.get("/stats", response_model=AdminStatsRead, responses=problem_responses(*_AUTH_ERRORS))
-async def get_admin_stats(
-    _principal: Annotated[Principal, requires(permissions.STATS_READ)], session: SessionDep
-) -> AdminStatsRead:
-    return await service.stats(session)

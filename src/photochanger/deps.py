@@ -1,0 +1,58 @@
+"""Request dependencies on what the lifespan built (config, providers, ingest, sessions) and the problems every
+authenticated route can answer. Routers take these instead of reaching into `request.app.state`."""
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
+from photochanger.config import AppConfig
+from photochanger.core.errors import PhotoChangerError
+from photochanger.core.storage import MediaLayout
+from photochanger.providers.registry import ProviderRegistry
+
+if TYPE_CHECKING:
+    # For type checkers only: the ingest service is built by the lifespan and read from the app's state, so
+    # this module (which every router imports) does not pull the ingest pipeline and its dependencies in.
+    from photochanger.ingest.service import IngestService
+
+# The problems any route behind `requires(...)` can answer; routers spread it into `problem_responses`.
+AUTH_ERRORS: tuple[type[PhotoChangerError], ...] = (
+    NotAuthenticated,
+    InvalidToken,
+    PermissionDenied,
+    CsrfFailed,
+)
+
+
+def get_config(request: Request) -> AppConfig:
+    config: AppConfig = request.app.state.config
+    return config
+
+
+def get_providers(request: Request) -> ProviderRegistry:
+    providers: ProviderRegistry = request.app.state.providers
+    return providers
+
+
+def get_ingest(request: Request) -> "IngestService":
+    ingest: IngestService = request.app.state.ingest
+    return ingest
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For routes that run their own short transactions (streams, counters) instead of `SessionDep`."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
+def get_media_layout(config: "ConfigDep") -> MediaLayout:
+    return MediaLayout(config.media_root)
+
+
+ConfigDep = Annotated[AppConfig, Depends(get_config)]
+ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
+IngestDep = Annotated["IngestService", Depends(get_ingest)]
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+MediaLayoutDep = Annotated[MediaLayout, Depends(get_media_layout)]
