@@ -4,7 +4,7 @@ authenticated route can answer. Routers take these instead of reaching into `req
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
 from photochanger.config import AppConfig
@@ -47,6 +47,11 @@ def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessionmaker
 
 
+def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
 def get_media_layout(config: "ConfigDep") -> MediaLayout:
     return MediaLayout(config.media_root)
 
@@ -56,3 +61,4 @@ ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
 IngestDep = Annotated["IngestService", Depends(get_ingest)]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 MediaLayoutDep = Annotated[MediaLayout, Depends(get_media_layout)]
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
+from photochanger.deps import MediaLayoutDep
 from photochanger.events import engagement, photos
 from photochanger.events.engagement import Metric
 from photochanger.events.exceptions import EventNotFound, EventPhotoNotFound
@@ -102,12 +103,11 @@ _FILE_ERRORS = problem_responses(EventNotFound, EventPhotoNotFound)
 
 
 async def _gallery_file(
-    session: AsyncSession, request: Request, token: str, job_id: str, kind: str
+    session: AsyncSession, layout: MediaLayout, token: str, job_id: str, kind: str
 ) -> photos.PhotoFile:
     event = await _open_gallery(session, token)
     if event is None:
         raise EventNotFound("This gallery is closed or does not exist.")
-    layout = MediaLayout(request.app.state.config.media_root)
     found = await photos.photo_file(session, layout, event, job_id, kind=kind, public=True)
     if kind == "result":
         await engagement.count(session, event.id, Metric.download)
@@ -119,8 +119,10 @@ async def _gallery_file(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "The preview"}, **_FILE_ERRORS},
 )
-async def get_gallery_preview(token: str, job_id: str, request: Request, session: SessionDep) -> Response:
-    found = await _gallery_file(session, request, token, job_id, "preview")
+async def get_gallery_preview(
+    token: str, job_id: str, layout: MediaLayoutDep, session: SessionDep
+) -> Response:
+    found = await _gallery_file(session, layout, token, job_id, "preview")
     return FileResponse(
         found.path, media_type=found.content_type, headers={"Cache-Control": "private, max-age=300"}
     )
@@ -134,8 +136,8 @@ async def get_gallery_preview(token: str, job_id: str, request: Request, session
         **_FILE_ERRORS,
     },
 )
-async def get_gallery_photo(token: str, job_id: str, request: Request, session: SessionDep) -> Response:
-    found = await _gallery_file(session, request, token, job_id, "result")
+async def get_gallery_photo(token: str, job_id: str, layout: MediaLayoutDep, session: SessionDep) -> Response:
+    found = await _gallery_file(session, layout, token, job_id, "result")
     return FileResponse(
         found.path,
         media_type=found.content_type,
@@ -154,11 +156,10 @@ async def get_gallery_photo(token: str, job_id: str, request: Request, session: 
         **problem_responses(EventNotFound),
     },
 )
-async def get_event_logo(event_id: str, request: Request, session: SessionDep) -> Response:
+async def get_event_logo(event_id: str, layout: MediaLayoutDep, session: SessionDep) -> Response:
     event = await EventRepository(session).get(event_id) if len(event_id) == 32 else None
     if event is None or event.logo_media_id is None:
         raise EventNotFound("This event has no logo.")
-    layout = MediaLayout(request.app.state.config.media_root)
     stored = await media_service.content(session, layout, event.logo_media_id)
     return FileResponse(
         stored.path,
@@ -185,7 +186,9 @@ async def count_share(job_id: str, request: Request, session: SessionDep) -> Res
     return Response(status_code=204)
 
 
-async def count_download(request: Request, event_id: str | None, now: datetime | None = None) -> None:
+async def count_download(
+    sessionmaker: async_sessionmaker[AsyncSession], event_id: str | None, now: datetime | None = None
+) -> None:
     """Count a guest download of an event photo (the download route holds no session of its own)."""
     if event_id is not None:
-        await engagement.count_now(request.app.state.sessionmaker, event_id, Metric.download, now=now)
+        await engagement.count_now(sessionmaker, event_id, Metric.download, now=now)

@@ -3,18 +3,17 @@
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, problem_responses
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
+from photochanger.deps import ConfigDep
 from photochanger.guest import service
 from photochanger.i18n import LANG_QUERY, LANGUAGE_NAMES, LANGUAGES, Translator, pick_language
 from photochanger.i18n import jinja as i18n_jinja
@@ -43,14 +42,6 @@ def _brightness(colour: str) -> float:
 _templates.filters["brightness"] = _brightness
 # One icon for the whole site: the admin ships it, guest pages and /favicon.ico reuse it.
 FAVICON = Path(__file__).resolve().parent.parent / "admin" / "static" / "favicon.svg"
-
-
-def get_config(request: Request) -> AppConfig:
-    config: AppConfig = request.app.state.config
-    return config
-
-
-ConfigDep = Annotated[AppConfig, Depends(get_config)]
 
 
 def page_headers(nonce: str) -> dict[str, str]:

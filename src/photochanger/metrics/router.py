@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from photochanger.config import AppConfig
 from photochanger.core.errors import PhotoChangerError, problem_responses
+from photochanger.deps import ConfigDep, SessionmakerDep
 from photochanger.metrics.registry import Metrics
 
 router = APIRouter(tags=["metrics"])
@@ -40,11 +41,10 @@ def _check_token(request: Request, config: AppConfig) -> None:
         **problem_responses(MetricsTokenRequired),
     },
 )
-async def get_metrics(request: Request) -> Response:
-    config: AppConfig = request.app.state.config
+async def get_metrics(request: Request, config: ConfigDep, sessionmaker: SessionmakerDep) -> Response:
     _check_token(request, config)
     metrics: Metrics = request.app.state.metrics
-    await metrics.refresh(request.app.state.sessionmaker)
+    await metrics.refresh(sessionmaker)
     return Response(
         metrics.exposition(),
         media_type=CONTENT_TYPE_LATEST,

@@ -6,7 +6,7 @@ from fastapi.responses import FileResponse, Response
 
 from photochanger.core.errors import problem_responses
 from photochanger.core.images import EXTENSION_BY_MIME
-from photochanger.core.storage import MediaLayout
+from photochanger.deps import ConfigDep, MediaLayoutDep, SessionmakerDep
 from photochanger.events.public import count_download
 from photochanger.ingest import provider_media
 from photochanger.public import service
@@ -24,11 +24,12 @@ router = APIRouter(tags=["public"])
         **problem_responses(ResultNotFound, ResultExpired),
     },
 )
-async def get_result(job_id: str, request: Request) -> Response:
-    config = request.app.state.config
+async def get_result(
+    job_id: str, request: Request, config: ConfigDep, sessionmaker: SessionmakerDep, layout: MediaLayoutDep
+) -> Response:
     cache: service.ResultCache = request.app.state.result_cache
-    ref = await service.find_result(request.app.state.sessionmaker, cache, job_id)
-    await count_download(request, ref.event_id)
+    ref = await service.find_result(sessionmaker, cache, job_id)
+    await count_download(sessionmaker, ref.event_id)
     filename = f"photo-{ref.job_id[:8]}.{EXTENSION_BY_MIME.get(ref.content_type, 'bin')}"
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
@@ -39,7 +40,7 @@ async def get_result(job_id: str, request: Request) -> Response:
         # nginx sends the file from its internal location; the app only decided that it may.
         headers["X-Accel-Redirect"] = f"{config.accel_redirect_prefix.rstrip('/')}/{ref.relpath}"
         return Response(status_code=200, media_type=ref.content_type, headers=headers)
-    path = MediaLayout(config.media_root).resolve(ref.relpath)
+    path = layout.resolve(ref.relpath)
     try:
         stat = await anyio.to_thread.run_sync(path.stat)
     except FileNotFoundError:
@@ -53,8 +54,7 @@ async def get_result(job_id: str, request: Request) -> Response:
     response_class=Response,
     include_in_schema=False,
 )
-async def get_provider_media(name: str, request: Request) -> Response:
-    layout = MediaLayout(request.app.state.config.media_root)
+async def get_provider_media(name: str, layout: MediaLayoutDep) -> Response:
     token, _, ext = name.partition(".")
     item = await anyio.to_thread.run_sync(lambda: provider_media.find(layout, token, ext=ext or None))
     return FileResponse(

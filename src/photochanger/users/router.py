@@ -15,10 +15,11 @@ from photochanger.auth.dependencies import (
     check_csrf,
     requires,
 )
-from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
+from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated
 from photochanger.auth.tokens import IssuedTokens
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed, problem_responses
+from photochanger.deps import AUTH_ERRORS
 from photochanger.users import service
 from photochanger.users.exceptions import (
     CannotDeleteSelf,
@@ -46,7 +47,6 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 login_router = APIRouter(prefix="/api", tags=["auth"])
 users_router = APIRouter(prefix="/api/users", tags=["users"])
 
-_AUTH_ERRORS = (NotAuthenticated, InvalidToken, PermissionDenied, CsrfFailed)
 UsersReader = Annotated[Principal, requires(permissions.USERS_READ)]
 UsersWriter = Annotated[Principal, requires(permissions.USERS_WRITE)]
 
@@ -130,7 +130,7 @@ async def logout(
     return response
 
 
-@router.get("/me", response_model=MeRead, responses=problem_responses(*_AUTH_ERRORS))
+@router.get("/me", response_model=MeRead, responses=problem_responses(*AUTH_ERRORS))
 async def get_me(principal: PrincipalDep) -> MeRead:
     return MeRead(
         id=principal.user_id,
@@ -143,7 +143,7 @@ async def get_me(principal: PrincipalDep) -> MeRead:
 @router.post(
     "/change-password",
     response_model=TokenPairRead,
-    responses=problem_responses(*_AUTH_ERRORS, WrongPassword, WeakPassword, TooManyLoginAttempts),
+    responses=problem_responses(*AUTH_ERRORS, WrongPassword, WeakPassword, TooManyLoginAttempts),
 )
 async def change_password(
     body: ChangePasswordRequest,
@@ -166,7 +166,7 @@ async def change_password(
     return _pair(issued)
 
 
-@users_router.get("", response_model=list[UserRead], responses=problem_responses(*_AUTH_ERRORS))
+@users_router.get("", response_model=list[UserRead], responses=problem_responses(*AUTH_ERRORS))
 async def list_users(_principal: UsersReader, session: SessionDep) -> list[UserRead]:
     return [UserRead.model_validate(user) for user in await service.list_users(session)]
 
@@ -175,7 +175,7 @@ async def list_users(_principal: UsersReader, session: SessionDep) -> list[UserR
     "",
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(*_AUTH_ERRORS, UsernameTaken, WeakPassword),
+    responses=problem_responses(*AUTH_ERRORS, UsernameTaken, WeakPassword),
 )
 async def create_user(body: UserCreate, principal: UsersWriter, session: SessionDep) -> UserRead:
     user = await service.create_user(
@@ -191,7 +191,7 @@ async def create_user(body: UserCreate, principal: UsersWriter, session: Session
 @users_router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(*_AUTH_ERRORS, UserNotFound, CannotDeleteSelf, LastAdmin),
+    responses=problem_responses(*AUTH_ERRORS, UserNotFound, CannotDeleteSelf, LastAdmin),
 )
 async def delete_user(user_id: uuid.UUID, principal: UsersWriter, session: SessionDep) -> Response:
     await service.delete_user(session, user_id, actor=principal)
@@ -201,7 +201,7 @@ async def delete_user(user_id: uuid.UUID, principal: UsersWriter, session: Sessi
 @users_router.put(
     "/{user_id}/role",
     response_model=UserRead,
-    responses=problem_responses(*_AUTH_ERRORS, UserNotFound, LastAdmin),
+    responses=problem_responses(*AUTH_ERRORS, UserNotFound, LastAdmin),
 )
 async def update_user_role(
     user_id: uuid.UUID, body: UserRoleUpdate, principal: UsersWriter, session: SessionDep
@@ -212,7 +212,7 @@ async def update_user_role(
 @users_router.put(
     "/{user_id}/active",
     response_model=UserRead,
-    responses=problem_responses(*_AUTH_ERRORS, UserNotFound, CannotDeleteSelf, LastAdmin),
+    responses=problem_responses(*AUTH_ERRORS, UserNotFound, CannotDeleteSelf, LastAdmin),
 )
 async def update_user_active(
     user_id: uuid.UUID, body: UserActiveUpdate, principal: UsersWriter, session: SessionDep
