@@ -4,6 +4,7 @@ behind them, disk usage, and what the ZIP and CSV exports read.
 An event photo is a done job of the event whose files cleanup has not removed; it stays visible here after
 its guest link expired, until the event's retention runs out."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -235,6 +236,11 @@ CSV_HEADER = (
     "hidden",
     "has_original",
 )
+
+
+def stream_jobs(session: AsyncSession, event_id: str) -> AsyncIterator[Any]:
+    """The event's jobs for the CSV export, streamed from the database (rows for `csv_row`)."""
+    return EventRepository(session).stream_jobs(event_id)
 
 
 def csv_row(row: Row[Any]) -> list[str]:

@@ -25,7 +25,6 @@ from photochanger.events.exceptions import (
     EventValidationFailed,
     SlotInOpenEvent,
 )
-from photochanger.events.repository import EventRepository
 from photochanger.events.schemas import (
     EngagementRead,
     EventCreate,
@@ -301,7 +300,7 @@ async def export_event_csv(
         writer.writerow(photos.CSV_HEADER)
         # A session of its own: the request's unit of work ends before the body is streamed.
         async with sessionmaker() as own:
-            async for row in EventRepository(own).stream_jobs(event.id):
+            async for row in photos.stream_jobs(own, event.id):
                 writer.writerow(photos.csv_row(row))
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue()

@@ -132,9 +132,10 @@ async def show_result_page(job_id: str, request: Request, session: SessionDep) -
     }
     # A photo of an event gets the event's branding (and counts as a page open of that event). Imported
     # here: the events package builds its pages on this module's rendering.
+    from photochanger.events import lookup as events_lookup
     from photochanger.events import public as events_public
 
-    event = await events_public.event_of_job(session, job_id) if result.event_id else None
+    event = await events_lookup.event_of_job(session, job_id) if result.event_id else None
     if event is not None:
         context = await events_public.result_page_context(session, event, job_id=result.job_id)
         return render_page(request, "event_result.html", 200, **page, **context)
