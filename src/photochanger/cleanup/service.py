@@ -314,7 +314,7 @@ async def _report_missing(
         # (live results only) instead of the whole table in id order.
         query = (
             select(Job.id, Job.result_path, Job.preview_path, Job.result_expires_at)
-            .where(Job.cleaned_at.is_(None), Job.result_path.is_not(None), Job.result_expires_at >= now)
+            .where(Job.result_available_at(now), Job.result_path.is_not(None))
             .order_by(Job.result_expires_at, Job.id)
             .limit(batch_size)
         )

@@ -25,6 +25,7 @@ from photochanger.events.repository import EventRepository
 from photochanger.events.schemas import EventPhotoPage, EventPhotoRead, EventUsageRead, TreeUsageRead
 from photochanger.events.service import get_event
 from photochanger.models import Event, EventPhoto, Job
+from photochanger.models.job import result_available
 
 MAX_PER_PAGE = 100
 
@@ -47,7 +48,7 @@ def photo_read(row: Row[Any], *, base: str, now: datetime) -> EventPhotoRead:
         job_id=row.id,
         slot_id=row.slot_id,
         created_at=row.created_at,
-        guest_available=row.result_expires_at is not None and now <= row.result_expires_at,
+        guest_available=result_available(row.result_expires_at, now),
         hidden=row.hidden_at is not None,
         has_original=row.original_path is not None,
         preview_url=f"{base}/{row.id}/preview",
@@ -183,7 +184,7 @@ async def usage(session: AsyncSession, layout: MediaLayout, event_id: str) -> Ev
     photos = live = 0
     async for row in EventRepository(session).stream_photos(event.id):
         photos += 1
-        live += row.result_expires_at is not None and now <= row.result_expires_at
+        live += result_available(row.result_expires_at, now)
         for kind, rel in (
             ("results", row.result_path),
             ("previews", row.preview_path),

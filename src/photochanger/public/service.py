@@ -120,10 +120,8 @@ async def find_done_job(session: AsyncSession, job_id: str, *, now: datetime | N
 
 
 def is_expired(job: Job, now: datetime) -> bool:
-    """UC4: a result is available while `now <= result_expires_at` and cleanup has not removed it."""
-    if job.cleaned_at is not None:
-        return True
-    return job.result_expires_at is not None and ensure_utc(now) > job.result_expires_at
+    """A stored result that is no longer available (`Job.result_available`)."""
+    return not job.result_available(now)
 
 
 async def downloadable(
