@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
+from photochanger.core.links import Links
 from photochanger.core.storage import MediaLayout
 from photochanger.deps import MediaLayoutDep
 from photochanger.events import engagement, lookup, photos
@@ -32,7 +33,7 @@ def _brand(event: Event) -> dict[str, object]:
     branding = branding_of(event)
     return {
         "brand": branding,
-        "logo_url": f"/public/events/{event.id}/logo" if branding.logo_media_id else None,
+        "logo_url": Links.event_logo(event.id) if branding.logo_media_id else None,
     }
 
 
@@ -40,7 +41,7 @@ async def result_page_context(session: AsyncSession, event: Event, *, job_id: st
     """What the guest page of an event photo adds to the result page: the event's branding and its share
     counter. Counts a page open."""
     await engagement.count(session, event.id, Metric.page_open)
-    return {"share_url": f"/public/results/{job_id}/share", **_brand(event)}
+    return {"share_url": Links.share(job_id), **_brand(event)}
 
 
 def _client(request: Request) -> str:

@@ -15,6 +15,7 @@ from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
+from photochanger.core.links import Links
 from photochanger.core.storage import unlink_quietly
 from photochanger.core.zipstream import iter_zip
 from photochanger.deps import AUTH_ERRORS, ConfigDep, MediaLayoutDep, ProvidersDep, SessionmakerDep
@@ -161,7 +162,7 @@ async def get_gallery_qr(
     event = await service.get_event(session, event_id)
     if event.gallery_token is None or kind not in ("svg", "png"):
         raise EventNotFound("This event's gallery has never been opened, so it has no link yet.")
-    url = config.absolute_url(service.gallery_path(event.gallery_token))
+    url = config.absolute_url(Links.gallery(event.gallery_token))
     if kind == "svg":
         return Response(qr_svg(url), media_type="image/svg+xml", headers=_PRIVATE)
     return Response(qr_png(url), media_type="image/png", headers=_PRIVATE)

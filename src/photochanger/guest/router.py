@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, problem_responses
+from photochanger.core.links import Links
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
 from photochanger.deps import ConfigDep
@@ -120,12 +121,12 @@ async def show_result_page(job_id: str, request: Request, session: SessionDep) -
     except ResultNotFound:
         return render_page(request, "not_found.html", 404, brand=None)
     small, large = service.VIEW_SIDES
-    views = f"/public/results/{result.job_id}/view"
+    views = Links.views(result.job_id)
     page: dict[str, object] = {
         "job_id": result.job_id,
         "view_url": f"{views}/{large}",
         "srcset": f"{views}/{small} {small}w, {views}/{large} {large}w",
-        "download_url": f"/public/results/{result.job_id}",
+        "download_url": Links.result(result.job_id),
         "filename": f"photo-{result.job_id[:8]}.{service.extension(result.result_type)}",
         "expires_at": result.expires_at,
         "expires_html": time_tag(result.expires_at),

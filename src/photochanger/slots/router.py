@@ -18,6 +18,7 @@ from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed, problem_responses
+from photochanger.core.links import Links
 from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import ensure_utc
 from photochanger.core.zipstream import iter_zip
@@ -234,7 +235,7 @@ async def run_slot_test(
         status="done" if done else "failed",
         content_type=result.content_type,
         result_url=result.result_url if done else None,
-        preview_url=config.absolute_url(f"/public/results/{result.job_id}/preview") if done else None,
+        preview_url=config.absolute_url(Links.preview(result.job_id)) if done else None,
         guest_url=result.guest_url if done else None,
         fallback=result.fallback,
         duration_ms=result.duration_ms,
