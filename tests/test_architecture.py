@@ -25,6 +25,7 @@ ONLY = {
     "providers": {"core"},
     "i18n": {"core", "config"},
     "auth": {"core", "models", "config"},
+    "jobs": {"core", "models"},
     "commands": {"core", "config"},
 }
 

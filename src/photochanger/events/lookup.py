@@ -4,11 +4,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.time import utcnow
 from photochanger.events.repository import EventRepository
-from photochanger.models import Event, Job
+from photochanger.jobs.repository import JobRepository
+from photochanger.models import Event
 
 
 async def event_of_job(session: AsyncSession, job_id: str) -> Event | None:
-    job = await session.get(Job, job_id)
+    job = await JobRepository(session).get(job_id)
     if job is None or job.event_id is None:
         return None
     return await EventRepository(session).get(job.event_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import Row, update
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.audit import service as audit_service
@@ -24,7 +24,8 @@ from photochanger.events.exceptions import EventPhotoNotFound
 from photochanger.events.repository import EventRepository
 from photochanger.events.schemas import EventPhotoPage, EventPhotoRead, EventUsageRead, TreeUsageRead
 from photochanger.events.service import get_event
-from photochanger.models import Event, EventPhoto, Job
+from photochanger.jobs.repository import JobRepository
+from photochanger.models import Event, EventPhoto
 from photochanger.models.job import result_available
 
 MAX_PER_PAGE = 100
@@ -150,12 +151,7 @@ async def delete_photo(
     event = await get_event(session, event_id)
     row = await _photo(session, event, job_id, public=False, now=now)
     expires = row.result_expires_at if row.result_expires_at and row.result_expires_at < now else now
-    await session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(cleaned_at=now, result_expires_at=expires)
-        .execution_options(synchronize_session=False)
-    )
+    await JobRepository(session).withdraw(job_id, cleaned_at=now, expires_at=expires)
     await audit_service.record(
         session, actor, "event.photo_delete", f"event:{event.id}", {"job_id": job_id}, now=now
     )
