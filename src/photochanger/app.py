@@ -17,7 +17,6 @@ from photochanger.admin.root import router as root_router
 from photochanger.admin.router import router as admin_router
 from photochanger.audit.router import router as audit_router
 from photochanger.bootstrap import bootstrap
-from photochanger.cleanup.router import router as cleanup_router
 from photochanger.config import AppConfig
 from photochanger.core import passwords
 from photochanger.core.bodies import KIB, UPLOAD, BodyLimitMiddleware, BodyPolicy, rule
@@ -40,6 +39,7 @@ from photochanger.ingest.router import router as ingest_router
 from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
 from photochanger.media.router import router as media_router
+from photochanger.media.storage_router import router as media_storage_router
 from photochanger.metrics.middleware import HttpMetricsMiddleware
 from photochanger.metrics.registry import Metrics
 from photochanger.metrics.router import router as metrics_router
@@ -238,7 +238,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(guest_gallery_router)
     app.include_router(events_router)
     app.include_router(events_public_router)
-    app.include_router(cleanup_router)
+    app.include_router(media_storage_router)
     app.include_router(auth_router)
     app.include_router(auth_login_router)
     app.include_router(auth_users_router)

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
 from photochanger.auth.exceptions import NotAuthenticated, PermissionDenied
-from photochanger.cleanup import service
-from photochanger.cleanup.schemas import CleanupRead, DiskUsageRead, SlotUsageRead, TreeUsageRead
+from photochanger.cleanup import service as cleanup_service
 from photochanger.core import disk
 from photochanger.core.errors import problem_responses
 from photochanger.core.time import utcnow
 from photochanger.deps import ConfigDep, EngineDep
+from photochanger.media.schemas import CleanupRead, DiskUsageRead, SlotUsageRead, TreeUsageRead
 
 router = APIRouter(prefix="/api/media", tags=["media"])
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/media", tags=["media"])
 @router.post(
     "/cleanup",
     response_model=CleanupRead,
-    responses=problem_responses(NotAuthenticated, PermissionDenied, service.CleanupBusy),
+    responses=problem_responses(NotAuthenticated, PermissionDenied, cleanup_service.CleanupBusy),
 )
 async def run_cleanup(
     config: ConfigDep,
@@ -29,7 +29,7 @@ async def run_cleanup(
     _principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
     dry_run: Annotated[bool, Query(description="report what would be done, change nothing")] = False,
 ) -> CleanupRead:
-    report = await service.run_cleanup(engine, config, now=utcnow(), dry_run=dry_run)
+    report = await cleanup_service.run_cleanup(engine, config, now=utcnow(), dry_run=dry_run)
     return CleanupRead.model_validate(asdict(report))
 
 
