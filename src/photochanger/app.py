@@ -28,6 +28,7 @@ from photochanger.core.request_id import RequestIdMiddleware
 from photochanger.core.storage import MediaLayout
 from photochanger.events.public import router as events_public_router
 from photochanger.events.router import router as events_router
+from photochanger.guest.download import router as guest_download_router
 from photochanger.guest.gallery import router as guest_gallery_router
 from photochanger.guest.router import router as guest_router
 from photochanger.health.router import router as health_router
@@ -232,6 +233,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)
     app.include_router(ingest_router)
+    app.include_router(guest_download_router)
     app.include_router(public_router)
     app.include_router(webhooks_router)
     app.include_router(guest_router)

@@ -13,9 +13,11 @@ from photochanger.core.storage import MediaLayout
 from photochanger.providers.registry import ProviderRegistry
 
 if TYPE_CHECKING:
-    # For type checkers only: the ingest service is built by the lifespan and read from the app's state, so
-    # this module (which every router imports) does not pull the ingest pipeline and its dependencies in.
+    # For type checkers only: these are built by the lifespan and read from the app's state, so this module
+    # (which every router imports) does not pull the pipeline, the metrics or the result lookup in.
     from photochanger.ingest.service import IngestService
+    from photochanger.metrics.registry import Metrics
+    from photochanger.public.service import ResultCache
 
 # The problems any route behind `requires(...)` can answer; routers spread it into `problem_responses`.
 AUTH_ERRORS: tuple[type[PhotoChangerError], ...] = (
@@ -41,6 +43,16 @@ def get_ingest(request: Request) -> "IngestService":
     return ingest
 
 
+def get_result_cache(request: Request) -> "ResultCache":
+    cache: ResultCache = request.app.state.result_cache
+    return cache
+
+
+def get_metrics(request: Request) -> "Metrics":
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     """For routes that run their own short transactions (streams, counters) instead of `SessionDep`."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
@@ -62,3 +74,5 @@ IngestDep = Annotated["IngestService", Depends(get_ingest)]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 MediaLayoutDep = Annotated[MediaLayout, Depends(get_media_layout)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+ResultCacheDep = Annotated["ResultCache", Depends(get_result_cache)]
+MetricsDep = Annotated["Metrics", Depends(get_metrics)]

@@ -1,51 +1,13 @@
-"""`GET /public/results/{job_id}`: the result as an attachment, 410 once expired, 404 when unknown."""
+"""`GET /public/provider-media/{name}`: a job input published for a provider that fetches images by URL."""
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-from photochanger.core.errors import problem_responses
-from photochanger.core.images import EXTENSION_BY_MIME
-from photochanger.deps import ConfigDep, MediaLayoutDep, SessionmakerDep
-from photochanger.events.public import count_download
+from photochanger.deps import MediaLayoutDep
 from photochanger.ingest import provider_media
-from photochanger.public import service
-from photochanger.public.service import ResultExpired, ResultNotFound
 
 router = APIRouter(tags=["public"])
-
-
-@router.get(
-    "/public/results/{job_id}",
-    summary="Download a result",
-    response_class=Response,
-    responses={
-        200: {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-        **problem_responses(ResultNotFound, ResultExpired),
-    },
-)
-async def get_result(
-    job_id: str, request: Request, config: ConfigDep, sessionmaker: SessionmakerDep, layout: MediaLayoutDep
-) -> Response:
-    cache: service.ResultCache = request.app.state.result_cache
-    ref = await service.find_result(sessionmaker, cache, job_id)
-    await count_download(sessionmaker, ref.event_id)
-    filename = f"photo-{ref.job_id[:8]}.{EXTENSION_BY_MIME.get(ref.content_type, 'bin')}"
-    headers = {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=300",
-    }
-    if config.accel_redirect_prefix:
-        # nginx sends the file from its internal location; the app only decided that it may.
-        headers["X-Accel-Redirect"] = f"{config.accel_redirect_prefix.rstrip('/')}/{ref.relpath}"
-        return Response(status_code=200, media_type=ref.content_type, headers=headers)
-    path = layout.resolve(ref.relpath)
-    try:
-        stat = await anyio.to_thread.run_sync(path.stat)
-    except FileNotFoundError:
-        raise ResultExpired("This photo is no longer available.") from None
-    return FileResponse(path, media_type=ref.content_type, headers=headers, stat_result=stat)
 
 
 @router.get(
