@@ -19,12 +19,7 @@ from photochanger.admin.live import StreamLimiter
 from photochanger.admin.root import router as root_router
 from photochanger.admin.router import router as admin_router
 from photochanger.audit.router import router as audit_router
-from photochanger.auth.bootstrap import bootstrap
-from photochanger.auth.router import admin_router as auth_admin_router
-from photochanger.auth.router import login_router as auth_login_router
-from photochanger.auth.router import router as auth_router
-from photochanger.auth.router import users_router as auth_users_router
-from photochanger.cleanup.router import router as cleanup_router
+from photochanger.bootstrap import bootstrap
 from photochanger.config import AppConfig
 from photochanger.core import passwords
 from photochanger.core.bodies import KIB, UPLOAD, BodyLimitMiddleware, BodyPolicy, rule
@@ -37,6 +32,7 @@ from photochanger.core.request_id import RequestIdMiddleware
 from photochanger.core.storage import MediaLayout
 from photochanger.events.public import router as events_public_router
 from photochanger.events.router import router as events_router
+from photochanger.guest.download import router as guest_download_router
 from photochanger.guest.gallery import router as guest_gallery_router
 from photochanger.guest.router import router as guest_router
 from photochanger.health.router import router as health_router
@@ -48,6 +44,7 @@ from photochanger.ingest.router import router as ingest_router
 from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
 from photochanger.media.router import router as media_router
+from photochanger.media.storage_router import router as media_storage_router
 from photochanger.metrics.middleware import HttpMetricsMiddleware
 from photochanger.metrics.registry import Metrics
 from photochanger.metrics.router import router as metrics_router
@@ -62,8 +59,12 @@ from photochanger.public.service import ResultCache
 from photochanger.settings.router import router as settings_router
 from photochanger.slots.router import catalogue_router as slots_catalogue_router
 from photochanger.slots.router import router as slots_router
+from photochanger.stats.router import admin_router as stats_admin_router
 from photochanger.stats.router import router as stats_router
 from photochanger.usage.router import router as usage_router
+from photochanger.users.router import login_router as auth_login_router
+from photochanger.users.router import router as auth_router
+from photochanger.users.router import users_router as auth_users_router
 from photochanger.webhooks.router import router as webhooks_router
 from photochanger.webhooks.service import WebhookSender
 
@@ -239,17 +240,18 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)
     app.include_router(ingest_router)
+    app.include_router(guest_download_router)
     app.include_router(public_router)
     app.include_router(webhooks_router)
     app.include_router(guest_router)
     app.include_router(guest_gallery_router)
     app.include_router(events_router)
     app.include_router(events_public_router)
-    app.include_router(cleanup_router)
+    app.include_router(media_storage_router)
     app.include_router(auth_router)
     app.include_router(auth_login_router)
     app.include_router(auth_users_router)
-    app.include_router(auth_admin_router)
+    app.include_router(stats_admin_router)
     app.include_router(settings_router)
     app.include_router(accounts_router)
     app.include_router(provider_settings_router)

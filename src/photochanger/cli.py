@@ -10,9 +10,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from photochanger import __version__
-from photochanger.auth.cli import add_commands as add_auth_commands
 from photochanger.config import AppConfig
 from photochanger.core import migrations, passwords
+from photochanger.settings.cli import add_commands as add_settings_commands
+from photochanger.users.cli import add_commands as add_users_commands
 
 Handler = Callable[[argparse.Namespace, AppConfig], int]
 
@@ -135,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--batch-size", type=int, default=500, help="jobs per transaction")
     cleanup.set_defaults(handler=_cmd_cleanup)
 
-    add_auth_commands(sub)
+    add_users_commands(sub)
+    add_settings_commands(sub)
 
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(handler=_cmd_version)

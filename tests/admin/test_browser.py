@@ -21,11 +21,11 @@ from playwright.async_api import (
 )
 from playwright.async_api import expect as pw_expect
 
-from photochanger.auth import service as auth_service
 from photochanger.auth.permissions import Role
 from photochanger.config import AppConfig
 from photochanger.core.db import create_engine, create_sessionmaker
 from photochanger.settings import service as settings_service
+from photochanger.users import service as auth_service
 from tests.ingest.conftest import booth_fields
 from tests.support import images
 from tests.support.artifacts import ARTIFACTS

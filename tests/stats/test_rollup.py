@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.auth import service as auth_service
 from photochanger.core import migrations
 from photochanger.core.db import create_engine
 from photochanger.ingest import repository as ingest_repository
@@ -182,7 +181,7 @@ async def test_admin_job_counts_are_a_count_of_the_rows(app: FastAPI) -> None:
     await _scripted_jobs(maker)
     async with maker() as session:
         rows = (await session.execute(select(Job.status, func.count()).group_by(Job.status))).all()
-        admin = await auth_service.stats(session)
+        admin = await service.admin_stats(session)
     expected = {status.value: 0 for status in JobStatus} | {str(s): n for s, n in rows}
     assert admin.jobs == {**expected, "total": 86}
     assert min(expected["pending"], expected["done"], expected["failed"], expected["timeout"]) >= 1

@@ -5,9 +5,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from photochanger.auth import service as auth_service
 from photochanger.auth.permissions import Role
 from photochanger.models import User
+from photochanger.users import service as auth_service
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 

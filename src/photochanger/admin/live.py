@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from photochanger.admin.rendering import format_dt, iso_utc
 from photochanger.config import AppConfig
 from photochanger.core.errors import PhotoChangerError
+from photochanger.core.links import Links
 from photochanger.core.notify import JOBS_CHANNEL, PgListener, Subscription
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import ResultRead
@@ -106,8 +107,8 @@ def result_item(result: ResultRead) -> dict[str, Any]:
         "created": format_dt(result.created_at),
         "created_at": iso_utc(result.created_at),
         "expires": format_dt(result.expires_at),
-        "preview_url": f"/public/results/{result.job_id}/preview",
-        "result_url": f"/public/results/{result.job_id}",
+        "preview_url": Links.preview(result.job_id),
+        "result_url": Links.result(result.job_id),
         # A fallback of the slot's chain produced it: the tile names the provider.
         "via": result.result_provider if result.result_link else None,
     }

@@ -35,20 +35,10 @@ from photochanger.admin.rendering import (
 )
 from photochanger.admin.uploads import Replay, discard, read_form_upload
 from photochanger.audit import service as audit_service
-from photochanger.auth import permissions
-from photochanger.auth import service as auth_service
+from photochanger.auth import access, permissions
 from photochanger.auth.cookies import clear_session_cookies, set_session_cookies
 from photochanger.auth.dependencies import ACCESS_COOKIE, CSRF_COOKIE, CodecDep, Principal
-from photochanger.auth.exceptions import (
-    CsrfFailed,
-    InvalidCredentials,
-    InvalidToken,
-    NotAuthenticated,
-    PermissionDenied,
-    TooManyLoginAttempts,
-    WeakPassword,
-    WrongPassword,
-)
+from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
 from photochanger.auth.permissions import Role
 from photochanger.auth.tokens import TokenCodec
 from photochanger.config import AppConfig
@@ -70,6 +60,13 @@ from photochanger.slots import branding
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
 from photochanger.slots.schemas import OnFailure, OutputFormat, ProviderRead, SlotRead, SlotUpdate
+from photochanger.users import service as auth_service
+from photochanger.users.exceptions import (
+    InvalidCredentials,
+    TooManyLoginAttempts,
+    WeakPassword,
+    WrongPassword,
+)
 from photochanger.webhooks import service as webhooks_service
 
 logger = logging.getLogger(__name__)
@@ -131,7 +128,7 @@ async def get_admin(request: Request, session: SessionDep, codec: CodecDep) -> P
     token = request.cookies.get(ACCESS_COOKIE)
     if not token:
         raise NotAuthenticated()
-    user = await auth_service.authenticate_access(session, codec, token)
+    user = await access.authenticate_access(session, codec, token)
     principal = Principal.from_user(user, via_cookie=True)
     request.state.admin_principal = principal
     return principal

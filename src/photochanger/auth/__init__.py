@@ -1,1 +1,1 @@
-"""Admin accounts, JWT login with refresh rotation, throttling, permissions and user management."""
+"""The low auth layer: the principal, `requires`, permissions, tokens, cookies, and access-token checks."""

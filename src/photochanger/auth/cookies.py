@@ -7,8 +7,7 @@ import secrets
 from fastapi import Request, Response
 
 from photochanger.auth.dependencies import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
-from photochanger.auth.service import IssuedTokens
-from photochanger.auth.tokens import ACCESS_TTL
+from photochanger.auth.tokens import ACCESS_TTL, IssuedTokens
 from photochanger.config import AppConfig
 from photochanger.core.time import utcnow
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from photochanger.auth import service
+from photochanger.auth import access
 from photochanger.auth.exceptions import CsrfFailed, NotAuthenticated, PermissionDenied
 from photochanger.auth.permissions import Role, permissions_for
 from photochanger.auth.tokens import TokenCodec
@@ -92,7 +92,7 @@ async def get_principal(request: Request, session: SessionDep, codec: CodecDep) 
         via_cookie = token is not None
     if not token:
         raise NotAuthenticated()
-    user = await service.authenticate_access(session, codec, token, now=utcnow())
+    user = await access.authenticate_access(session, codec, token, now=utcnow())
     if via_cookie and request.method not in SAFE_METHODS:
         check_csrf(request)
     return Principal.from_user(user, via_cookie=via_cookie)

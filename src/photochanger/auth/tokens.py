@@ -12,6 +12,7 @@ import jwt
 
 from photochanger.auth.exceptions import InvalidToken
 from photochanger.core.time import ensure_utc
+from photochanger.models import User
 
 ALGORITHM = "HS256"
 ISSUER = "photochanger"
@@ -137,3 +138,15 @@ class TokenCodec:
         if not isinstance(family, str) or not family:
             raise InvalidToken()
         return RefreshClaims(claims["sub"], claims["jti"], family)
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    user: User
+    access_token: str
+    refresh_token: str
+    refresh_expires_at: datetime
+
+    @property
+    def expires_in(self) -> int:
+        return int(ACCESS_TTL.total_seconds())

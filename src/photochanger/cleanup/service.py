@@ -19,15 +19,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
-from sqlalchemy import or_, select, text, tuple_, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.config import AppConfig
 from photochanger.core.db import create_sessionmaker, is_sqlite
 from photochanger.core.errors import Conflict
 from photochanger.core.time import ensure_utc
+from photochanger.jobs.repository import JobRepository
 from photochanger.metrics import cleanup_state
-from photochanger.models import Event, EventPhoto
+from photochanger.models import EventPhoto
 from photochanger.models.job import Job
 
 DEFAULT_BATCH_SIZE = 500
@@ -164,22 +165,8 @@ async def _clean_expired(
     after: tuple[datetime, str] | None = None
     while True:
         # Keyset pagination, so a dry run (which marks nothing) still walks every expired job exactly once.
-        retained = select(Event.id).where(Event.retain_until >= now)
-        query = (
-            select(Job.id, Job.result_expires_at, Job.result_path, Job.preview_path, EventPhoto.original_path)
-            .outerjoin(EventPhoto, EventPhoto.job_id == Job.id)
-            .where(
-                Job.cleaned_at.is_(None),
-                Job.result_expires_at < now,
-                or_(Job.event_id.is_(None), Job.event_id.not_in(retained)),
-            )
-            .order_by(Job.result_expires_at, Job.id)
-            .limit(batch_size)
-        )
-        if after is not None:
-            query = query.where(tuple_(Job.result_expires_at, Job.id) > tuple_(*after))
         async with sessionmaker() as session:
-            rows = (await session.execute(query)).all()
+            rows = await JobRepository(session).expired_page(now, after=after, limit=batch_size)
         if not rows:
             return
         after = (rows[-1].result_expires_at, rows[-1].id)
@@ -215,12 +202,7 @@ async def _clean_expired(
         cleaned = [row.id for row in rows if row.id not in failed]
         if cleaned and not dry_run:
             async with sessionmaker() as session:
-                await session.execute(
-                    update(Job)
-                    .where(Job.id.in_(cleaned), Job.cleaned_at.is_(None))
-                    .values(cleaned_at=now)
-                    .execution_options(synchronize_session=False)
-                )
+                await JobRepository(session).mark_cleaned(cleaned, now)
                 await session.commit()
         report.jobs_marked_cleaned += len(cleaned)
         if len(rows) < batch_size:
@@ -312,16 +294,8 @@ async def _report_missing(
     while True:
         # Paged by (expiry, id) like the expired pass, so both databases walk `ix_job_uncleaned_expiry`
         # (live results only) instead of the whole table in id order.
-        query = (
-            select(Job.id, Job.result_path, Job.preview_path, Job.result_expires_at)
-            .where(Job.cleaned_at.is_(None), Job.result_path.is_not(None), Job.result_expires_at >= now)
-            .order_by(Job.result_expires_at, Job.id)
-            .limit(batch_size)
-        )
-        if after is not None:
-            query = query.where(tuple_(Job.result_expires_at, Job.id) > tuple_(*after))
         async with sessionmaker() as session:
-            rows = (await session.execute(query)).all()
+            rows = await JobRepository(session).available_page(now, after=after, limit=batch_size)
         if not rows:
             return
         after = (rows[-1].result_expires_at, rows[-1].id)

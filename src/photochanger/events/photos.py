@@ -4,13 +4,14 @@ behind them, disk usage, and what the ZIP and CSV exports read.
 An event photo is a done job of the event whose files cleanup has not removed; it stays visible here after
 its guest link expired, until the event's retention runs out."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import Row, update
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.audit import service as audit_service
@@ -23,7 +24,9 @@ from photochanger.events.exceptions import EventPhotoNotFound
 from photochanger.events.repository import EventRepository
 from photochanger.events.schemas import EventPhotoPage, EventPhotoRead, EventUsageRead, TreeUsageRead
 from photochanger.events.service import get_event
-from photochanger.models import Event, EventPhoto, Job
+from photochanger.jobs.repository import JobRepository
+from photochanger.models import Event, EventPhoto
+from photochanger.models.job import result_available
 
 MAX_PER_PAGE = 100
 
@@ -46,7 +49,7 @@ def photo_read(row: Row[Any], *, base: str, now: datetime) -> EventPhotoRead:
         job_id=row.id,
         slot_id=row.slot_id,
         created_at=row.created_at,
-        guest_available=row.result_expires_at is not None and now <= row.result_expires_at,
+        guest_available=result_available(row.result_expires_at, now),
         hidden=row.hidden_at is not None,
         has_original=row.original_path is not None,
         preview_url=f"{base}/{row.id}/preview",
@@ -148,12 +151,7 @@ async def delete_photo(
     event = await get_event(session, event_id)
     row = await _photo(session, event, job_id, public=False, now=now)
     expires = row.result_expires_at if row.result_expires_at and row.result_expires_at < now else now
-    await session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(cleaned_at=now, result_expires_at=expires)
-        .execution_options(synchronize_session=False)
-    )
+    await JobRepository(session).withdraw(job_id, cleaned_at=now, expires_at=expires)
     await audit_service.record(
         session, actor, "event.photo_delete", f"event:{event.id}", {"job_id": job_id}, now=now
     )
@@ -182,7 +180,7 @@ async def usage(session: AsyncSession, layout: MediaLayout, event_id: str) -> Ev
     photos = live = 0
     async for row in EventRepository(session).stream_photos(event.id):
         photos += 1
-        live += row.result_expires_at is not None and now <= row.result_expires_at
+        live += result_available(row.result_expires_at, now)
         for kind, rel in (
             ("results", row.result_path),
             ("previews", row.preview_path),
@@ -235,6 +233,11 @@ CSV_HEADER = (
     "hidden",
     "has_original",
 )
+
+
+def stream_jobs(session: AsyncSession, event_id: str) -> AsyncIterator[Any]:
+    """The event's jobs for the CSV export, streamed from the database (rows for `csv_row`)."""
+    return EventRepository(session).stream_jobs(event_id)
 
 
 def csv_row(row: Row[Any]) -> list[str]:

@@ -7,21 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
+from photochanger.core.links import Links
 from photochanger.core.storage import MediaLayout
-from photochanger.core.time import utcnow
-from photochanger.events import engagement, photos
+from photochanger.deps import MediaLayoutDep
+from photochanger.events import engagement, lookup, photos
 from photochanger.events.engagement import Metric
 from photochanger.events.exceptions import EventNotFound, EventPhotoNotFound
-from photochanger.events.repository import EventRepository
 from photochanger.events.service import branding_of
 from photochanger.guest.gallery import ClientRateLimiter
 from photochanger.guest.router import render_page
 from photochanger.media import service as media_service
-from photochanger.models import Event, Job
+from photochanger.models import Event
 from photochanger.public.service import JOB_ID_PATTERN, ResultNotFound
 
 router = APIRouter(tags=["guest"])
@@ -33,31 +33,15 @@ def _brand(event: Event) -> dict[str, object]:
     branding = branding_of(event)
     return {
         "brand": branding,
-        "logo_url": f"/public/events/{event.id}/logo" if branding.logo_media_id else None,
+        "logo_url": Links.event_logo(event.id) if branding.logo_media_id else None,
     }
-
-
-async def event_of_job(session: AsyncSession, job_id: str) -> Event | None:
-    job = await session.get(Job, job_id)
-    if job is None or job.event_id is None:
-        return None
-    return await EventRepository(session).get(job.event_id)
 
 
 async def result_page_context(session: AsyncSession, event: Event, *, job_id: str) -> dict[str, object]:
     """What the guest page of an event photo adds to the result page: the event's branding and its share
     counter. Counts a page open."""
     await engagement.count(session, event.id, Metric.page_open)
-    return {"share_url": f"/public/results/{job_id}/share", **_brand(event)}
-
-
-async def _open_gallery(session: AsyncSession, token: str) -> Event | None:
-    if not 16 <= len(token) <= 64:
-        return None
-    event = await EventRepository(session).by_gallery_token(token)
-    if event is None or not event.gallery_open or event.retain_until < utcnow():
-        return None
-    return event
+    return {"share_url": Links.share(job_id), **_brand(event)}
 
 
 def _client(request: Request) -> str:
@@ -77,7 +61,7 @@ async def show_event_gallery(
 ) -> HTMLResponse:
     if not _limiter.allow(_client(request)):
         return render_page(request, "not_found.html", 429, brand=None)
-    event = await _open_gallery(session, token)
+    event = await lookup.open_gallery(session, token)
     if event is None:
         return render_page(request, "not_found.html", 404, brand=None)
     base = f"/e/{token}/photos"
@@ -102,12 +86,11 @@ _FILE_ERRORS = problem_responses(EventNotFound, EventPhotoNotFound)
 
 
 async def _gallery_file(
-    session: AsyncSession, request: Request, token: str, job_id: str, kind: str
+    session: AsyncSession, layout: MediaLayout, token: str, job_id: str, kind: str
 ) -> photos.PhotoFile:
-    event = await _open_gallery(session, token)
+    event = await lookup.open_gallery(session, token)
     if event is None:
         raise EventNotFound("This gallery is closed or does not exist.")
-    layout = MediaLayout(request.app.state.config.media_root)
     found = await photos.photo_file(session, layout, event, job_id, kind=kind, public=True)
     if kind == "result":
         await engagement.count(session, event.id, Metric.download)
@@ -119,8 +102,10 @@ async def _gallery_file(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "The preview"}, **_FILE_ERRORS},
 )
-async def get_gallery_preview(token: str, job_id: str, request: Request, session: SessionDep) -> Response:
-    found = await _gallery_file(session, request, token, job_id, "preview")
+async def get_gallery_preview(
+    token: str, job_id: str, layout: MediaLayoutDep, session: SessionDep
+) -> Response:
+    found = await _gallery_file(session, layout, token, job_id, "preview")
     return FileResponse(
         found.path, media_type=found.content_type, headers={"Cache-Control": "private, max-age=300"}
     )
@@ -134,8 +119,8 @@ async def get_gallery_preview(token: str, job_id: str, request: Request, session
         **_FILE_ERRORS,
     },
 )
-async def get_gallery_photo(token: str, job_id: str, request: Request, session: SessionDep) -> Response:
-    found = await _gallery_file(session, request, token, job_id, "result")
+async def get_gallery_photo(token: str, job_id: str, layout: MediaLayoutDep, session: SessionDep) -> Response:
+    found = await _gallery_file(session, layout, token, job_id, "result")
     return FileResponse(
         found.path,
         media_type=found.content_type,
@@ -154,11 +139,10 @@ async def get_gallery_photo(token: str, job_id: str, request: Request, session: 
         **problem_responses(EventNotFound),
     },
 )
-async def get_event_logo(event_id: str, request: Request, session: SessionDep) -> Response:
-    event = await EventRepository(session).get(event_id) if len(event_id) == 32 else None
+async def get_event_logo(event_id: str, layout: MediaLayoutDep, session: SessionDep) -> Response:
+    event = await lookup.event_by_id(session, event_id)
     if event is None or event.logo_media_id is None:
         raise EventNotFound("This event has no logo.")
-    layout = MediaLayout(request.app.state.config.media_root)
     stored = await media_service.content(session, layout, event.logo_media_id)
     return FileResponse(
         stored.path,
@@ -178,14 +162,16 @@ async def count_share(job_id: str, request: Request, session: SessionDep) -> Res
     about the guest."""
     if not _limiter.allow(_client(request)):
         return Response(status_code=204)
-    event = await event_of_job(session, job_id) if JOB_ID_PATTERN.match(job_id) else None
+    event = await lookup.event_of_job(session, job_id) if JOB_ID_PATTERN.match(job_id) else None
     if event is None:
         raise ResultNotFound("No event photo has this id.")
     await engagement.count(session, event.id, Metric.share)
     return Response(status_code=204)
 
 
-async def count_download(request: Request, event_id: str | None, now: datetime | None = None) -> None:
+async def count_download(
+    sessionmaker: async_sessionmaker[AsyncSession], event_id: str | None, now: datetime | None = None
+) -> None:
     """Count a guest download of an event photo (the download route holds no session of its own)."""
     if event_id is not None:
-        await engagement.count_now(request.app.state.sessionmaker, event_id, Metric.download, now=now)
+        await engagement.count_now(sessionmaker, event_id, Metric.download, now=now)

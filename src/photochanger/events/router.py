@@ -13,12 +13,12 @@ from starlette.background import BackgroundTask
 
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
-from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
-from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.core.links import Links
+from photochanger.core.storage import unlink_quietly
 from photochanger.core.zipstream import iter_zip
+from photochanger.deps import AUTH_ERRORS, ConfigDep, MediaLayoutDep, ProvidersDep, SessionmakerDep
 from photochanger.events import engagement, photos, service
 from photochanger.events.exceptions import (
     EventNotFound,
@@ -26,7 +26,6 @@ from photochanger.events.exceptions import (
     EventValidationFailed,
     SlotInOpenEvent,
 )
-from photochanger.events.repository import EventRepository
 from photochanger.events.schemas import (
     EngagementRead,
     EventCreate,
@@ -40,28 +39,18 @@ from photochanger.slots.exceptions import SlotNotFound, SlotValidationFailed, Sl
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
-_AUTH_ERRORS = (NotAuthenticated, InvalidToken, PermissionDenied, CsrfFailed)
 _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 ReadDep = Annotated[Principal, requires(permissions.EVENTS_READ)]
 WriteDep = Annotated[Principal, requires(permissions.EVENTS_WRITE)]
-
-
-def _config(request: Request) -> AppConfig:
-    config: AppConfig = request.app.state.config
-    return config
-
-
-def _layout(request: Request) -> MediaLayout:
-    return MediaLayout(_config(request).media_root)
 
 
 def _unlink_after(paths: list[Path]) -> BackgroundTask:
     return BackgroundTask(unlink_quietly, *paths)
 
 
-@router.get("", response_model=list[EventRead], responses=problem_responses(*_AUTH_ERRORS))
-async def list_events(request: Request, _principal: ReadDep, session: SessionDep) -> list[EventRead]:
-    return await service.list_events(session, _config(request))
+@router.get("", response_model=list[EventRead], responses=problem_responses(*AUTH_ERRORS))
+async def list_events(config: ConfigDep, _principal: ReadDep, session: SessionDep) -> list[EventRead]:
+    return await service.list_events(session, config)
 
 
 @router.post(
@@ -69,7 +58,7 @@ async def list_events(request: Request, _principal: ReadDep, session: SessionDep
     status_code=201,
     response_model=EventRead,
     responses=problem_responses(
-        *_AUTH_ERRORS,
+        *AUTH_ERRORS,
         EventNotFound,
         EventValidationFailed,
         SlotInOpenEvent,
@@ -79,58 +68,57 @@ async def list_events(request: Request, _principal: ReadDep, session: SessionDep
     ),
 )
 async def create_event(
-    body: EventCreate, request: Request, principal: WriteDep, session: SessionDep
+    body: EventCreate, config: ConfigDep, providers: ProvidersDep, principal: WriteDep, session: SessionDep
 ) -> EventRead:
-    return await service.create_event(
-        session, _config(request), request.app.state.providers, body, actor=principal
-    )
+    return await service.create_event(session, config, providers, body, actor=principal)
 
 
-@router.get(
-    "/{event_id}", response_model=EventRead, responses=problem_responses(*_AUTH_ERRORS, EventNotFound)
-)
-async def get_event(event_id: str, request: Request, _principal: ReadDep, session: SessionDep) -> EventRead:
-    return await service.read_event(session, _config(request), event_id)
+@router.get("/{event_id}", response_model=EventRead, responses=problem_responses(*AUTH_ERRORS, EventNotFound))
+async def get_event(event_id: str, config: ConfigDep, _principal: ReadDep, session: SessionDep) -> EventRead:
+    return await service.read_event(session, config, event_id)
 
 
 @router.patch(
     "/{event_id}",
     response_model=EventRead,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound, EventValidationFailed, SlotInOpenEvent),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound, EventValidationFailed, SlotInOpenEvent),
 )
 async def update_event(
-    event_id: str, body: EventUpdate, request: Request, principal: WriteDep, session: SessionDep
+    event_id: str, body: EventUpdate, config: ConfigDep, principal: WriteDep, session: SessionDep
 ) -> EventRead:
-    return await service.update_event(session, _config(request), event_id, body, actor=principal)
+    return await service.update_event(session, config, event_id, body, actor=principal)
 
 
 @router.post(
-    "/{event_id}/close", response_model=EventRead, responses=problem_responses(*_AUTH_ERRORS, EventNotFound)
+    "/{event_id}/close", response_model=EventRead, responses=problem_responses(*AUTH_ERRORS, EventNotFound)
 )
-async def close_event(event_id: str, request: Request, principal: WriteDep, session: SessionDep) -> EventRead:
-    return await service.close_event(session, _config(request), event_id, actor=principal)
+async def close_event(
+    event_id: str, config: ConfigDep, principal: WriteDep, session: SessionDep
+) -> EventRead:
+    return await service.close_event(session, config, event_id, actor=principal)
 
 
 @router.post(
     "/{event_id}/reopen",
     response_model=EventRead,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound, SlotInOpenEvent),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound, SlotInOpenEvent),
 )
 async def reopen_event(
-    event_id: str, request: Request, principal: WriteDep, session: SessionDep
+    event_id: str, config: ConfigDep, principal: WriteDep, session: SessionDep
 ) -> EventRead:
-    return await service.reopen_event(session, _config(request), event_id, actor=principal)
+    return await service.reopen_event(session, config, event_id, actor=principal)
 
 
 @router.delete(
     "/{event_id}",
     status_code=204,
     response_class=Response,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound),
 )
-async def delete_event(event_id: str, request: Request, principal: WriteDep, session: SessionDep) -> Response:
+async def delete_event(
+    event_id: str, layout: MediaLayoutDep, principal: WriteDep, session: SessionDep
+) -> Response:
     deleted = await service.delete_event(session, event_id, actor=principal)
-    layout = _layout(request)
     # Files go only after the response, i.e. after the deletion has been committed.
     return Response(
         status_code=204, background=_unlink_after([layout.resolve(p) for p in deleted.original_paths])
@@ -140,23 +128,23 @@ async def delete_event(event_id: str, request: Request, principal: WriteDep, ses
 @router.post(
     "/{event_id}/gallery/open",
     response_model=EventRead,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound),
 )
 async def open_gallery(
-    event_id: str, request: Request, principal: WriteDep, session: SessionDep
+    event_id: str, config: ConfigDep, principal: WriteDep, session: SessionDep
 ) -> EventRead:
-    return await service.set_gallery(session, _config(request), event_id, is_open=True, actor=principal)
+    return await service.set_gallery(session, config, event_id, is_open=True, actor=principal)
 
 
 @router.post(
     "/{event_id}/gallery/close",
     response_model=EventRead,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound),
 )
 async def close_gallery(
-    event_id: str, request: Request, principal: WriteDep, session: SessionDep
+    event_id: str, config: ConfigDep, principal: WriteDep, session: SessionDep
 ) -> EventRead:
-    return await service.set_gallery(session, _config(request), event_id, is_open=False, actor=principal)
+    return await service.set_gallery(session, config, event_id, is_open=False, actor=principal)
 
 
 @router.get(
@@ -165,16 +153,16 @@ async def close_gallery(
     summary="QR code of the public gallery link, to print on table cards",
     responses={
         200: {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "The QR code"},
-        **problem_responses(*_AUTH_ERRORS, EventNotFound),
+        **problem_responses(*AUTH_ERRORS, EventNotFound),
     },
 )
 async def get_gallery_qr(
-    event_id: str, kind: str, request: Request, _principal: ReadDep, session: SessionDep
+    event_id: str, kind: str, config: ConfigDep, _principal: ReadDep, session: SessionDep
 ) -> Response:
     event = await service.get_event(session, event_id)
     if event.gallery_token is None or kind not in ("svg", "png"):
         raise EventNotFound("This event's gallery has never been opened, so it has no link yet.")
-    url = _config(request).absolute_url(service.gallery_path(event.gallery_token))
+    url = config.absolute_url(Links.gallery(event.gallery_token))
     if kind == "svg":
         return Response(qr_svg(url), media_type="image/svg+xml", headers=_PRIVATE)
     return Response(qr_png(url), media_type="image/png", headers=_PRIVATE)
@@ -183,7 +171,7 @@ async def get_gallery_qr(
 @router.get(
     "/{event_id}/photos",
     response_model=EventPhotoPage,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound),
 )
 async def list_event_photos(
     event_id: str,
@@ -202,15 +190,15 @@ async def list_event_photos(
     response_class=Response,
     responses={
         200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}, "description": "The file"},
-        **problem_responses(*_AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
+        **problem_responses(*AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
     },
 )
 async def get_event_photo_file(
-    event_id: str, job_id: str, kind: str, request: Request, _principal: ReadDep, session: SessionDep
+    event_id: str, job_id: str, kind: str, layout: MediaLayoutDep, _principal: ReadDep, session: SessionDep
 ) -> Response:
     """`kind` is `preview`, `original` or `result`."""
     event = await service.get_event(session, event_id)
-    found = await photos.photo_file(session, _layout(request), event, job_id, kind=kind, public=False)
+    found = await photos.photo_file(session, layout, event, job_id, kind=kind, public=False)
     return FileResponse(found.path, media_type=found.content_type, headers=_PRIVATE)
 
 
@@ -218,7 +206,7 @@ async def get_event_photo_file(
     "/{event_id}/photos/{job_id}/hide",
     status_code=204,
     response_class=Response,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
 )
 async def hide_event_photo(event_id: str, job_id: str, principal: WriteDep, session: SessionDep) -> Response:
     await photos.set_hidden(session, event_id, job_id, hidden=True, actor=principal)
@@ -229,7 +217,7 @@ async def hide_event_photo(event_id: str, job_id: str, principal: WriteDep, sess
     "/{event_id}/photos/{job_id}/show",
     status_code=204,
     response_class=Response,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
 )
 async def show_event_photo(event_id: str, job_id: str, principal: WriteDep, session: SessionDep) -> Response:
     await photos.set_hidden(session, event_id, job_id, hidden=False, actor=principal)
@@ -240,30 +228,30 @@ async def show_event_photo(event_id: str, job_id: str, principal: WriteDep, sess
     "/{event_id}/photos/{job_id}",
     status_code=204,
     response_class=Response,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
 )
 async def delete_event_photo(
-    event_id: str, job_id: str, request: Request, principal: WriteDep, session: SessionDep
+    event_id: str, job_id: str, layout: MediaLayoutDep, principal: WriteDep, session: SessionDep
 ) -> Response:
-    paths = await photos.delete_photo(session, _layout(request), event_id, job_id, actor=principal)
+    paths = await photos.delete_photo(session, layout, event_id, job_id, actor=principal)
     return Response(status_code=204, background=_unlink_after(paths))
 
 
 @router.get(
     "/{event_id}/usage",
     response_model=EventUsageRead,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound),
 )
 async def get_event_usage(
-    event_id: str, request: Request, _principal: ReadDep, session: SessionDep
+    event_id: str, layout: MediaLayoutDep, _principal: ReadDep, session: SessionDep
 ) -> EventUsageRead:
-    return await photos.usage(session, _layout(request), event_id)
+    return await photos.usage(session, layout, event_id)
 
 
 @router.get(
     "/{event_id}/engagement",
     response_model=EngagementRead,
-    responses=problem_responses(*_AUTH_ERRORS, EventNotFound),
+    responses=problem_responses(*AUTH_ERRORS, EventNotFound),
 )
 async def get_event_engagement(event_id: str, _principal: ReadDep, session: SessionDep) -> EngagementRead:
     return await engagement.report(session, event_id)
@@ -275,17 +263,17 @@ async def get_event_engagement(event_id: str, _principal: ReadDep, session: Sess
     summary="Every photo the event keeps as one ZIP, streamed",
     responses={
         200: {"description": "A ZIP of stored entries", "content": {"application/zip": {}}},
-        **problem_responses(*_AUTH_ERRORS, EventNotFound),
+        **problem_responses(*AUTH_ERRORS, EventNotFound),
     },
 )
 async def export_event_zip(
     event_id: str,
-    request: Request,
+    layout: MediaLayoutDep,
     _principal: ReadDep,
     session: SessionDep,
     originals: Annotated[bool, Query(description="also the original shots the event kept")] = False,
 ) -> StreamingResponse:
-    entries = await photos.export_entries(session, _layout(request), event_id, originals=originals)
+    entries = await photos.export_entries(session, layout, event_id, originals=originals)
     return StreamingResponse(
         iter_zip(entries),
         media_type="application/zip",
@@ -299,14 +287,13 @@ async def export_event_zip(
     summary="The event's jobs as CSV, streamed",
     responses={
         200: {"description": "One row per job", "content": {"text/csv": {}}},
-        **problem_responses(*_AUTH_ERRORS, EventNotFound),
+        **problem_responses(*AUTH_ERRORS, EventNotFound),
     },
 )
 async def export_event_csv(
-    event_id: str, request: Request, _principal: ReadDep, session: SessionDep
+    event_id: str, request: Request, sessionmaker: SessionmakerDep, _principal: ReadDep, session: SessionDep
 ) -> StreamingResponse:
     event = await service.get_event(session, event_id)
-    sessionmaker = request.app.state.sessionmaker
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
@@ -314,7 +301,7 @@ async def export_event_csv(
         writer.writerow(photos.CSV_HEADER)
         # A session of its own: the request's unit of work ends before the body is streamed.
         async with sessionmaker() as own:
-            async for row in EventRepository(own).stream_jobs(event.id):
+            async for row in photos.stream_jobs(own, event.id):
                 writer.writerow(photos.csv_row(row))
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.config import AppConfig
+from photochanger.core.links import Links
 from photochanger.core.time import utcnow
 from photochanger.events import reuse
 from photochanger.events.exceptions import (
@@ -51,10 +52,6 @@ def retain_until(ends_at: datetime, retention_days: int) -> datetime:
     return ends_at + timedelta(days=retention_days)
 
 
-def gallery_path(token: str) -> str:
-    return f"/e/{token}"
-
-
 def status_of(event: Event, now: datetime) -> str:
     if event.retain_until < now:
         return "expired"
@@ -85,7 +82,7 @@ def to_read(config: AppConfig, event: Event, slots: Sequence[EventSlot], now: da
         branding=branding_of(event),
         slots=[EventSlotRead(slot_id=s.slot_id, keep_originals=s.keep_originals) for s in slots],
         gallery_open=event.gallery_open,
-        gallery_url=config.absolute_url(gallery_path(token)) if token else None,
+        gallery_url=config.absolute_url(Links.gallery(token)) if token else None,
         source_event_id=event.source_event_id,
         slot_configs=event.slot_configs or {},
         created_at=event.created_at,

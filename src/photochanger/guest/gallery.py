@@ -11,19 +11,18 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.time import ensure_utc, utcnow
-from photochanger.guest.router import get_config, render_page, time_tag
+from photochanger.deps import ConfigDep
+from photochanger.guest.router import render_page, time_tag
 from photochanger.models import AppSetting
 from photochanger.slots import branding
 from photochanger.slots import service as slots_service
@@ -160,7 +159,7 @@ _limiter = ClientRateLimiter()
     },
 )
 async def show_public_gallery(
-    token: str, request: Request, session: SessionDep, config: Annotated[AppConfig, Depends(get_config)]
+    token: str, request: Request, session: SessionDep, config: ConfigDep
 ) -> HTMLResponse:
     client = request.client.host if request.client else "unknown"
     if not _limiter.allow(client):

@@ -3,18 +3,18 @@
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, problem_responses
+from photochanger.core.links import Links
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
+from photochanger.deps import ConfigDep
 from photochanger.guest import service
 from photochanger.i18n import LANG_QUERY, LANGUAGE_NAMES, LANGUAGES, Translator, pick_language
 from photochanger.i18n import jinja as i18n_jinja
@@ -43,14 +43,6 @@ def _brightness(colour: str) -> float:
 _templates.filters["brightness"] = _brightness
 # One icon for the whole site: the admin ships it, guest pages and /favicon.ico reuse it.
 FAVICON = Path(__file__).resolve().parent.parent / "admin" / "static" / "favicon.svg"
-
-
-def get_config(request: Request) -> AppConfig:
-    config: AppConfig = request.app.state.config
-    return config
-
-
-ConfigDep = Annotated[AppConfig, Depends(get_config)]
 
 
 def page_headers(nonce: str) -> dict[str, str]:
@@ -129,21 +121,22 @@ async def show_result_page(job_id: str, request: Request, session: SessionDep) -
     except ResultNotFound:
         return render_page(request, "not_found.html", 404, brand=None)
     small, large = service.VIEW_SIDES
-    views = f"/public/results/{result.job_id}/view"
+    views = Links.views(result.job_id)
     page: dict[str, object] = {
         "job_id": result.job_id,
         "view_url": f"{views}/{large}",
         "srcset": f"{views}/{small} {small}w, {views}/{large} {large}w",
-        "download_url": f"/public/results/{result.job_id}",
+        "download_url": Links.result(result.job_id),
         "filename": f"photo-{result.job_id[:8]}.{service.extension(result.result_type)}",
         "expires_at": result.expires_at,
         "expires_html": time_tag(result.expires_at),
     }
     # A photo of an event gets the event's branding (and counts as a page open of that event). Imported
     # here: the events package builds its pages on this module's rendering.
+    from photochanger.events import lookup as events_lookup
     from photochanger.events import public as events_public
 
-    event = await events_public.event_of_job(session, job_id) if result.event_id else None
+    event = await events_lookup.event_of_job(session, job_id) if result.event_id else None
     if event is not None:
         context = await events_public.result_page_context(session, event, job_id=result.job_id)
         return render_page(request, "event_result.html", 200, **page, **context)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.config import AppConfig
 from photochanger.core.images import run_image_work, thumbnail
+from photochanger.core.links import Links
 from photochanger.core.time import ensure_utc
 from photochanger.models.job import Job
 from photochanger.public.service import ResultNotFound, find_done_job
@@ -41,13 +42,9 @@ def extension(result_type: str | None) -> str:
     return {"image/png": "png", "image/webp": "webp"}.get(result_type or "", "jpg")
 
 
-def guest_path(job_id: str) -> str:
-    return f"/r/{job_id}"
-
-
 def guest_url(config: AppConfig, job_id: str) -> str:
     """The absolute link a QR code carries, built from `public_base_url`."""
-    return config.absolute_url(guest_path(job_id))
+    return config.absolute_url(Links.guest_page(job_id))
 
 
 async def get_result(session: AsyncSession, job_id: str, *, now: datetime) -> GuestResult:

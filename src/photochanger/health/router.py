@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.core.errors import problem_response
+from photochanger.deps import ConfigDep, EngineDep
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/health", tags=["health"])
@@ -64,12 +65,10 @@ async def _database_up(engine: AsyncEngine) -> bool:
     response_model=ReadyRead,
     responses={503: {"description": "A dependency is down", "content": {"application/problem+json": {}}}},
 )
-async def ready(request: Request) -> ReadyRead | JSONResponse:
+async def ready(request: Request, config: ConfigDep, engine: EngineDep) -> ReadyRead | JSONResponse:
     checks: dict[str, CheckState] = {
-        "database": "ok" if await _database_up(request.app.state.engine) else "down",
-        "media": "ok"
-        if await anyio.to_thread.run_sync(_media_writable, request.app.state.config.media_root)
-        else "down",
+        "database": "ok" if await _database_up(engine) else "down",
+        "media": "ok" if await anyio.to_thread.run_sync(_media_writable, config.media_root) else "down",
     }
     down = sorted(name for name, state in checks.items() if state == "down")
     if down:

@@ -61,9 +61,7 @@ async def get_job(session: AsyncSession, job_id: str) -> Job:
 
 def job_read(job: Job, links: _Links, *, now: datetime) -> JobRead:
     done = job.status == JobStatus.done
-    expired = done and (
-        job.cleaned_at is not None or (job.result_expires_at is not None and now > job.result_expires_at)
-    )
+    expired = done and not job.result_available(now)
     available = done and not expired
     return JobRead(
         job_id=job.id,

@@ -8,12 +8,11 @@ from starlette.background import BackgroundTask
 
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
-from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.disk import InsufficientStorage
 from photochanger.core.errors import problem_responses
-from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.core.storage import unlink_quietly
+from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, MediaLayoutDep, ProvidersDep
 from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
 from photochanger.media import service
 from photochanger.media.exceptions import (
@@ -26,7 +25,6 @@ from photochanger.media.schemas import MediaCreated, MediaRead
 
 router = APIRouter(prefix="/api/template-media", tags=["template media"])
 
-_AUTH_ERRORS = (NotAuthenticated, InvalidToken, PermissionDenied, CsrfFailed)
 _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 _UPLOAD_FORM: dict[str, Any] = {
@@ -48,11 +46,6 @@ _UPLOAD_FORM: dict[str, Any] = {
 }
 
 
-def _layout(request: Request) -> MediaLayout:
-    config: AppConfig = request.app.state.config
-    return MediaLayout(config.media_root)
-
-
 @router.post(
     "",
     status_code=201,
@@ -60,7 +53,7 @@ def _layout(request: Request) -> MediaLayout:
     summary="Upload a template image",
     openapi_extra=_UPLOAD_FORM,
     responses=problem_responses(
-        *_AUTH_ERRORS,
+        *AUTH_ERRORS,
         InvalidRequest,
         PayloadTooLarge,
         UnsupportedTemplateType,
@@ -70,18 +63,20 @@ def _layout(request: Request) -> MediaLayout:
 )
 async def create_template_media(
     request: Request,
+    config: ConfigDep,
+    layout: MediaLayoutDep,
+    ingest: IngestDep,
     principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
     session: SessionDep,
 ) -> MediaCreated:
-    config: AppConfig = request.app.state.config
     length = request.headers.get("content-length")
     media = await service.upload(
         session,
-        layout=_layout(request),
+        layout=layout,
         body=request.stream(),
         content_type=request.headers.get("content-type"),
         content_length=int(length) if length and length.isdigit() else None,
-        owner=request.app.state.ingest.owner,
+        owner=ingest.owner,
         max_pixels=config.max_image_pixels,
         min_free_mb=config.min_free_disk_mb,
         actor=principal,
@@ -97,13 +92,13 @@ async def create_template_media(
     )
 
 
-@router.get("", response_model=list[MediaRead], responses=problem_responses(*_AUTH_ERRORS))
+@router.get("", response_model=list[MediaRead], responses=problem_responses(*AUTH_ERRORS))
 async def list_template_media(
-    request: Request,
+    providers: ProvidersDep,
     _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
     session: SessionDep,
 ) -> list[MediaRead]:
-    return await service.list_media(session, request.app.state.providers)
+    return await service.list_media(session, providers)
 
 
 @router.get(
@@ -111,16 +106,16 @@ async def list_template_media(
     response_class=Response,
     responses={
         200: {"description": "The file", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-        **problem_responses(*_AUTH_ERRORS, TemplateMediaNotFound),
+        **problem_responses(*AUTH_ERRORS, TemplateMediaNotFound),
     },
 )
 async def get_template_media_content(
     media_id: str,
-    request: Request,
+    layout: MediaLayoutDep,
     _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
     session: SessionDep,
 ) -> Response:
-    stored = await service.content(session, _layout(request), media_id)
+    stored = await service.content(session, layout, media_id)
     return FileResponse(stored.path, media_type=stored.content_type, headers=_PRIVATE)
 
 
@@ -129,16 +124,16 @@ async def get_template_media_content(
     response_class=Response,
     responses={
         200: {"description": "Long side 320 px", "content": {"image/jpeg": {}, "image/png": {}}},
-        **problem_responses(*_AUTH_ERRORS, TemplateMediaNotFound),
+        **problem_responses(*AUTH_ERRORS, TemplateMediaNotFound),
     },
 )
 async def get_template_media_thumbnail(
     media_id: str,
-    request: Request,
+    layout: MediaLayoutDep,
     _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
     session: SessionDep,
 ) -> Response:
-    data, content_type = await service.thumbnail(session, _layout(request), media_id)
+    data, content_type = await service.thumbnail(session, layout, media_id)
     return Response(data, media_type=content_type, headers=_PRIVATE)
 
 
@@ -146,16 +141,15 @@ async def get_template_media_thumbnail(
     "/{media_id}",
     status_code=204,
     response_class=Response,
-    responses=problem_responses(*_AUTH_ERRORS, TemplateMediaNotFound, TemplateMediaInUse),
+    responses=problem_responses(*AUTH_ERRORS, TemplateMediaNotFound, TemplateMediaInUse),
 )
 async def delete_template_media(
     media_id: str,
-    request: Request,
+    providers: ProvidersDep,
+    layout: MediaLayoutDep,
     principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
     session: SessionDep,
 ) -> Response:
-    path = await service.delete(
-        session, request.app.state.providers, _layout(request), media_id, actor=principal
-    )
+    path = await service.delete(session, providers, layout, media_id, actor=principal)
     # The file goes only after the response, i.e. after the row's deletion has been committed.
     return Response(status_code=204, background=BackgroundTask(unlink_quietly, path))

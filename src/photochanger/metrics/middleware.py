@@ -5,9 +5,9 @@ import time
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from photochanger.auth.exceptions import InvalidCredentials, TooManyLoginAttempts
 from photochanger.core.errors import ERROR_CODE_SCOPE_KEY
 from photochanger.metrics.registry import Metrics
+from photochanger.users.exceptions import InvalidCredentials, TooManyLoginAttempts
 
 UNMATCHED = "unmatched"
 

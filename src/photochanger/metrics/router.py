@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from photochanger.config import AppConfig
 from photochanger.core.errors import PhotoChangerError, problem_responses
-from photochanger.metrics.registry import Metrics
+from photochanger.deps import ConfigDep, MetricsDep, SessionmakerDep
 
 router = APIRouter(tags=["metrics"])
 
@@ -40,11 +40,11 @@ def _check_token(request: Request, config: AppConfig) -> None:
         **problem_responses(MetricsTokenRequired),
     },
 )
-async def get_metrics(request: Request) -> Response:
-    config: AppConfig = request.app.state.config
+async def get_metrics(
+    request: Request, config: ConfigDep, sessionmaker: SessionmakerDep, metrics: MetricsDep
+) -> Response:
     _check_token(request, config)
-    metrics: Metrics = request.app.state.metrics
-    await metrics.refresh(request.app.state.sessionmaker)
+    await metrics.refresh(sessionmaker)
     return Response(
         metrics.exposition(),
         media_type=CONTENT_TYPE_LATEST,

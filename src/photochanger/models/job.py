@@ -4,10 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, ColumnElement, ForeignKey, Index, Integer, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from photochanger.core.time import utcnow
+from photochanger.core.time import ensure_utc, utcnow
 from photochanger.core.types import UTCDateTime
 from photochanger.models.base import Base
 
@@ -22,6 +22,12 @@ class JobStatus(StrEnum):
 class JobSource(StrEnum):
     ingest = "ingest"
     ui_test = "ui_test"
+
+
+def result_available(expires_at: datetime | None, now: datetime) -> bool:
+    """The one rule (README, UC4): a result is available while `now <= result_expires_at`. For rows read
+    without the whole job; `Job.result_available` also checks that cleanup has not removed the result."""
+    return expires_at is not None and ensure_utc(now) <= expires_at
 
 
 class Job(Base):
@@ -90,3 +96,12 @@ class Job(Base):
     result_link: Mapped[int | None] = mapped_column(Integer, nullable=True)
     result_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
     attempts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+
+    def result_available(self, now: datetime) -> bool:
+        """Whether the guest can still fetch the result: not removed by cleanup and `now <= result_expires_at`."""
+        return self.cleaned_at is None and result_available(self.result_expires_at, now)
+
+    @classmethod
+    def result_available_at(cls, now: datetime) -> ColumnElement[bool]:
+        """`result_available` as a SQL condition, for queries over many jobs."""
+        return and_(cls.cleaned_at.is_(None), cls.result_expires_at >= now)

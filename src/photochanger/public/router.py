@@ -1,50 +1,13 @@
-"""`GET /public/results/{job_id}`: the result as an attachment, 410 once expired, 404 when unknown."""
+"""`GET /public/provider-media/{name}`: a job input published for a provider that fetches images by URL."""
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-from photochanger.core.errors import problem_responses
-from photochanger.core.images import EXTENSION_BY_MIME
-from photochanger.core.storage import MediaLayout
-from photochanger.events.public import count_download
+from photochanger.deps import MediaLayoutDep
 from photochanger.ingest import provider_media
-from photochanger.public import service
-from photochanger.public.service import ResultExpired, ResultNotFound
 
 router = APIRouter(tags=["public"])
-
-
-@router.get(
-    "/public/results/{job_id}",
-    summary="Download a result",
-    response_class=Response,
-    responses={
-        200: {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-        **problem_responses(ResultNotFound, ResultExpired),
-    },
-)
-async def get_result(job_id: str, request: Request) -> Response:
-    config = request.app.state.config
-    cache: service.ResultCache = request.app.state.result_cache
-    ref = await service.find_result(request.app.state.sessionmaker, cache, job_id)
-    await count_download(request, ref.event_id)
-    filename = f"photo-{ref.job_id[:8]}.{EXTENSION_BY_MIME.get(ref.content_type, 'bin')}"
-    headers = {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=300",
-    }
-    if config.accel_redirect_prefix:
-        # nginx sends the file from its internal location; the app only decided that it may.
-        headers["X-Accel-Redirect"] = f"{config.accel_redirect_prefix.rstrip('/')}/{ref.relpath}"
-        return Response(status_code=200, media_type=ref.content_type, headers=headers)
-    path = MediaLayout(config.media_root).resolve(ref.relpath)
-    try:
-        stat = await anyio.to_thread.run_sync(path.stat)
-    except FileNotFoundError:
-        raise ResultExpired("This photo is no longer available.") from None
-    return FileResponse(path, media_type=ref.content_type, headers=headers, stat_result=stat)
 
 
 @router.get(
@@ -53,8 +16,7 @@ async def get_result(job_id: str, request: Request) -> Response:
     response_class=Response,
     include_in_schema=False,
 )
-async def get_provider_media(name: str, request: Request) -> Response:
-    layout = MediaLayout(request.app.state.config.media_root)
+async def get_provider_media(name: str, layout: MediaLayoutDep) -> Response:
     token, _, ext = name.partition(".")
     item = await anyio.to_thread.run_sync(lambda: provider_media.find(layout, token, ext=ext or None))
     return FileResponse(

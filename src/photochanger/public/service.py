@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
+from photochanger.jobs.repository import JobRepository
 from photochanger.models import Job, JobStatus
 
 JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
@@ -106,7 +107,7 @@ async def find_done_job(session: AsyncSession, job_id: str, *, now: datetime | N
     """The finished, unexpired job for `job_id`; 404 for unknown or malformed ids, 410 once expired."""
     if not JOB_ID_PATTERN.match(job_id):
         raise ResultNotFound("No result has this id.")
-    job = await session.get(Job, job_id)
+    job = await JobRepository(session).get(job_id)
     if (
         job is None
         or job.status != JobStatus.done
@@ -120,10 +121,8 @@ async def find_done_job(session: AsyncSession, job_id: str, *, now: datetime | N
 
 
 def is_expired(job: Job, now: datetime) -> bool:
-    """UC4: a result is available while `now <= result_expires_at` and cleanup has not removed it."""
-    if job.cleaned_at is not None:
-        return True
-    return job.result_expires_at is not None and ensure_utc(now) > job.result_expires_at
+    """A stored result that is no longer available (`Job.result_available`)."""
+    return not job.result_available(now)
 
 
 async def downloadable(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.core.errors import ValidationFailed
+from photochanger.core.links import Links
 from photochanger.core.time import utcnow
 from photochanger.models import MediaObject, Slot, SlotBranding
 from photochanger.slots.exceptions import SlotNotFound
@@ -47,7 +48,7 @@ class Branding:
 
     @property
     def logo_url(self) -> str | None:
-        return f"/public/slots/logo/{self.logo_media_id}" if self.logo_media_id else None
+        return Links.slot_logo(self.logo_media_id) if self.logo_media_id else None
 
 
 async def get(session: AsyncSession, slot_id: str) -> Branding:

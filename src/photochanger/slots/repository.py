@@ -66,8 +66,7 @@ class SlotRepository:
             Job.slot_id == slot_id,
             Job.status == JobStatus.done,
             Job.result_path.is_not(None),
-            Job.cleaned_at.is_(None),
-            Job.result_expires_at > now,
+            Job.result_available_at(now),
         )
         if not include_tests:
             query = query.where(Job.source == JobSource.ingest)

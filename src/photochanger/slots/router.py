@@ -16,16 +16,15 @@ from pydantic import ValidationError
 
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
-from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed, problem_responses
-from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.core.links import Links
+from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import ensure_utc
 from photochanger.core.zipstream import iter_zip
+from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, KeyStoreDep, MediaLayoutDep, ProvidersDep
 from photochanger.ingest.exceptions import INGEST_ERRORS, PayloadTooLarge
 from photochanger.ingest.multipart import read_upload
-from photochanger.ingest.service import IngestService
 from photochanger.models import JobSource
 from photochanger.settings import service as settings_service
 from photochanger.slots import service
@@ -48,7 +47,6 @@ from photochanger.slots.schemas import (
 router = APIRouter(prefix="/api/slots", tags=["slots"])
 catalogue_router = APIRouter(tags=["slots"])
 
-_AUTH_ERRORS = (NotAuthenticated, InvalidToken, PermissionDenied, CsrfFailed)
 MIB = 1024 * 1024
 MULTIPART_OVERHEAD_BYTES = 256 * 1024
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -77,71 +75,68 @@ _TEST_RUN_FORM: dict[str, Any] = {
 }
 
 
-def _config(request: Request) -> AppConfig:
-    config: AppConfig = request.app.state.config
-    return config
-
-
 @catalogue_router.get(
-    "/api/providers", response_model=list[ProviderRead], responses=problem_responses(*_AUTH_ERRORS)
+    "/api/providers", response_model=list[ProviderRead], responses=problem_responses(*AUTH_ERRORS)
 )
 async def list_providers(
-    request: Request, _principal: Annotated[Principal, requires(permissions.SLOTS_READ)]
+    providers: ProvidersDep,
+    keys: KeyStoreDep,
+    _principal: Annotated[Principal, requires(permissions.SLOTS_READ)],
 ) -> list[ProviderRead]:
-    return service.catalogue(request.app.state.providers, await request.app.state.keys.keyed_providers())
+    return service.catalogue(providers, await keys.keyed_providers())
 
 
 @catalogue_router.post(
     "/api/providers/{provider_id}/check",
     response_model=ConnectionCheckRead,
-    responses=problem_responses(*_AUTH_ERRORS, ProviderNotFound),
+    responses=problem_responses(*AUTH_ERRORS, ProviderNotFound),
 )
 async def check_provider(
     provider_id: str,
-    request: Request,
+    providers: ProvidersDep,
+    keys: KeyStoreDep,
     _principal: Annotated[Principal, requires(permissions.SETTINGS_WRITE)],
 ) -> ConnectionCheckRead:
     """One cheap authenticated call to the provider: ok, or the provider's own error text (200 either
     way; the call's outcome is data, not an error of this API)."""
-    key = await request.app.state.keys.first_key(provider_id)
-    return await service.check_connection(request.app.state.providers, provider_id, key)
+    key = await keys.first_key(provider_id)
+    return await service.check_connection(providers, provider_id, key)
 
 
-@router.get("", response_model=list[SlotSummaryRead], responses=problem_responses(*_AUTH_ERRORS))
+@router.get("", response_model=list[SlotSummaryRead], responses=problem_responses(*AUTH_ERRORS))
 async def list_slots(
-    request: Request,
+    config: ConfigDep,
     _principal: Annotated[Principal, requires(permissions.SLOTS_READ)],
     session: SessionDep,
 ) -> list[SlotSummaryRead]:
-    return await service.list_slots(session, _config(request))
+    return await service.list_slots(session, config)
 
 
-@router.get("/{slot_id}", response_model=SlotRead, responses=problem_responses(*_AUTH_ERRORS, SlotNotFound))
+@router.get("/{slot_id}", response_model=SlotRead, responses=problem_responses(*AUTH_ERRORS, SlotNotFound))
 async def get_slot(
     slot_id: str,
-    request: Request,
+    config: ConfigDep,
     _principal: Annotated[Principal, requires(permissions.SLOTS_READ)],
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = service.DEFAULT_RECENT_RESULTS,
 ) -> SlotRead:
-    return await service.get_slot(session, _config(request), slot_id, limit=limit)
+    return await service.get_slot(session, config, slot_id, limit=limit)
 
 
 @router.put(
     "/{slot_id}",
     response_model=SlotRead,
-    responses=problem_responses(*_AUTH_ERRORS, SlotNotFound, SlotVersionConflict, SlotValidationFailed),
+    responses=problem_responses(*AUTH_ERRORS, SlotNotFound, SlotVersionConflict, SlotValidationFailed),
 )
 async def update_slot(
     slot_id: str,
     body: SlotUpdate,
-    request: Request,
+    config: ConfigDep,
+    providers: ProvidersDep,
     principal: Annotated[Principal, requires(permissions.SLOTS_WRITE)],
     session: SessionDep,
 ) -> SlotRead:
-    return await service.update_slot(
-        session, _config(request), request.app.state.providers, slot_id, body, actor=principal
-    )
+    return await service.update_slot(session, config, providers, slot_id, body, actor=principal)
 
 
 def _trial_settings(raw: str | None) -> TrialSettings | None:
@@ -182,17 +177,18 @@ async def _replay(path: Path, head: bytes, tail: bytes) -> AsyncIterator[bytes]:
     response_model=TrialRunRead,
     summary="Run one photo through the slot (saved or unsaved settings) like a booth upload",
     openapi_extra=_TEST_RUN_FORM,
-    responses=problem_responses(*_AUTH_ERRORS, *INGEST_ERRORS, SlotValidationFailed),
+    responses=problem_responses(*AUTH_ERRORS, *INGEST_ERRORS, SlotValidationFailed),
 )
 async def run_slot_test(
     slot_id: str,
     request: Request,
+    config: ConfigDep,
+    providers: ProvidersDep,
+    ingest: IngestDep,
     _principal: Annotated[Principal, requires(permissions.SLOTS_TEST)],
     session: SessionDep,
 ) -> TrialRunRead:
     arrived_at = getattr(request.state, "arrived_at", None) or time.monotonic()
-    config = _config(request)
-    ingest: IngestService = request.app.state.ingest
     runtime = await settings_service.load(session)
     cap = runtime.upload_max_mb * MIB
     length = request.headers.get("content-length")
@@ -210,9 +206,7 @@ async def run_slot_test(
     )
     try:
         trial = _trial_settings(parsed.fields.get("settings"))
-        override = await service.trial_override(
-            session, _config(request), request.app.state.providers, slot_id, trial
-        )
+        override = await service.trial_override(session, config, providers, slot_id, trial)
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
         boundary = secrets.token_hex(16)
@@ -245,7 +239,7 @@ async def run_slot_test(
         status="done" if done else "failed",
         content_type=result.content_type,
         result_url=result.result_url if done else None,
-        preview_url=config.absolute_url(f"/public/results/{result.job_id}/preview") if done else None,
+        preview_url=config.absolute_url(Links.preview(result.job_id)) if done else None,
         guest_url=result.guest_url if done else None,
         fallback=result.fallback,
         duration_ms=result.duration_ms,
@@ -258,12 +252,12 @@ async def run_slot_test(
     summary="Download the slot's unexpired results as one ZIP",
     responses={
         200: {"description": "A ZIP of stored entries", "content": {"application/zip": {}}},
-        **problem_responses(*_AUTH_ERRORS, SlotNotFound, ValidationFailed),
+        **problem_responses(*AUTH_ERRORS, SlotNotFound, ValidationFailed),
     },
 )
 async def export_slot_results(
     slot_id: str,
-    request: Request,
+    layout: MediaLayoutDep,
     _principal: Annotated[Principal, requires(permissions.RESULTS_READ)],
     session: SessionDep,
     start: Annotated[datetime | None, Query(alias="from", description="ISO time, inclusive")] = None,
@@ -272,7 +266,7 @@ async def export_slot_results(
 ) -> StreamingResponse:
     entries = await service.export_entries(
         session,
-        MediaLayout(_config(request).media_root),
+        layout,
         slot_id,
         start=ensure_utc(start) if start else None,
         end=ensure_utc(end) if end else None,

@@ -13,6 +13,7 @@ from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.config import AppConfig
 from photochanger.core.images import EXTENSION_BY_MIME, run_image_work
+from photochanger.core.links import Links
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
 from photochanger.core.zipstream import ZipEntry
@@ -255,7 +256,7 @@ async def saved_configuration_notes(
 
 
 def ingest_url(config: AppConfig, slot_id: str) -> str:
-    return config.absolute_url(f"/api/ingest/{slot_id}")
+    return config.absolute_url(Links.ingest(slot_id))
 
 
 def result_read(config: AppConfig, job: Job, now: datetime) -> ResultRead:
@@ -266,9 +267,9 @@ def result_read(config: AppConfig, job: Job, now: datetime) -> ResultRead:
         created_at=job.created_at,
         finished_at=job.finished_at,
         expires_at=expires,
-        available=job.cleaned_at is None and expires is not None and now < expires,
-        result_url=config.absolute_url(f"/public/results/{job.id}"),
-        preview_url=config.absolute_url(f"/public/results/{job.id}/preview"),
+        available=job.result_available(now),
+        result_url=config.absolute_url(Links.result(job.id)),
+        preview_url=config.absolute_url(Links.preview(job.id)),
         result_link=job.result_link,
         result_provider=job.result_provider,
     )

@@ -275,3 +275,20 @@ async def recent_failures(
         .limit(limit)
     )
     return [Failure(*row) for row in (await session.execute(query)).all()]
+
+
+class JobCountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_status(self) -> dict[str, int]:
+        """All-time jobs by status: finished ones summed from the daily rollup (kept in the transaction
+        that ends a job, so exact), pending ones counted on `ix_job_status_created_at`. One statement
+        whose cost follows the number of days, not of jobs."""
+        finished = select(JobStatDaily.status, func.sum(JobStatDaily.jobs)).group_by(JobStatDaily.status)
+        pending = select(Job.status, func.count()).where(Job.status == JobStatus.pending).group_by(Job.status)
+        rows = await self.session.execute(union_all(finished, pending))
+        counted: dict[str, int] = {}
+        for status, count in rows.all():
+            counted[str(status)] = counted.get(str(status), 0) + int(count)
+        return counted

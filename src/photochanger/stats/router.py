@@ -1,4 +1,5 @@
-"""`GET /api/stats/overview` and `GET /api/stats/slots/{slot_id}` (permission `stats:read`)."""
+"""`GET /api/stats/overview`, `GET /api/stats/slots/{slot_id}` and `GET /api/admin/stats` (permission
+`stats:read`)."""
 
 from typing import Annotated
 
@@ -10,11 +11,13 @@ from photochanger.auth.exceptions import NotAuthenticated, PermissionDenied
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
 from photochanger.core.time import utcnow
+from photochanger.deps import AUTH_ERRORS
 from photochanger.slots.exceptions import SlotNotFound
 from photochanger.stats import service
-from photochanger.stats.schemas import OverviewRead, SlotStatsRead
+from photochanger.stats.schemas import AdminStatsRead, OverviewRead, SlotStatsRead
 
 router = APIRouter(prefix="/api/stats", tags=["stats"])
+admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 WindowQuery = Annotated[
     str, Query(max_length=16, description="how far back from now: minutes, hours or days, e.g. 60m, 24h, 7d")
@@ -46,3 +49,10 @@ async def get_slot_stats(
     window: WindowQuery = "60m",
 ) -> SlotStatsRead:
     return await service.slot_stats(session, slot_id, window=window, now=utcnow())
+
+
+@admin_router.get("/stats", response_model=AdminStatsRead, responses=problem_responses(*AUTH_ERRORS))
+async def get_admin_stats(
+    _principal: Annotated[Principal, requires(permissions.STATS_READ)], session: SessionDep
+) -> AdminStatsRead:
+    return await service.admin_stats(session)

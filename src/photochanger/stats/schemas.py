@@ -68,3 +68,15 @@ class SlotStatsRead(BaseModel):
     booth: TrafficStats
     ui_test: TrafficStats
     recent_failures: list[FailureRead] = Field(description="the slot's last 20 failures in the window")
+
+
+class UserStats(BaseModel):
+    total: int
+    active: int
+    admins: int
+
+
+class AdminStatsRead(BaseModel):
+    users: UserStats
+    active_sessions: int = Field(description="Refresh tokens that are neither revoked nor expired")
+    jobs: dict[str, int] = Field(description="Job count per status, plus `total`")

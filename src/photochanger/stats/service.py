@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.auth.repository import RefreshTokenRepository, UserRepository
 from photochanger.core.errors import ValidationFailed
-from photochanger.core.time import ensure_utc
+from photochanger.core.time import ensure_utc, utcnow
 from photochanger.models import JobSource, JobStatus
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotNotFound
 from photochanger.stats import repository, rollup
 from photochanger.stats.schemas import (
+    AdminStatsRead,
     FailureRead,
     OverviewRead,
     ProviderStats,
@@ -21,6 +23,7 @@ from photochanger.stats.schemas import (
     SlotTotals,
     Totals,
     TrafficStats,
+    UserStats,
 )
 
 MAX_WINDOW = timedelta(days=7)
@@ -172,4 +175,18 @@ async def slot_stats(session: AsyncSession, slot_id: str, *, window: str, now: d
             )
             for failure in failures
         ],
+    )
+
+
+async def admin_stats(session: AsyncSession, *, now: datetime | None = None) -> AdminStatsRead:
+    """Accounts, live sessions and all-time jobs per status (`GET /api/admin/stats`)."""
+    now = now or utcnow()
+    total, active, admins = await UserRepository(session).stats()
+    counted = await repository.JobCountRepository(session).by_status()
+    jobs = {status.value: 0 for status in JobStatus} | counted
+    jobs["total"] = sum(counted.values())
+    return AdminStatsRead(
+        users=UserStats(total=total, active=active, admins=admins),
+        active_sessions=await RefreshTokenRepository(session).count_live(now=now),
+        jobs=jobs,
     )

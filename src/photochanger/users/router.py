@@ -1,11 +1,11 @@
-"""`/api/auth/*` (and `/api/login`), `/api/users`, `/api/admin/stats`."""
+"""`/api/auth/*` (and `/api/login`) and `/api/users`."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
 
-from photochanger.auth import permissions, service
+from photochanger.auth import permissions
 from photochanger.auth.cookies import clear_session_cookies, set_session_cookies
 from photochanger.auth.dependencies import (
     REFRESH_COOKIE,
@@ -15,22 +15,23 @@ from photochanger.auth.dependencies import (
     check_csrf,
     requires,
 )
-from photochanger.auth.exceptions import (
+from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated
+from photochanger.auth.tokens import IssuedTokens
+from photochanger.core.db import SessionDep
+from photochanger.core.errors import ValidationFailed, problem_responses
+from photochanger.deps import AUTH_ERRORS
+from photochanger.users import service
+from photochanger.users.exceptions import (
     CannotDeleteSelf,
-    CsrfFailed,
     InvalidCredentials,
-    InvalidToken,
     LastAdmin,
-    NotAuthenticated,
-    PermissionDenied,
     TooManyLoginAttempts,
     UsernameTaken,
     UserNotFound,
     WeakPassword,
     WrongPassword,
 )
-from photochanger.auth.schemas import (
-    AdminStatsRead,
+from photochanger.users.schemas import (
     ChangePasswordRequest,
     LoginRequest,
     MeRead,
@@ -41,16 +42,11 @@ from photochanger.auth.schemas import (
     UserRead,
     UserRoleUpdate,
 )
-from photochanger.auth.service import IssuedTokens
-from photochanger.core.db import SessionDep
-from photochanger.core.errors import ValidationFailed, problem_responses
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 login_router = APIRouter(prefix="/api", tags=["auth"])
 users_router = APIRouter(prefix="/api/users", tags=["users"])
-admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
 
-_AUTH_ERRORS = (NotAuthenticated, InvalidToken, PermissionDenied, CsrfFailed)
 UsersReader = Annotated[Principal, requires(permissions.USERS_READ)]
 UsersWriter = Annotated[Principal, requires(permissions.USERS_WRITE)]
 
@@ -134,7 +130,7 @@ async def logout(
     return response
 
 
-@router.get("/me", response_model=MeRead, responses=problem_responses(*_AUTH_ERRORS))
+@router.get("/me", response_model=MeRead, responses=problem_responses(*AUTH_ERRORS))
 async def get_me(principal: PrincipalDep) -> MeRead:
     return MeRead(
         id=principal.user_id,
@@ -147,7 +143,7 @@ async def get_me(principal: PrincipalDep) -> MeRead:
 @router.post(
     "/change-password",
     response_model=TokenPairRead,
-    responses=problem_responses(*_AUTH_ERRORS, WrongPassword, WeakPassword, TooManyLoginAttempts),
+    responses=problem_responses(*AUTH_ERRORS, WrongPassword, WeakPassword, TooManyLoginAttempts),
 )
 async def change_password(
     body: ChangePasswordRequest,
@@ -170,7 +166,7 @@ async def change_password(
     return _pair(issued)
 
 
-@users_router.get("", response_model=list[UserRead], responses=problem_responses(*_AUTH_ERRORS))
+@users_router.get("", response_model=list[UserRead], responses=problem_responses(*AUTH_ERRORS))
 async def list_users(_principal: UsersReader, session: SessionDep) -> list[UserRead]:
     return [UserRead.model_validate(user) for user in await service.list_users(session)]
 
@@ -179,7 +175,7 @@ async def list_users(_principal: UsersReader, session: SessionDep) -> list[UserR
     "",
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(*_AUTH_ERRORS, UsernameTaken, WeakPassword),
+    responses=problem_responses(*AUTH_ERRORS, UsernameTaken, WeakPassword),
 )
 async def create_user(body: UserCreate, principal: UsersWriter, session: SessionDep) -> UserRead:
     user = await service.create_user(
@@ -195,7 +191,7 @@ async def create_user(body: UserCreate, principal: UsersWriter, session: Session
 @users_router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(*_AUTH_ERRORS, UserNotFound, CannotDeleteSelf, LastAdmin),
+    responses=problem_responses(*AUTH_ERRORS, UserNotFound, CannotDeleteSelf, LastAdmin),
 )
 async def delete_user(user_id: uuid.UUID, principal: UsersWriter, session: SessionDep) -> Response:
     await service.delete_user(session, user_id, actor=principal)
@@ -205,7 +201,7 @@ async def delete_user(user_id: uuid.UUID, principal: UsersWriter, session: Sessi
 @users_router.put(
     "/{user_id}/role",
     response_model=UserRead,
-    responses=problem_responses(*_AUTH_ERRORS, UserNotFound, LastAdmin),
+    responses=problem_responses(*AUTH_ERRORS, UserNotFound, LastAdmin),
 )
 async def update_user_role(
     user_id: uuid.UUID, body: UserRoleUpdate, principal: UsersWriter, session: SessionDep
@@ -216,7 +212,7 @@ async def update_user_role(
 @users_router.put(
     "/{user_id}/active",
     response_model=UserRead,
-    responses=problem_responses(*_AUTH_ERRORS, UserNotFound, CannotDeleteSelf, LastAdmin),
+    responses=problem_responses(*AUTH_ERRORS, UserNotFound, CannotDeleteSelf, LastAdmin),
 )
 async def update_user_active(
     user_id: uuid.UUID, body: UserActiveUpdate, principal: UsersWriter, session: SessionDep
@@ -224,10 +220,3 @@ async def update_user_active(
     return UserRead.model_validate(
         await service.set_active(session, user_id, body.is_active, actor=principal)
     )
-
-
-@admin_router.get("/stats", response_model=AdminStatsRead, responses=problem_responses(*_AUTH_ERRORS))
-async def get_admin_stats(
-    _principal: Annotated[Principal, requires(permissions.STATS_READ)], session: SessionDep
-) -> AdminStatsRead:
-    return await service.stats(session)

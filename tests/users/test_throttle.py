@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.auth import service, throttle
-from photochanger.auth.exceptions import InvalidCredentials, TooManyLoginAttempts, WrongPassword
 from photochanger.core.clients import client_key
 from photochanger.models import LoginAttempt, User
-from tests.auth.test_service import CODEC, T0, sessionmaker, user
+from photochanger.users import service, throttle
+from photochanger.users.exceptions import InvalidCredentials, TooManyLoginAttempts, WrongPassword
 from tests.support.auth import DEFAULT_PASSWORD, bearer, create_user, login
+from tests.users.test_service import CODEC, T0, sessionmaker, user
 
 __all__ = ["sessionmaker", "user"]
 

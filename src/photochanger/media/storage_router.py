@@ -3,17 +3,17 @@
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
 from photochanger.auth.exceptions import NotAuthenticated, PermissionDenied
-from photochanger.cleanup import service
-from photochanger.cleanup.schemas import CleanupRead, DiskUsageRead, SlotUsageRead, TreeUsageRead
-from photochanger.config import AppConfig
+from photochanger.cleanup import service as cleanup_service
 from photochanger.core import disk
 from photochanger.core.errors import problem_responses
 from photochanger.core.time import utcnow
+from photochanger.deps import ConfigDep, EngineDep
+from photochanger.media.schemas import CleanupRead, DiskUsageRead, SlotUsageRead, TreeUsageRead
 
 router = APIRouter(prefix="/api/media", tags=["media"])
 
@@ -21,15 +21,15 @@ router = APIRouter(prefix="/api/media", tags=["media"])
 @router.post(
     "/cleanup",
     response_model=CleanupRead,
-    responses=problem_responses(NotAuthenticated, PermissionDenied, service.CleanupBusy),
+    responses=problem_responses(NotAuthenticated, PermissionDenied, cleanup_service.CleanupBusy),
 )
 async def run_cleanup(
-    request: Request,
+    config: ConfigDep,
+    engine: EngineDep,
     _principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
     dry_run: Annotated[bool, Query(description="report what would be done, change nothing")] = False,
 ) -> CleanupRead:
-    config: AppConfig = request.app.state.config
-    report = await service.run_cleanup(request.app.state.engine, config, now=utcnow(), dry_run=dry_run)
+    report = await cleanup_service.run_cleanup(engine, config, now=utcnow(), dry_run=dry_run)
     return CleanupRead.model_validate(asdict(report))
 
 
@@ -39,9 +39,8 @@ async def run_cleanup(
     responses=problem_responses(NotAuthenticated, PermissionDenied),
 )
 async def get_usage(
-    request: Request, _principal: Annotated[Principal, requires(permissions.MEDIA_READ)]
+    config: ConfigDep, _principal: Annotated[Principal, requires(permissions.MEDIA_READ)]
 ) -> DiskUsageRead:
-    config: AppConfig = request.app.state.config
     usage = await disk.disk_usage(config.media_root)
     return DiskUsageRead(
         slots={

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.auth import service
 from photochanger.core.db import create_engine, create_sessionmaker
 from photochanger.core.passwords import verify_password
 from photochanger.models import AuditLog
 from photochanger.settings import service as settings_service
+from photochanger.users import service
 
 PASSWORD = "a long cli password"
 

@@ -95,15 +95,3 @@ class UserActiveUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     is_active: bool
-
-
-class UserStats(BaseModel):
-    total: int
-    active: int
-    admins: int
-
-
-class AdminStatsRead(BaseModel):
-    users: UserStats
-    active_sessions: int = Field(description="Refresh tokens that are neither revoked nor expired")
-    jobs: dict[str, int] = Field(description="Job count per status, plus `total`")

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.auth.exceptions import TooManyLoginAttempts
-from photochanger.auth.repository import LoginAttemptRepository
 from photochanger.models import LoginAttempt
+from photochanger.users.exceptions import TooManyLoginAttempts
+from photochanger.users.repository import LoginAttemptRepository
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ import logging
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -18,29 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import ActorRef, AuditActor
-from photochanger.auth import throttle
-from photochanger.auth.exceptions import (
-    CannotDeleteSelf,
-    InvalidCredentials,
-    InvalidToken,
-    LastAdmin,
-    UsernameTaken,
-    UserNotFound,
-    WeakPassword,
-    WrongPassword,
-)
+from photochanger.auth.exceptions import InvalidToken
 from photochanger.auth.permissions import Role, permissions_for
-from photochanger.auth.repository import (
-    JobCountRepository,
-    LoginAttemptRepository,
-    RefreshTokenRepository,
-    UserRepository,
-)
-from photochanger.auth.schemas import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, AdminStatsRead, UserStats
+from photochanger.auth.repository import RefreshTokenRepository, UserRepository
 from photochanger.auth.tokens import (
-    ACCESS_TTL,
     REFRESH_ABSOLUTE_TTL,
     REFRESH_IDLE_TTL,
+    IssuedTokens,
     TokenCodec,
     new_jti,
     token_digest,
@@ -50,25 +33,25 @@ from photochanger.core.clients import client_key
 from photochanger.core.errors import ValidationFailed
 from photochanger.core.passwords import hash_password, needs_rehash, verify_password
 from photochanger.core.time import utcnow
-from photochanger.models import JobStatus, RefreshToken, User
+from photochanger.models import RefreshToken, User
+from photochanger.users import throttle
+from photochanger.users.exceptions import (
+    CannotDeleteSelf,
+    InvalidCredentials,
+    LastAdmin,
+    UsernameTaken,
+    UserNotFound,
+    WeakPassword,
+    WrongPassword,
+)
+from photochanger.users.repository import LoginAttemptRepository
+from photochanger.users.schemas import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 logger = logging.getLogger(__name__)
 
 _USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
 
 _dummy_hash: tuple[passwords.HashProfile, str] | None = None
-
-
-@dataclass(frozen=True)
-class IssuedTokens:
-    user: User
-    access_token: str
-    refresh_token: str
-    refresh_expires_at: datetime
-
-    @property
-    def expires_in(self) -> int:
-        return int(ACCESS_TTL.total_seconds())
 
 
 def normalize_username(username: str) -> str:
@@ -259,26 +242,6 @@ async def logout_access(
     except InvalidToken:
         return
     await RefreshTokenRepository(session).revoke_family(claims.family_id, reason="logout", now=now)
-
-
-async def authenticate_access(
-    session: AsyncSession, codec: TokenCodec, token: str, *, now: datetime | None = None
-) -> User:
-    """The active user an access token speaks for. Raises `InvalidToken` when the token is forged, expired,
-    of the wrong type, older than the user's last password/role/active change, or its refresh family was
-    logged out or revoked (so logout and reuse detection end access at once, not after 15 minutes)."""
-    now = now or utcnow()
-    claims = codec.decode_access(token, now=now)
-    try:
-        user_id = uuid.UUID(claims.user_id)
-    except ValueError:
-        raise InvalidToken() from None
-    user = await UserRepository(session).get(user_id)
-    if user is None or not user.is_active or user.token_version != claims.version:
-        raise InvalidToken()
-    if not await RefreshTokenRepository(session).family_alive(claims.family_id, user_id=user.id, now=now):
-        raise InvalidToken()
-    return user
 
 
 async def _invalidate_sessions(session: AsyncSession, user: User, *, reason: str, now: datetime) -> None:
@@ -478,19 +441,6 @@ async def reset_password(
     )
     await session.flush()
     return user
-
-
-async def stats(session: AsyncSession, *, now: datetime | None = None) -> AdminStatsRead:
-    now = now or utcnow()
-    total, active, admins = await UserRepository(session).stats()
-    counted = await JobCountRepository(session).by_status()
-    jobs = {status.value: 0 for status in JobStatus} | counted
-    jobs["total"] = sum(counted.values())
-    return AdminStatsRead(
-        users=UserStats(total=total, active=active, admins=admins),
-        active_sessions=await RefreshTokenRepository(session).count_live(now=now),
-        jobs=jobs,
-    )
 
 
 async def purge_login_attempts(session: AsyncSession, *, now: datetime | None = None) -> int:

@@ -12,13 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.auth import service, throttle
-from photochanger.auth.exceptions import InvalidCredentials, InvalidToken, TooManyLoginAttempts
+from photochanger.auth import access
+from photochanger.auth.exceptions import InvalidToken
 from photochanger.auth.permissions import Role
-from photochanger.auth.tokens import REFRESH_ABSOLUTE_TTL, REFRESH_IDLE_TTL, TokenCodec
+from photochanger.auth.tokens import REFRESH_ABSOLUTE_TTL, REFRESH_IDLE_TTL, IssuedTokens, TokenCodec
 from photochanger.core.db import create_engine, create_sessionmaker
 from photochanger.core.time import utcnow
 from photochanger.models import User
+from photochanger.users import service, throttle
+from photochanger.users.exceptions import InvalidCredentials, TooManyLoginAttempts
 from tests.support.auth import DEFAULT_PASSWORD
 from tests.support.db import DatabaseFactory
 
@@ -52,7 +54,7 @@ async def _login(
     client: str,
     now: datetime,
     username: str = "serg",
-) -> service.IssuedTokens:
+) -> IssuedTokens:
     async with sm() as session:
         issued = await service.login(
             session, CODEC, username=username, password=password, client=client, now=now
@@ -61,7 +63,7 @@ async def _login(
     return issued
 
 
-async def _refresh(sm: async_sessionmaker[AsyncSession], token: str, now: datetime) -> service.IssuedTokens:
+async def _refresh(sm: async_sessionmaker[AsyncSession], token: str, now: datetime) -> IssuedTokens:
     async with sm() as session:
         try:
             issued = await service.refresh(session, CODEC, token, now=now)
@@ -75,7 +77,7 @@ async def _refresh(sm: async_sessionmaker[AsyncSession], token: str, now: dateti
 async def _access_ok(sm: async_sessionmaker[AsyncSession], token: str, now: datetime) -> bool:
     async with sm() as session:
         try:
-            await service.authenticate_access(session, CODEC, token, now=now)
+            await access.authenticate_access(session, CODEC, token, now=now)
         except InvalidToken:
             return False
     return True
@@ -211,7 +213,7 @@ async def test_two_concurrent_refreshes_with_one_token_yield_one_pair(
         _refresh(sessionmaker, issued.refresh_token, T0 + timedelta(seconds=1)),
         return_exceptions=True,
     )
-    winners = [r for r in results if isinstance(r, service.IssuedTokens)]
+    winners = [r for r in results if isinstance(r, IssuedTokens)]
     losers = [r for r in results if isinstance(r, InvalidToken)]
     assert (len(winners), len(losers)) == (1, 1), results
     # The loser presented an already-rotated token: that is reuse, so the winner's pair is revoked too.

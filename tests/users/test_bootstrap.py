@@ -10,13 +10,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from photochanger.auth import service
-from photochanger.auth.bootstrap import bootstrap
+from photochanger.bootstrap import bootstrap
 from photochanger.config import AppConfig, ConfigError
 from photochanger.core.db import create_engine, create_sessionmaker
 from photochanger.core.logging import JsonFormatter
 from photochanger.core.passwords import verify_password
 from photochanger.settings import service as settings_service
+from photochanger.users import service
 
 
 @pytest.fixture

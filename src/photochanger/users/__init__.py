@@ -1,0 +1,1 @@
+"""Admin accounts: login sessions (login, refresh rotation, logout, throttling) and user management."""
