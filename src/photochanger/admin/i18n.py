@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 from fastapi import Request
 
+from photochanger.admin.i18n_operator import OPERATOR_MESSAGES
+
 LANG_COOKIE = "pc_lang"
 LANGUAGES = ("en", "ru")
 DEFAULT_LANGUAGE = "en"
@@ -343,6 +345,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "При указанном адресе нужен секрет подписи не короче 16 символов.",
     ),
 }
+
+MESSAGES.update(OPERATOR_MESSAGES)
 
 
 def pick_language(request: Request) -> str:

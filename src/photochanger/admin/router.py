@@ -55,17 +55,20 @@ from photochanger.core import images
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, PhotoChangerError, ValidationFailed
 from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.core.time import utcnow
 from photochanger.guest import gallery as public_gallery
 from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaInUse
 from photochanger.models import JobSource
+from photochanger.problems import service as problems_service
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RUNTIME_SETTING_KEYS, RuntimeSettings, SettingsUpdate
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
 from photochanger.slots.schemas import OnFailure, OutputFormat, ProviderRead, SlotRead, SlotUpdate
+from photochanger.stats import service as stats_service
 from photochanger.webhooks import service as webhooks_service
 
 logger = logging.getLogger(__name__)
@@ -79,6 +82,7 @@ STATIC_FILES = {
 GALLERY_SIZE = 48
 AUDIT_PAGE = 50
 WEBHOOK_DELIVERIES = 20
+STATS_REFUSALS = 20
 ORIGINAL_PREVIEW_SIDE = 640
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -267,7 +271,7 @@ def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
 @router.get("")
 async def dashboard(request: Request, principal: AdminDep, session: SessionDep) -> Response:
     need(principal, permissions.SLOTS_READ)
-    cards = await live.dashboard_state(session, _config(request))
+    cards = await live.dashboard_state(session, _config(request), _registry(request))
     return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request))
 
 
@@ -281,13 +285,13 @@ async def events(request: Request, principal: AdminDep, slot: str | None = None)
     """Server-Sent Events: the dashboard's (or one slot gallery's) state whenever it changes. Polls the
     database every 2 s, so results finished by any worker show up; each stream ends after a while and the
     browser reconnects by itself."""
-    config = _config(request)
+    config, providers = _config(request), _registry(request)
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     if slot is None:
         need(principal, permissions.SLOTS_READ)
 
         async def build(session: AsyncSession) -> Any:
-            return await live.dashboard_state(session, config)
+            return await live.dashboard_state(session, config, providers)
 
     else:
         need(principal, permissions.RESULTS_READ)
@@ -575,6 +579,7 @@ async def gallery(slot_id: str, request: Request, principal: AdminDep, session: 
         titles=_catalogue_titles(request),
         public_until=await public_gallery.open_until(session, slot.id),
         public_link=None,
+        failures=await problems_service.failed_jobs(session, slot.id, limit=GALLERY_SIZE),
     )
 
 
@@ -805,7 +810,11 @@ async def stats_page(
 ) -> Response:
     need(principal, permissions.STATS_READ)
     data = await charts.slot_stats(session, window=window)
-    return render(request, "stats.html", window=window, windows=("1h", "24h", "7d"), **data)
+    since = utcnow() - stats_service.parse_window(window)
+    refusals = await problems_service.refusal_summary(session, since=since, limit=STATS_REFUSALS)
+    return render(
+        request, "stats.html", window=window, windows=("1h", "24h", "7d"), refusals=refusals, **data
+    )
 
 
 # --- own account -----------------------------------------------------------------------------------------
@@ -1009,3 +1018,9 @@ async def audit_page(
         target=target or "",
         query=query,
     )
+
+
+# Pages that live in their own modules (they use this module's dependencies, so they come last).
+from photochanger.admin.pages import problems  # noqa: E402
+
+router.include_router(problems.router)

@@ -52,6 +52,7 @@ from photochanger.ingest.multipart import ParsedUpload, read_upload
 from photochanger.ingest.password import IngestPasswordVerifier
 from photochanger.metrics.registry import Metrics
 from photochanger.models import Job, JobSource, JobStatus
+from photochanger.problems import service as problems_service
 from photochanger.providers.base import (
     Deadline,
     Provider,
@@ -188,6 +189,7 @@ class IngestService:
         self._background: set[asyncio.Task[None]] = set()
         # Each known slot's provider, for the labels of requests refused before their job exists.
         self._slot_providers: dict[str, str] = {}
+        self.refusal_throttle = problems_service.RefusalThrottle()
 
     # --- links ---------------------------------------------------------------------------------------
     def result_url(self, job_id: str) -> str:
@@ -218,6 +220,7 @@ class IngestService:
         """Process one upload end to end and return the image. Raises one of the ingest errors; never leaves
         a temp file behind. `arrived_at` is `time.monotonic()` when the request arrived: the deadline counts
         from there. `slot_override` (provider, operation, settings) lets an admin test unsaved settings."""
+        seen: dict[str, str] = {}
         try:
             p = await self._prepare(
                 slot_id,
@@ -231,9 +234,10 @@ class IngestService:
                 slot_override,
                 idempotency_header,
                 now,
+                seen=seen,
             )
         except PhotoChangerError as exc:
-            self._refused(slot_id, source, exc)
+            await self._refused(slot_id, source, exc, seen)
             raise
         executing = False
         try:
@@ -250,7 +254,7 @@ class IngestService:
                     continue  # lost the race for the key: join the winner
         except PhotoChangerError as exc:
             if not executing:  # the job's own outcome is counted when it ends
-                self._refused(slot_id, source, exc)
+                await self._refused(slot_id, source, exc, seen)
             raise
         finally:
             await self._discard_upload(p)
@@ -267,6 +271,7 @@ class IngestService:
     ) -> Accepted:
         """Validate the upload, queue its job in this process under the same limits and deadline, and
         return at once (`Prefer: respond-async`). A repeat of the same upload returns the original job."""
+        seen: dict[str, str] = {}
         try:
             p = await self._prepare(
                 slot_id,
@@ -280,9 +285,10 @@ class IngestService:
                 None,
                 idempotency_header,
                 None,
+                seen=seen,
             )
         except PhotoChangerError as exc:
-            self._refused(slot_id, JobSource.ingest, exc)
+            await self._refused(slot_id, JobSource.ingest, exc, seen)
             raise
         p.mode = "async"
         handed_over = False
@@ -307,7 +313,7 @@ class IngestService:
                 handed_over = True
                 return Accepted(p.job_id)
         except PhotoChangerError as exc:
-            self._refused(slot_id, JobSource.ingest, exc)
+            await self._refused(slot_id, JobSource.ingest, exc, seen)
             raise
         finally:
             if not handed_over:
@@ -343,7 +349,11 @@ class IngestService:
         slot_override: tuple[str, str, SlotSettings] | None,
         idempotency_header: str | None,
         now: datetime | None,
+        *,
+        seen: dict[str, str],
     ) -> _Prepared:
+        """`seen` receives the upload's text fields as soon as they are read, so a refusal after that
+        point can name the booth."""
         if not self.accepting:
             raise Unavailable("The server is shutting down; try again shortly.", headers={"Retry-After": "5"})
         # Admins may test a switched-off slot before they switch it on; booths may not upload to one.
@@ -377,6 +387,7 @@ class IngestService:
             self._reading[ctx.slot_id] -= 1
             if self._reading[ctx.slot_id] <= 0:
                 del self._reading[ctx.slot_id]
+        seen.update((k, v) for k, v in upload.fields.items() if k not in SECRET_FIELDS)
         try:
             if check_password:
                 await self._check_password(ctx, upload.fields.get("password"))
@@ -884,13 +895,32 @@ class IngestService:
                 provider_ms=provider_ms,
             )
 
-    def _refused(self, slot_id: str, source: JobSource, exc: PhotoChangerError) -> None:
-        """Count a request that ended before (or without) a job of its own, by its problem code."""
+    async def _refused(
+        self, slot_id: str, source: JobSource, exc: PhotoChangerError, fields: dict[str, str]
+    ) -> None:
+        """Count a request that ended before (or without) a job of its own, by its problem code; a booth's
+        is also recorded for the admin (best effort: the booth gets its answer whatever happens here)."""
         if self.metrics is not None:
             provider = self._slot_providers.get(slot_id, "none")
             self.metrics.observe_refusal(
                 slot_id=slot_id, provider=provider, source=source.value, code=exc.code
             )
+        if source is not JobSource.ingest or not self.refusal_throttle.allow(slot_id):
+            return
+        try:
+            with anyio.CancelScope(shield=True):
+                async with self.sessionmaker() as session, session.begin():
+                    await problems_service.record_refusal(
+                        session,
+                        slot_id=slot_id,
+                        code=exc.code,
+                        status=exc.status_code,
+                        detail=exc.detail,
+                        fields=fields,
+                        now=utcnow(),
+                    )
+        except Exception:
+            logger.warning("could not record a refused upload", extra={"slot_id": slot_id}, exc_info=True)
 
     async def _db(self, action: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one short transaction; a database outage becomes 503 with Retry-After."""

@@ -3,6 +3,7 @@
 from photochanger.models.app_setting import AppSetting
 from photochanger.models.audit_log import AuditLog
 from photochanger.models.base import Base
+from photochanger.models.booth_refusal import BoothRefusal
 from photochanger.models.job import Job, JobSource, JobStatus
 from photochanger.models.job_stat import (
     JobStatDaily,
@@ -23,6 +24,7 @@ __all__ = [
     "AppSetting",
     "AuditLog",
     "Base",
+    "BoothRefusal",
     "Job",
     "JobSource",
     "JobStatDaily",

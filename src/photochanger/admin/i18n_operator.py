@@ -1,0 +1,43 @@
+"""Messages of the operator pages (problems, booths, setup): keyed by their English text, so they convert
+to gettext catalogues unchanged."""
+
+# Russian text is Cyrillic on purpose.
+# ruff: noqa: RUF001
+
+OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
+    "Recent problems": ("Recent problems", "Недавние проблемы"),
+    "Problems": ("Problems", "Проблемы"),
+    "View slot": ("View slot", "Открыть слот"),
+    "When": ("When", "Когда"),
+    "What happened": ("What happened", "Что случилось"),
+    "Message": ("Message", "Сообщение"),
+    "Booth": ("Booth", "Стойка"),
+    "refused": ("refused", "отклонено"),
+    "The latest {limit} are listed.": ("The latest {limit} are listed.", "Показаны последние {limit}."),
+    "No problems: every recent shot went through.": (
+        "No problems: every recent shot went through.",
+        "Проблем нет: все недавние снимки прошли.",
+    ),
+    "not configured: booths will get errors": (
+        "not configured: booths will get errors",
+        "не настроен: стойки получат ошибки",
+    ),
+    "This slot's provider is not configured: booths will get errors until an API key is set or another "
+    "provider is chosen.": (
+        "This slot's provider is not configured: booths will get errors until an API key is set or another "
+        "provider is chosen.",
+        "Провайдер этого слота не настроен: стойки будут получать ошибки, пока не задан API-ключ "
+        "или не выбран другой провайдер.",
+    ),
+    "Refused booth uploads": ("Refused booth uploads", "Отклонённые загрузки стоек"),
+    "Slot": ("Slot", "Слот"),
+    "None in this window.": ("None in this window.", "За этот период — ни одной."),
+    "Failed shots": ("Failed shots", "Неудачные снимки"),
+    "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
+    "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),
+    "err.interrupted": ("Interrupted by a server restart.", "Прервано перезапуском сервера."),
+    "err.idempotency_conflict": (
+        "A different photo was sent under the same shot id.",
+        "Под тем же номером снимка прислано другое фото.",
+    ),
+}

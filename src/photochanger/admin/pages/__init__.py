@@ -1,0 +1,1 @@
+"""Admin pages kept in their own modules; `admin.router` includes each one."""
