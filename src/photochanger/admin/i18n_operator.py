@@ -32,6 +32,30 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
     "Refused booth uploads": ("Refused booth uploads", "Отклонённые загрузки стоек"),
     "Slot": ("Slot", "Слот"),
     "None in this window.": ("None in this window.", "За этот период — ни одной."),
+    "Booths": ("Booths", "Стойки"),
+    "Highlight booths silent for": ("Highlight booths silent for", "Выделять стойки, молчащие"),
+    "{minutes} min": ("{minutes} min", "{minutes} мин"),
+    "Booths are told apart by the PC name and Windows user that DSLR Remote Pro sends with every shot "
+    "(last 7 days).": (
+        "Booths are told apart by the PC name and Windows user that DSLR Remote Pro sends with every shot "
+        "(last 7 days).",
+        "Стойки различаются по имени компьютера и пользователю Windows, которые DSLR Remote Pro "
+        "присылает с каждым снимком (за 7 дней).",
+    ),
+    "Version": ("Version", "Версия"),
+    "Slots": ("Slots", "Слоты"),
+    "Last shot": ("Last shot", "Последний снимок"),
+    "Last result": ("Last result", "Последний результат"),
+    "Shots": ("Shots", "Снимков"),
+    "Wrong passwords": ("Wrong passwords", "Неверных паролей"),
+    "Last seen": ("Last seen", "Последняя активность"),
+    "unknown": ("unknown", "неизвестно"),
+    "user": ("user", "пользователь"),
+    "silent for {minutes} min": ("silent for {minutes} min", "молчит {minutes} мин"),
+    "No booth has sent anything yet. Booths appear here after their first shot.": (
+        "No booth has sent anything yet. Booths appear here after their first shot.",
+        "Стойки ещё ничего не присылали. Они появятся здесь после первого снимка.",
+    ),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

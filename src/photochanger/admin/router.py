@@ -1021,6 +1021,7 @@ async def audit_page(
 
 
 # Pages that live in their own modules (they use this module's dependencies, so they come last).
-from photochanger.admin.pages import problems  # noqa: E402
+from photochanger.admin.pages import booths, problems  # noqa: E402
 
 router.include_router(problems.router)
+router.include_router(booths.router)

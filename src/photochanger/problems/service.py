@@ -210,14 +210,15 @@ class BoothSeen:
 
 
 BOOTH_JOBS_SCANNED = 5000
+EVENT_HOURS = timedelta(hours=12)
 
 
 async def booths(
     session: AsyncSession, *, now: datetime, since: datetime, silent_after: timedelta
 ) -> list[BoothSeen]:
     """Every booth that sent a shot or was refused since `since`, grouped by (`name`, `user_id`), the most
-    recently seen first. A booth whose shots reached a slot but that has sent nothing for `silent_after`
-    is `silent`. Reads at most the latest `BOOTH_JOBS_SCANNED` booth jobs of the window."""
+    recently seen first. A booth that has sent nothing for `silent_after`, but did within `EVENT_HOURS`
+    (so an event is plausibly still on), is `silent`. Reads at most the latest `BOOTH_JOBS_SCANNED` booth jobs of the window."""
     seen: dict[tuple[str, str], BoothSeen] = {}
 
     def entry(booth: BoothId) -> BoothSeen:
@@ -242,5 +243,6 @@ async def booths(
         item.slots.add(row.slot_id)
         item.seen(row.created_at, booth.version)
     for item in seen.values():
-        item.silent = item.last_seen_at is not None and now - item.last_seen_at >= silent_after
+        quiet = now - item.last_seen_at if item.last_seen_at is not None else None
+        item.silent = quiet is not None and silent_after <= quiet < EVENT_HOURS
     return sorted(seen.values(), key=lambda b: b.last_seen_at or since, reverse=True)
