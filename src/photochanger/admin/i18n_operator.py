@@ -56,6 +56,10 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "No booth has sent anything yet. Booths appear here after their first shot.",
         "Стойки ещё ничего не присылали. Они появятся здесь после первого снимка.",
     ),
+    "Sign out of PhotoChanger on this browser?": (
+        "Sign out of PhotoChanger on this browser?",
+        "Выйти из PhotoChanger в этом браузере?",
+    ),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

@@ -21,6 +21,8 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from photochanger.admin import charts, forms, live
 from photochanger.admin.i18n import LANG_COOKIE, LANGUAGES
@@ -105,6 +107,27 @@ class AdminRoute(APIRoute):
                 return error_page(request, ValidationFailed("The request has invalid fields."))
 
         return admin_handler
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A GET of a form's POST-only address (the language switch or a reload after a failed post)
+        goes to the page the form belongs to instead of a bare 405."""
+        if scope["method"] in ("GET", "HEAD") and self.methods and scope["method"] not in self.methods:
+            target = _nearest_page(scope.get("app"), scope["path"])
+            await RedirectResponse(target, status_code=303)(scope, receive, send)
+            return
+        await super().handle(scope, receive, send)
+
+
+def _nearest_page(app: Any, path: str) -> str:
+    """The closest ancestor of `path` that some route answers with a GET, else the dashboard."""
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    candidate = path.rstrip("/")
+    while "/" in candidate and candidate != "/admin":
+        candidate = candidate.rsplit("/", 1)[0]
+        probe: Scope = {"type": "http", "method": "GET", "path": candidate, "root_path": "", "headers": []}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            return candidate
+    return "/admin"
 
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
@@ -197,7 +220,11 @@ async def switch_language(code: str, next: str | None = None) -> Response:
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None, bye: bool = False) -> Response:
+async def login_page(
+    request: Request, session: SessionDep, codec: CodecDep, next: str | None = None, bye: bool = False
+) -> Response:
+    if await _signed_in(request, session, codec):
+        return _redirect(_safe_next(next))
     t = translator(request)
     return render(
         request,
@@ -207,6 +234,17 @@ async def login_page(request: Request, next: str | None = None, bye: bool = Fals
         error=None,
         username="",
     )
+
+
+async def _signed_in(request: Request, session: AsyncSession, codec: Any) -> bool:
+    token = request.cookies.get(ACCESS_COOKIE)
+    if not token:
+        return False
+    try:
+        await auth_service.authenticate_access(session, codec, token)
+    except (InvalidToken, NotAuthenticated):
+        return False
+    return True
 
 
 @router.post("/login")
@@ -1021,7 +1059,8 @@ async def audit_page(
 
 
 # Pages that live in their own modules (they use this module's dependencies, so they come last).
-from photochanger.admin.pages import booths, problems  # noqa: E402
+from photochanger.admin.pages import booths, problems, signout  # noqa: E402
 
 router.include_router(problems.router)
 router.include_router(booths.router)
+router.include_router(signout.router)
