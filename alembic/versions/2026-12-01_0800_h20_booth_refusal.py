@@ -1,4 +1,5 @@
-"""Booth refusals: uploads refused before their job existed, listed and counted in the admin.
+"""Booth refusals: uploads refused before their job existed, listed and counted in the admin; and the
+first admin's generated password that must be replaced at first sign-in.
 
 Revision ID: 0010_h20
 Revises: 0009
@@ -34,9 +35,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_booth_refusal_slot_id_created_at", "booth_refusal", ["slot_id", "created_at"])
     op.create_index("ix_booth_refusal_created_at", "booth_refusal", ["created_at"])
+    with op.batch_alter_table("user") as batch:
+        batch.add_column(
+            sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("user") as batch:
+        batch.drop_column("must_change_password")
     op.drop_index("ix_booth_refusal_created_at", table_name="booth_refusal")
     op.drop_index("ix_booth_refusal_slot_id_created_at", table_name="booth_refusal")
     op.drop_table("booth_refusal")

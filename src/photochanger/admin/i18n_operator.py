@@ -60,6 +60,10 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "Sign out of PhotoChanger on this browser?",
         "Выйти из PhotoChanger в этом браузере?",
     ),
+    "You signed in with the generated first password. Choose your own password to continue.": (
+        "You signed in with the generated first password. Choose your own password to continue.",
+        "Вы вошли с автоматически созданным паролем. Чтобы продолжить, задайте свой пароль.",
+    ),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

@@ -46,6 +46,7 @@ from photochanger.auth.exceptions import (
     InvalidCredentials,
     InvalidToken,
     NotAuthenticated,
+    PasswordChangeRequired,
     PermissionDenied,
     TooManyLoginAttempts,
     WeakPassword,
@@ -85,8 +86,13 @@ GALLERY_SIZE = 48
 AUDIT_PAGE = 50
 WEBHOOK_DELIVERIES = 20
 STATS_REFUSALS = 20
+FIRST_SIGN_IN_NOTICE = (
+    "You signed in with the generated first password. Choose your own password to continue."
+)
 ORIGINAL_PREVIEW_SIDE = 640
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+# Until the generated first password is replaced, only these pages open.
+FIRST_PASSWORD_PATHS = ("/admin/account", "/admin/logout")
 
 
 class AdminRoute(APIRoute):
@@ -101,6 +107,8 @@ class AdminRoute(APIRoute):
                 return await handler(request)
             except (NotAuthenticated, InvalidToken):
                 return signed_out(request)
+            except PasswordChangeRequired:
+                return RedirectResponse("/admin/account", status_code=303)
             except PhotoChangerError as exc:
                 return error_page(request, exc)
             except RequestValidationError:
@@ -157,6 +165,8 @@ async def get_admin(request: Request, session: SessionDep, codec: CodecDep) -> P
     user = await auth_service.authenticate_access(session, codec, token)
     principal = Principal.from_user(user, via_cookie=True)
     request.state.admin_principal = principal
+    if user.must_change_password and not request.url.path.startswith(FIRST_PASSWORD_PATHS):
+        raise PasswordChangeRequired()
     return principal
 
 
@@ -884,7 +894,13 @@ async def _account_page(
 async def account_page(
     request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
 ) -> Response:
-    banner = translator(request)("account.changed") if done == "password" else None
+    t = translator(request)
+    banner = t("account.changed") if done == "password" else None
+    user = await auth_service.get_user(session, principal.user_id)
+    if user.must_change_password:
+        return await _account_page(
+            request, session, principal, banner=t(FIRST_SIGN_IN_NOTICE), banner_kind="info"
+        )
     return await _account_page(request, session, principal, banner=banner)
 
 
