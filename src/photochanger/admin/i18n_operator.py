@@ -64,6 +64,16 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "You signed in with the generated first password. Choose your own password to continue.",
         "Вы вошли с автоматически созданным паролем. Чтобы продолжить, задайте свой пароль.",
     ),
+    "New ingest password. It is shown only now: copy it into DSLR Remote Pro on every booth.": (
+        "New ingest password. It is shown only now: copy it into DSLR Remote Pro on every booth.",
+        "Новый пароль стоек. Он показан только сейчас: скопируйте его в DSLR Remote Pro на каждой стойке.",
+    ),
+    "New ingest password": ("New ingest password", "Новый пароль стоек"),
+    "Or let the server pick a strong password for you.": (
+        "Or let the server pick a strong password for you.",
+        "Или пусть сервер сам придумает надёжный пароль.",
+    ),
+    "Generate a new password": ("Generate a new password", "Создать новый пароль"),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

@@ -755,6 +755,7 @@ async def _settings_page(
     banner: str | None = None,
     banner_kind: str = "ok",
     status_code: int = 200,
+    **extra: Any,
 ) -> Response:
     current = await settings_service.read_all(session)
     return render(
@@ -769,6 +770,7 @@ async def _settings_page(
         banner=banner,
         banner_kind=banner_kind,
         bounds=_bounds(),
+        **extra,
     )
 
 
@@ -1075,8 +1077,9 @@ async def audit_page(
 
 
 # Pages that live in their own modules (they use this module's dependencies, so they come last).
-from photochanger.admin.pages import booths, problems, signout  # noqa: E402
+from photochanger.admin.pages import booths, ingest_password, problems, signout  # noqa: E402
 
 router.include_router(problems.router)
 router.include_router(booths.router)
 router.include_router(signout.router)
+router.include_router(ingest_password.router)
