@@ -74,6 +74,55 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "Или пусть сервер сам придумает надёжный пароль.",
     ),
     "Generate a new password": ("Generate a new password", "Создать новый пароль"),
+    "Booth setup": ("Booth setup", "Настройка стойки"),
+    "In DSLR Remote Pro, open Settings → Postprocess photos, choose Web based (HTTP POST) and enter:": (
+        "In DSLR Remote Pro, open Settings → Postprocess photos, choose Web based (HTTP POST) and enter:",
+        "В DSLR Remote Pro откройте Settings → Postprocess photos, выберите Web based (HTTP POST) и укажите:",
+    ),
+    "URL": ("URL", "URL"),
+    "Password": ("Password", "Пароль"),
+    "Timeout": ("Timeout", "Таймаут"),
+    "The ingest password (DSLR Remote Pro sends it in the password field).": (
+        "The ingest password (DSLR Remote Pro sends it in the password field).",
+        "Пароль стоек (DSLR Remote Pro отправляет его в поле password).",
+    ),
+    "No ingest password is set yet.": ("No ingest password is set yet.", "Пароль стоек ещё не задан."),
+    "Set or generate it in Settings": (
+        "Set or generate it in Settings",
+        "Задайте или создайте его в настройках",
+    ),
+    "{seconds} seconds": ("{seconds} seconds", "{seconds} секунд"),
+    "The server answers within {deadline} s (T_sync_response); the booth should wait a little longer.": (
+        "The server answers within {deadline} s (T_sync_response); the booth should wait a little longer.",
+        "Сервер отвечает не позже чем через {deadline} с (T_sync_response); стойка должна ждать чуть дольше.",
+    ),
+    "Then take a test shot: it appears in this slot's gallery, and any problem in its Problems list.": (
+        "Then take a test shot: it appears in this slot's gallery, and any problem in its Problems list.",
+        "Затем сделайте пробный снимок: он появится в галерее слота, а проблемы — в списке проблем.",
+    ),
+    "Getting started": ("Getting started", "С чего начать"),
+    "done": ("done", "сделано"),
+    "to do": ("to do", "предстоит"),
+    "Upload a frame (a PNG with a transparent window)": (
+        "Upload a frame (a PNG with a transparent window)",
+        "Загрузите рамку (PNG с прозрачным окном)",
+    ),
+    "Configure a slot: choose what it does and save": (
+        "Configure a slot: choose what it does and save",
+        "Настройте слот: выберите обработку и сохраните",
+    ),
+    "In DSLR Remote Pro, set Postprocess photos → Web based (HTTP POST) with the slot's URL, the password "
+    "and the timeout": (
+        "In DSLR Remote Pro, set Postprocess photos → Web based (HTTP POST) with the slot's URL, the password "
+        "and the timeout",
+        "В DSLR Remote Pro включите Postprocess photos → Web based (HTTP POST) с URL слота, паролем "
+        "и таймаутом",
+    ),
+    "A booth reached the server with a wrong password: check the password in DSLR Remote Pro.": (
+        "A booth reached the server with a wrong password: check the password in DSLR Remote Pro.",
+        "Стойка обратилась к серверу с неверным паролем: проверьте пароль в DSLR Remote Pro.",
+    ),
+    "Take a test shot at the booth": ("Take a test shot at the booth", "Сделайте пробный снимок на стойке"),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

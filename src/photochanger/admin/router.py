@@ -64,6 +64,7 @@ from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaInUse
 from photochanger.models import JobSource
+from photochanger.onboarding import service as onboarding
 from photochanger.problems import service as problems_service
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings import service as settings_service
@@ -320,7 +321,8 @@ def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
 async def dashboard(request: Request, principal: AdminDep, session: SessionDep) -> Response:
     need(principal, permissions.SLOTS_READ)
     cards = await live.dashboard_state(session, _config(request), _registry(request))
-    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request))
+    setup = await onboarding.progress(session)
+    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request), setup=setup)
 
 
 @router.get("/")
@@ -1077,9 +1079,10 @@ async def audit_page(
 
 
 # Pages that live in their own modules (they use this module's dependencies, so they come last).
-from photochanger.admin.pages import booths, ingest_password, problems, signout  # noqa: E402
+from photochanger.admin.pages import booths, ingest_password, problems, setup, signout  # noqa: E402
 
 router.include_router(problems.router)
 router.include_router(booths.router)
 router.include_router(signout.router)
 router.include_router(ingest_password.router)
+router.include_router(setup.router)

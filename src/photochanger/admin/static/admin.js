@@ -110,6 +110,27 @@
     });
   }
 
+  // Dashboard setup checklist: re-fetched until every step is done, so it ticks itself.
+  const setup = document.getElementById("setup");
+  if (setup && setup.dataset.refresh) {
+    const url = setup.dataset.refresh;
+    const timer = setInterval(async () => {
+      try {
+        const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (!response.ok) return;
+        const html = (await response.text()).trim();
+        const current = document.getElementById("setup");
+        if (!current) { clearInterval(timer); return; }
+        if (!html) { current.remove(); clearInterval(timer); return; }
+        const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("setup");
+        if (fresh) current.replaceWith(document.importNode(fresh, true));
+      } catch (err) {
+        // A missed poll is retried on the next tick.
+      }
+    }, 3000);
+    window.addEventListener("pagehide", () => clearInterval(timer));
+  }
+
   // Slot gallery: new results appear at the top; expired ones are marked.
   const gallery = document.getElementById("gallery");
   if (gallery) {
