@@ -123,6 +123,24 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "Стойка обратилась к серверу с неверным паролем: проверьте пароль в DSLR Remote Pro.",
     ),
     "Take a test shot at the booth": ("Take a test shot at the booth", "Сделайте пробный снимок на стойке"),
+    "Try these settings before saving": (
+        "Try these settings before saving",
+        "Проверить настройки до сохранения",
+    ),
+    "Runs a photo through the settings above as they are now, saved or not. Booths keep using the saved "
+    "settings until you save.": (
+        "Runs a photo through the settings above as they are now, saved or not. Booths keep using the saved "
+        "settings until you save.",
+        "Обрабатывает фото с настройками выше в их текущем виде, даже несохранёнными. Стойки используют "
+        "сохранённые настройки, пока вы не сохраните.",
+    ),
+    "Try without saving": ("Try without saving", "Проверить без сохранения"),
+    "Not saved yet: save to use these settings for booths.": (
+        "Not saved yet: save to use these settings for booths.",
+        "Пока не сохранено: сохраните, чтобы стойки работали с этими настройками.",
+    ),
+    "Before": ("Before", "До"),
+    "After": ("After", "После"),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

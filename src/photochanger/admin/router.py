@@ -2,7 +2,6 @@
 errors are rendered as HTML; the session rides on the auth layer's HttpOnly cookies, and every form
 carries the double-submit CSRF token."""
 
-import base64
 import json
 import logging
 import math
@@ -24,7 +23,7 @@ from starlette.datastructures import FormData
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from photochanger.admin import charts, forms, live
+from photochanger.admin import charts, forms, live, testrun
 from photochanger.admin.i18n import LANG_COOKIE, LANGUAGES
 from photochanger.admin.rendering import (
     CSRF_FIELD,
@@ -54,16 +53,13 @@ from photochanger.auth.exceptions import (
 )
 from photochanger.auth.permissions import Role
 from photochanger.config import AppConfig
-from photochanger.core import images
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, PhotoChangerError, ValidationFailed
 from photochanger.core.storage import MediaLayout, unlink_quietly
 from photochanger.core.time import utcnow
 from photochanger.guest import gallery as public_gallery
-from photochanger.ingest.service import IngestService
 from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaInUse
-from photochanger.models import JobSource
 from photochanger.onboarding import service as onboarding
 from photochanger.problems import service as problems_service
 from photochanger.providers.registry import ProviderRegistry
@@ -90,7 +86,6 @@ STATS_REFUSALS = 20
 FIRST_SIGN_IN_NOTICE = (
     "You signed in with the generated first password. Choose your own password to continue."
 )
-ORIGINAL_PREVIEW_SIDE = 640
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Until the generated first password is replaced, only these pages open.
 FIRST_PASSWORD_PATHS = ("/admin/account", "/admin/logout")
@@ -384,6 +379,7 @@ async def _editor(
     banner_kind: str = "error",
     status_code: int = 200,
     conflict: bool = False,
+    **extra: Any,
 ) -> Response:
     catalogue = slots_service.catalogue(_registry(request))
     provider, op = _pick(catalogue, provider_id, operation_id)
@@ -412,6 +408,7 @@ async def _editor(
         conflict=conflict,
         deliveries=deliveries,
         deliveries_limit=WEBHOOK_DELIVERIES,
+        **extra,
     )
 
 
@@ -424,6 +421,19 @@ def _top_values(slot: SlotRead) -> dict[str, Any]:
         "on_failure": slot.on_failure.value,
         "webhook_url": slot.webhook_url or "",
         "version": slot.version,
+    }
+
+
+def _top_from_form(form: FormData) -> dict[str, Any]:
+    """The slot editor's non-parameter fields as submitted, for the page to show them again."""
+    return {
+        "display_name": _text(form, "display_name"),
+        "is_active": form.get("is_active") == "on",
+        "size_limit_mb": _text(form, "size_limit_mb").strip(),
+        "output_format": _text(form, "output_format") or OutputFormat.jpeg.value,
+        "on_failure": _text(form, "on_failure") or None,
+        "webhook_url": "" if form.get("webhook_remove") == "on" else _text(form, "webhook_url").strip(),
+        "version": _text(form, "version"),
     }
 
 
@@ -482,15 +492,7 @@ async def save_slot(slot_id: str, request: Request, principal: AdminDep, session
     _, op = _pick(catalogue, provider_id, operation_id)
     schema = op.params_schema if op and op.id == operation_id else {}
     params = forms.parse_params(schema, form) if schema else {}
-    top = {
-        "display_name": _text(form, "display_name"),
-        "is_active": form.get("is_active") == "on",
-        "size_limit_mb": _text(form, "size_limit_mb").strip(),
-        "output_format": _text(form, "output_format") or OutputFormat.jpeg.value,
-        "on_failure": _text(form, "on_failure") or None,
-        "webhook_url": "" if form.get("webhook_remove") == "on" else _text(form, "webhook_url").strip(),
-        "version": _text(form, "version"),
-    }
+    top = _top_from_form(form)
 
     async def again(errors: Any, banner: str, status_code: int, *, conflict: bool = False) -> Response:
         await session.rollback()
@@ -548,10 +550,6 @@ async def test_page(slot_id: str, request: Request, principal: AdminDep, session
     return render(request, "slot_test.html", slot=slot, outcome=None, titles=_catalogue_titles(request))
 
 
-def _data_url(data: bytes, content_type: str) -> str:
-    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
-
-
 @router.post("/slots/{slot_id}/test")
 async def run_test(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
     """Like `POST /api/slots/{id}/test-run` with the saved settings: the photo runs through the real
@@ -564,42 +562,8 @@ async def run_test(slot_id: str, request: Request, principal: AdminDep, session:
     # Release this request's connection: the provider call below must not hold one.
     await session.commit()
     parsed = await read_form_upload(request, cap_mb=runtime.upload_max_mb, purpose="test")
-    ingest: IngestService = request.app.state.ingest
-    outcome: dict[str, Any] = {}
     try:
-        try:
-            original = await images.run_image_work(images.thumbnail, parsed.path, ORIGINAL_PREVIEW_SIDE)
-            outcome["original"] = _data_url(original, "image/jpeg")
-        except images.ImageProblem:
-            outcome["original"] = None
-        replay = Replay(parsed)
-        try:
-            result = await ingest.run(
-                slot_id=slot.id,
-                body=replay.body(),
-                content_type=replay.content_type,
-                content_length=replay.content_length,
-                arrived_at=arrived_at,
-                source=JobSource.ui_test,
-                file_field="file",
-                check_password=False,
-            )
-        except PhotoChangerError as exc:
-            outcome.update(
-                ok=False,
-                error=error_message(request, exc),
-                detail=exc.detail,
-                code=exc.code,
-                seconds=f"{time.monotonic() - arrived_at:.1f}",
-            )
-        else:
-            outcome.update(
-                ok=result.fallback is None,
-                job_id=result.job_id,
-                fallback=result.fallback,
-                result_url=f"/public/results/{result.job_id}",
-                seconds=f"{result.duration_ms / 1000:.1f}",
-            )
+        outcome = await testrun.run(request, parsed, slot.id, arrived_at)
     finally:
         await discard(parsed.path)
     return render(
@@ -1079,10 +1043,11 @@ async def audit_page(
 
 
 # Pages that live in their own modules (they use this module's dependencies, so they come last).
-from photochanger.admin.pages import booths, ingest_password, problems, setup, signout  # noqa: E402
+from photochanger.admin.pages import booths, ingest_password, problems, setup, signout, trial  # noqa: E402
 
 router.include_router(problems.router)
 router.include_router(booths.router)
 router.include_router(signout.router)
 router.include_router(ingest_password.router)
 router.include_router(setup.router)
+router.include_router(trial.router)
