@@ -141,6 +141,15 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "Before": ("Before", "До"),
     "After": ("After", "После"),
+    "Only templates with transparent areas are offered as frames.": (
+        "Only templates with transparent areas are offered as frames.",
+        "В качестве рамок предлагаются только шаблоны с прозрачными областями.",
+    ),
+    "field.template_opaque": (
+        "This template has no transparent area, so it would hide the whole photo. Choose a PNG frame with a "
+        "transparent window.",
+        "У этого шаблона нет прозрачных областей — он закроет всё фото. Выберите PNG-рамку с прозрачным окном.",
+    ),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

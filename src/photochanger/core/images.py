@@ -117,12 +117,20 @@ def inspect_image(
             raise TooManyPixels(str(exc)) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise InvalidImage("the image is truncated or corrupt") from exc
+        # An alpha channel that is opaque everywhere is no transparency (a frame like that hides the photo).
+        has_alpha = has_alpha and _has_transparent_pixel(img)
         preview = None
         if preview_long_side is not None:
             oriented = ImageOps.exif_transpose(img)
             oriented.thumbnail((preview_long_side, preview_long_side), Image.Resampling.LANCZOS)
             preview = encode(oriented, "image/jpeg", quality=PREVIEW_QUALITY)
     return ImageInfo(content_type, width, height, has_alpha, preview)
+
+
+def _has_transparent_pixel(img: Image.Image) -> bool:
+    rgba = img if img.mode in ("RGBA", "LA", "PA") else img.convert("RGBA")
+    low = rgba.getchannel("A").getextrema()[0]
+    return isinstance(low, int | float) and low < 255
 
 
 def _read_head(path: Path) -> bytes:

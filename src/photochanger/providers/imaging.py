@@ -18,6 +18,8 @@ from photochanger.providers.base import ProviderFailed, ProviderRequest, Provide
 ORIENTATION_TAG = 0x0112
 
 TEMPLATE_MEDIA: dict[str, Any] = {"x-template-media": True}
+# A frame laid over the photo: only template media with transparent areas fit (checked when a slot is saved).
+FRAME_MEDIA: dict[str, Any] = {**TEMPLATE_MEDIA, "x-needs-transparency": True}
 """`json_schema_extra` marking a field whose value is a template media id (the admin UI offers a picker)."""
 
 
