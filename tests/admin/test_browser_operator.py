@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Dialog, async_playwright
 from playwright.async_api import expect as pw_expect
 
 from tests.admin import test_browser as browser_suite
@@ -89,7 +89,13 @@ async def test_operator_flows_in_chromium(
             context = await browser.new_context(base_url=base, viewport=DESKTOP, locale=text["locale"])
             await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
             page = await context.new_page()
-            page.on("dialog", lambda dialog: dialog.accept())
+            dialogs: list[str] = []
+
+            async def on_dialog(dialog: Dialog) -> None:
+                dialogs.append(dialog.type)
+                await dialog.accept()
+
+            page.on("dialog", on_dialog)
             watch = Watch(page)
             await page.goto("/admin/login")
             await pw_expect(page.locator("html")).to_have_attribute("lang", lang)
@@ -152,14 +158,22 @@ async def test_operator_flows_in_chromium(
 
             # --- an unconfigured provider: warning on save, badge on the tile -------------------------
             await page.goto("/admin/slots/slot-002")
+            await page.fill("input[name=display_name]", "Gold booth")
             await page.select_option("select[name=provider]", "gemini")
             await pw_expect(page).to_have_url(re.compile(r"provider=gemini"))
             await pw_expect(page.locator("#unconfigured-warning")).to_be_visible()
+            # The switch kept the typed name, and asked nothing (the edits travelled with it).
+            await pw_expect(page.locator("input[name=display_name]")).to_have_value("Gold booth")
+            assert "beforeunload" not in dialogs
             await page.fill("textarea[name='param.prompt']", "Make it gold")
             await page.click("#slot-form button.primary")
             await pw_expect(page.locator(".banner.ok")).to_have_text(text["saved"])
             await pw_expect(page.locator("#unconfigured-warning")).to_be_visible()
-            await page.goto("/admin")
+            # Leaving with unsaved edits asks first.
+            await page.fill("input[name=display_name]", "Not kept")
+            await page.click('nav.nav a[href="/admin"]')
+            await pw_expect(page).to_have_url(f"{base}/admin")
+            assert dialogs.count("beforeunload") == 1
             badge = page.locator('article[data-slot="slot-002"] [data-role="unconfigured"]')
             await pw_expect(badge).to_have_text(text["unconfigured"])
             await pw_expect(

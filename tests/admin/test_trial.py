@@ -92,3 +92,24 @@ async def test_a_trial_needs_the_test_permission_and_a_csrf_token(operator_ui: h
         files={"file": ("guest.jpg", images.jpeg(40, 30), "image/jpeg")},
     )
     assert response.status_code == 403
+
+
+async def test_switching_the_operation_keeps_the_typed_fields(admin_ui: httpx.AsyncClient) -> None:
+    kept = await admin_ui.get(
+        "/admin/slots/slot-003",
+        params={
+            "provider": "local",
+            "operation": "frame",
+            "kept": "1",
+            "display_name": "Typed before the switch",
+            "output_format": "png",
+        },
+    )
+    assert kept.status_code == 200
+    assert 'name="display_name" value="Typed before the switch"' in kept.text
+    assert '<option value="png" selected>' in kept.text
+    assert 'name="is_active" checked' not in kept.text  # unticked before the switch: stays unticked
+    assert 'name="version" value="1"' in kept.text
+    plain = await admin_ui.get("/admin/slots/slot-003?provider=local&operation=frame&display_name=ignored")
+    assert 'name="display_name" value="Slot 3"' in plain.text
+    assert 'name="is_active" checked' in plain.text

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.background import BackgroundTask
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
@@ -437,6 +437,19 @@ def _top_from_form(form: FormData) -> dict[str, Any]:
     }
 
 
+KEPT_FIELDS = ("display_name", "is_active", "size_limit_mb", "output_format", "on_failure", "webhook_url")
+
+
+def _kept_edits(request: Request, top: dict[str, Any]) -> dict[str, Any]:
+    """The editor's typed values carried over a provider or operation switch (`kept=1` plus the fields,
+    sent by the picker), shown again instead of the saved ones; the version stays the one read."""
+    if request.query_params.get("kept") != "1":
+        return top
+    items: list[tuple[str, str | UploadFile]] = list(request.query_params.multi_items())
+    typed = _top_from_form(FormData(items))
+    return {**top, **{name: typed[name] for name in KEPT_FIELDS}}
+
+
 def _webhook_update(form: FormData) -> dict[str, str]:
     """The webhook part of a slot update: the checkbox or an empty URL clears it (`""`); an empty secret
     field is left out so the stored secret is kept (the page never shows it). A form without the webhook
@@ -474,7 +487,7 @@ async def edit_slot(
         provider_id=provider_id,
         operation_id=op.id if op else operation_id,
         params=slot.params if same else {},
-        top=_top_values(slot),
+        top=_kept_edits(request, _top_values(slot)),
         banner=translator(request)("slot.saved") if saved else None,
         banner_kind="ok",
     )

@@ -23,6 +23,8 @@
 
   // Pickers that reload the page on change; the provider picker drops the operation (first one applies).
   document.querySelectorAll("[data-hide-with-js]").forEach((el) => { el.hidden = true; });
+  const slotForm = document.getElementById("slot-form");
+  let slotDirty = false;
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => {
       const form = select.form;
@@ -30,9 +32,39 @@
         const op = form.querySelector("select[name=operation]");
         if (op) op.disabled = true;
       }
+      // The slot editor's picker carries what was typed in the form below, so a switch keeps it.
+      if (form.id === "picker" && slotForm) {
+        const keep = (name, value) => {
+          const input = document.createElement("input");
+          input.type = "hidden";
+          input.name = name;
+          input.value = value;
+          form.appendChild(input);
+        };
+        keep("kept", "1");
+        (form.dataset.keep || "").split(" ").filter(Boolean).forEach((name) => {
+          const field = slotForm.elements.namedItem(name);
+          if (!field) return;
+          if (field.type === "checkbox") { if (field.checked) keep(name, "on"); } else keep(name, field.value);
+        });
+        slotDirty = false;
+      }
       form.submit();
     });
   });
+
+  // Leaving the slot editor with unsaved edits asks first.
+  if (slotForm && !slotForm.querySelector("fieldset[disabled]")) {
+    const mark = () => { slotDirty = true; };
+    slotForm.addEventListener("input", mark);
+    slotForm.addEventListener("change", mark);
+    slotForm.addEventListener("submit", () => { slotDirty = false; });
+    window.addEventListener("beforeunload", (event) => {
+      if (!slotDirty) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
 
   // Confirmation before destructive forms.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
