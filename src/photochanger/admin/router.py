@@ -312,12 +312,34 @@ def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
     return titles
 
 
+BULK_DONE = {
+    "enable": "Slots switched on: {count}.",
+    "disable": "Slots switched off: {count}.",
+    "copy": "Settings copied to {count} slots.",
+}
+
+
 @router.get("")
-async def dashboard(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+async def dashboard(
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    done: str | None = None,
+    count: Annotated[int, Query(ge=0, le=1000)] = 0,
+) -> Response:
     need(principal, permissions.SLOTS_READ)
     cards = await live.dashboard_state(session, _config(request), _registry(request))
     setup = await onboarding.progress(session)
-    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request), setup=setup)
+    banner = translator(request)(BULK_DONE[done], count=count) if done in BULK_DONE else None
+    return render(
+        request,
+        "dashboard.html",
+        cards=cards,
+        titles=_catalogue_titles(request),
+        setup=setup,
+        banner=banner,
+        banner_kind="ok",
+    )
 
 
 @router.get("/")
@@ -1056,7 +1078,7 @@ async def audit_page(
 
 
 # Pages that live in their own modules (they use this module's dependencies, so they come last).
-from photochanger.admin.pages import booths, ingest_password, problems, setup, signout, trial  # noqa: E402
+from photochanger.admin.pages import booths, bulk, ingest_password, problems, setup, signout, trial  # noqa: E402
 
 router.include_router(problems.router)
 router.include_router(booths.router)
@@ -1064,3 +1086,4 @@ router.include_router(signout.router)
 router.include_router(ingest_password.router)
 router.include_router(setup.router)
 router.include_router(trial.router)
+router.include_router(bulk.router)
