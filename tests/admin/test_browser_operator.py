@@ -16,6 +16,7 @@ from tests.admin.test_browser import (
     CHROMIUM_ARGS,
     DESKTOP,
     OLD_INGEST_PASSWORD,
+    PHONE,
     SCREENSHOTS,
     Watch,
     login,
@@ -33,6 +34,7 @@ config_overrides = browser_suite.config_overrides
 server = browser_suite.server
 chromium = browser_suite.chromium
 FRAME_SIZE = (300, 200)
+PHONE_HEADER_MAX_PX = 130
 
 TEXT = {
     "en": {
@@ -204,6 +206,16 @@ async def test_operator_flows_in_chromium(
             await pw_expect(row.locator("[data-role=wrong-passwords]")).to_have_text("1")
             await pw_expect(row.locator("[data-role=shots]")).to_have_text("1")
             await snap(page, watch, f"op-{lang}-05-booths")
+            # On a phone the header (brand, one scrollable row of links, tools) stays compact.
+            await page.set_viewport_size(PHONE)
+            header = await page.evaluate(
+                "document.querySelector('header.top').getBoundingClientRect().height"
+            )
+            await page.set_viewport_size(DESKTOP)
+            assert header <= PHONE_HEADER_MAX_PX, f"the header takes {header} px of a 844 px phone screen"
+            # The skip link is the first thing the keyboard reaches, and it lands on the content.
+            await page.keyboard.press("Tab")
+            await pw_expect(page.locator("a.skip")).to_be_focused()
 
             # --- post/redirect/get: a failed post, then the language switch -----------------------------
             await page.goto("/admin/settings")

@@ -162,6 +162,13 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
     "Switch off": ("Switch off", "Отключить"),
     "Copy the settings of": ("Copy the settings of", "Скопировать настройки слота"),
     "Apply": ("Apply", "Применить"),
+    "Skip to content": ("Skip to content", "Перейти к содержимому"),
+    "Your account cannot do this. Ask an admin to do it for you, or to give your account the admin role.": (
+        "Your account cannot do this. Ask an admin to do it for you, or to give your account the admin role.",
+        "Вашей учётной записи это недоступно. Попросите администратора сделать это или выдать вам роль "
+        "администратора.",
+    ),
+    "(default {value})": ("(default {value})", "(по умолчанию {value})"),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),
@@ -170,4 +177,19 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "A different photo was sent under the same shot id.",
         "Под тем же номером снимка прислано другое фото.",
     ),
+    # Operator wording for existing keys (issue 20); these replace the catalogue's first wording.
+    "action.view": ("View slot", "Открыть слот"),
+    "settings.t_sync_response_seconds": (
+        "How long the booth waits for the photo (seconds)",
+        "Сколько стойка ждёт фото (секунд)",
+    ),
+    "settings.t_sync_response_seconds.help": (
+        "After this the booth gets an error or, if the slot says so, its original photo back.",
+        "После этого стойка получит ошибку или, если так настроен слот, своё исходное фото.",
+    ),
+    "settings.result_ttl_hours": (
+        "How long results can be downloaded (hours)",
+        "Сколько хранятся результаты (часов)",
+    ),
+    "settings.upload_max_mb": ("Largest photo accepted (MiB)", "Самое большое принимаемое фото (МиБ)"),
 }

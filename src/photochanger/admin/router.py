@@ -771,6 +771,7 @@ async def _settings_page(
         banner=banner,
         banner_kind=banner_kind,
         bounds=_bounds(),
+        defaults={k: RuntimeSettings.model_fields[k].default for k in RUNTIME_SETTING_KEYS},
         **extra,
     )
 
