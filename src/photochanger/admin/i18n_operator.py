@@ -192,4 +192,66 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "Сколько хранятся результаты (часов)",
     ),
     "settings.upload_max_mb": ("Largest photo accepted (MiB)", "Самое большое принимаемое фото (МиБ)"),
+    # audit sentences
+    "the name": ("the name", "название"),
+    "the provider": ("the provider", "провайдер"),
+    "the operation": ("the operation", "операция"),
+    "on/off": ("on/off", "вкл/выкл"),
+    "the upload limit": ("the upload limit", "лимит загрузки"),
+    "the output format": ("the output format", "формат результата"),
+    "what happens on failure": ("what happens on failure", "действие при ошибке"),
+    "the webhook": ("the webhook", "вебхук"),
+    "the webhook secret": ("the webhook secret", "секрет вебхука"),
+    "the frame": ("the frame", "рамка"),
+    "the reference images": ("the reference images", "референсные изображения"),
+    "the ingest password": ("the ingest password", "пароль стоек"),
+    "on": ("on", "вкл"),
+    "off": ("off", "выкл"),
+    "{what} changed": ("{what} changed", "{what}: изменён"),
+    "{who} changed {slot}: {changes}": (
+        "{who} changed {slot}: {changes}",
+        "{who} изменил(а) {slot}: {changes}",
+    ),
+    "{who} changed the settings: {changes}": (
+        "{who} changed the settings: {changes}",
+        "{who} изменил(а) настройки: {changes}",
+    ),
+    "{who} opened the guest gallery of {slot}": (
+        "{who} opened the guest gallery of {slot}",
+        "{who} открыл(а) гостевую галерею слота {slot}",
+    ),
+    "{who} closed the guest gallery of {slot}": (
+        "{who} closed the guest gallery of {slot}",
+        "{who} закрыл(а) гостевую галерею слота {slot}",
+    ),
+    "{who} uploaded the template {name}": (
+        "{who} uploaded the template {name}",
+        "{who} загрузил(а) шаблон {name}",
+    ),
+    "{who} deleted the template {name}": (
+        "{who} deleted the template {name}",
+        "{who} удалил(а) шаблон {name}",
+    ),
+    "{who} created the user {user} ({role})": (
+        "{who} created the user {user} ({role})",
+        "{who} создал(а) пользователя {user} ({role})",
+    ),
+    "{who} deleted the user {user}": ("{who} deleted the user {user}", "{who} удалил(а) пользователя {user}"),
+    "{who} changed the role of {user}: {old} → {new}": (
+        "{who} changed the role of {user}: {old} → {new}",
+        "{who} изменил(а) роль пользователя {user}: {old} → {new}",
+    ),
+    "{who} enabled the user {user}": (
+        "{who} enabled the user {user}",
+        "{who} включил(а) пользователя {user}",
+    ),
+    "{who} disabled the user {user}": (
+        "{who} disabled the user {user}",
+        "{who} отключил(а) пользователя {user}",
+    ),
+    "{who} changed their password": ("{who} changed their password", "{who} сменил(а) свой пароль"),
+    "{who} set a new password for {user}": (
+        "{who} set a new password for {user}",
+        "{who} задал(а) новый пароль пользователю {user}",
+    ),
 }

@@ -2,7 +2,6 @@
 errors are rendered as HTML; the session rides on the auth layer's HttpOnly cookies, and every form
 carries the double-submit CSRF token."""
 
-import json
 import logging
 import math
 import time
@@ -23,7 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from photochanger.admin import charts, forms, live, testrun
+from photochanger.admin import audit_text, charts, forms, live, testrun
 from photochanger.admin.i18n import LANG_COOKIE, LANGUAGES
 from photochanger.admin.rendering import (
     CSRF_FIELD,
@@ -1054,13 +1053,19 @@ async def audit_page(
     rows, total = await audit_service.page(
         session, limit=AUDIT_PAGE, offset=offset, action=action or None, target=target or None
     )
+    names = audit_text.Names(
+        slots={s.id: s.display_name for s in await slots_service.list_slots(session, _config(request))},
+        users={str(u.id): u.username for u in await auth_service.list_users(session)},
+        media={m.id: m.name for m in await media_service.list_media(session, _registry(request))},
+    )
+    t = translator(request)
     entries = [
         {
             "created_at": row.created_at,
             "actor": row.actor,
             "action": row.action,
             "target": row.target,
-            "changes": json.dumps(row.changes, ensure_ascii=False, sort_keys=True) if row.changes else "",
+            "sentence": audit_text.sentence(row, names, t),
         }
         for row in rows
     ]
