@@ -169,6 +169,13 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "администратора.",
     ),
     "(default {value})": ("(default {value})", "(по умолчанию {value})"),
+    "Full size": ("Full size", "Полный размер"),
+    "Guest page": ("Guest page", "Страница гостя"),
+    "QR code": ("QR code", "QR-код"),
+    "Nothing to download: this slot has no stored results in the ZIP's range yet.": (
+        "Nothing to download: this slot has no stored results in the ZIP's range yet.",
+        "Скачивать нечего: в этом слоте пока нет сохранённых результатов для архива.",
+    ),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

@@ -614,7 +614,13 @@ async def run_test(slot_id: str, request: Request, principal: AdminDep, session:
 
 
 @router.get("/slots/{slot_id}/gallery")
-async def gallery(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
+async def gallery(
+    slot_id: str,
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    nothing_to_download: bool = False,
+) -> Response:
     need(principal, permissions.RESULTS_READ)
     config = _config(request)
     slot = await slots_service.get_slot(session, config, slot_id, limit=1)
@@ -628,6 +634,7 @@ async def gallery(slot_id: str, request: Request, principal: AdminDep, session: 
         public_until=await public_gallery.open_until(session, slot.id),
         public_link=None,
         failures=await problems_service.failed_jobs(session, slot.id, limit=GALLERY_SIZE),
+        nothing_to_download=nothing_to_download,
     )
 
 
@@ -1084,7 +1091,16 @@ async def audit_page(
 
 
 # Pages that live in their own modules (they use this module's dependencies, so they come last).
-from photochanger.admin.pages import booths, bulk, ingest_password, problems, setup, signout, trial  # noqa: E402
+from photochanger.admin.pages import (  # noqa: E402
+    booths,
+    bulk,
+    gallery_zip,
+    ingest_password,
+    problems,
+    setup,
+    signout,
+    trial,
+)
 
 router.include_router(problems.router)
 router.include_router(booths.router)
@@ -1093,3 +1109,4 @@ router.include_router(ingest_password.router)
 router.include_router(setup.router)
 router.include_router(trial.router)
 router.include_router(bulk.router)
+router.include_router(gallery_zip.router)

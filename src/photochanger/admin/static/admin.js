@@ -177,6 +177,9 @@
           tile = template.content.firstElementChild.cloneNode(true);
           tile.dataset.job = result.job_id;
           tile.querySelector("img").src = result.preview_url;
+          tile.querySelector("[data-role=full]").href = result.result_url;
+          tile.querySelector("[data-role=guest]").href = "/r/" + result.job_id;
+          tile.querySelector("[data-role=qr]").href = "/public/results/" + result.job_id + "/qr.svg";
           tile.querySelector("[data-role=created]").textContent = result.created;
           tile.querySelector("[data-role=download]").href = result.result_url;
           tile.querySelector("[data-role=test]").hidden = result.source !== "ui_test";
@@ -185,8 +188,9 @@
         } else if (tile && !result.available && !tile.classList.contains("expired")) {
           tile.classList.add("expired");
           tile.querySelector("[data-role=expired]").hidden = false;
-          const link = tile.querySelector("[data-role=download]");
-          if (link) link.remove();
+          tile.querySelectorAll("[data-role=download], [data-role=links]").forEach((el) => el.remove());
+          const full = tile.querySelector("[data-role=full]");
+          if (full) full.replaceWith(...full.childNodes);
         }
         if (tile) anchor = tile;
       });
