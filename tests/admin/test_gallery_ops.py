@@ -45,7 +45,7 @@ async def test_each_photo_opens_full_size_with_its_guest_link_and_qr(
 
 async def test_the_zip_leaves_test_runs_out_unless_asked(app: FastAPI, admin_ui: httpx.AsyncClient) -> None:
     booth = await _done(app, "slot-004")
-    test = await _done(app, "slot-004", test=True)
+    await _done(app, "slot-004", test=True)
     page = await admin_ui.get("/admin/slots/slot-004/gallery")
     assert 'name="include_tests" value="true">' in page.text  # unticked by default
     plain = await admin_ui.get("/admin/slots/slot-004/results.zip")
