@@ -147,7 +147,7 @@ async def test_refusals_are_counted_on_the_dashboard_and_in_stats(
     section = stats.text.split('id="refusals"')[1].split("</section>")[0]
     assert '<span data-role="refused-total">3</span>' in section
     assert (
-        '<li data-slot="slot-006"><a href="/admin/slots/slot-006/problems">slot-006</a>: <b>2</b></li>'
+        '<li data-slot="slot-006"><a href="/admin/slots/slot-006/problems">Slot 6</a>: <b>2</b></li>'
         in section
     )
     latest = section.split('id="refusals-latest"')[1]

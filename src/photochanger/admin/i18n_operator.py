@@ -176,6 +176,7 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "Nothing to download: this slot has no stored results in the ZIP's range yet.",
         "Скачивать нечего: в этом слоте пока нет сохранённых результатов для архива.",
     ),
+    "shots per hour": ("shots per hour", "снимков в час"),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

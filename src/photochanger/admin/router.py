@@ -867,11 +867,18 @@ async def stats_page(
     window: Annotated[str, Query(pattern="^(1h|24h|7d)$")] = "24h",
 ) -> Response:
     need(principal, permissions.STATS_READ)
-    data = await charts.slot_stats(session, window=window)
+    names = {s.id: s.display_name for s in await slots_service.list_slots(session, _config(request))}
+    data = await charts.slot_stats(session, window=window, names=names)
     since = utcnow() - stats_service.parse_window(window)
     refusals = await problems_service.refusal_summary(session, since=since, limit=STATS_REFUSALS)
     return render(
-        request, "stats.html", window=window, windows=("1h", "24h", "7d"), refusals=refusals, **data
+        request,
+        "stats.html",
+        window=window,
+        windows=("1h", "24h", "7d"),
+        refusals=refusals,
+        slot_names=names,
+        **data,
     )
 
 

@@ -111,6 +111,7 @@ class Problem:
     booth: str | None
     job_id: str | None = None
     test: bool = False
+    slot_id: str | None = None
 
 
 def _booth_label(booth: BoothId) -> str | None:
@@ -161,7 +162,7 @@ async def latest_refusals(session: AsyncSession, *, since: datetime, limit: int)
             reason=row.code,
             message=row.detail,
             booth=_booth_label(BoothId(row.booth_name, row.booth_user, row.booth_version)),
-            job_id=row.slot_id,
+            slot_id=row.slot_id,
         )
         for row in rows
     ]
