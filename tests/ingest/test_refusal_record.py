@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -79,3 +80,15 @@ def test_the_throttle_caps_rows_per_slot_and_in_total_per_second() -> None:
     assert throttle.allow("b", now=10.5) is True
     assert throttle.allow("c", now=10.9) is False
     assert throttle.allow("a", now=11.0) is True
+
+
+async def test_an_outage_or_shutdown_refusal_writes_nothing(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    ingest_password: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    app.state.ingest.accepting = False  # what a graceful shutdown sets first
+    response = await upload(client, images.jpeg(64, 48))
+    assert response.status_code == 503
+    assert await refusals(sessionmaker) == []

@@ -905,7 +905,10 @@ class IngestService:
             self.metrics.observe_refusal(
                 slot_id=slot_id, provider=provider, source=source.value, code=exc.code
             )
-        if source is not JobSource.ingest or not self.refusal_throttle.allow(slot_id):
+        # `unavailable` is a database outage or a shutdown: a write now would only delay the booth's answer.
+        if source is not JobSource.ingest or exc.code == Unavailable.code:
+            return
+        if not self.refusal_throttle.allow(slot_id):
             return
         try:
             with anyio.CancelScope(shield=True):
