@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from photochanger.core.time import utcnow
-from photochanger.models import Job, JobSource, JobStatus
+from photochanger.models import AuditLog, Job, JobSource, JobStatus
+from tests.admin.conftest import csrf_of
 from tests.support.jobs import add_job
 
 
@@ -70,3 +71,40 @@ async def test_an_empty_zip_says_there_is_nothing_to_download(
     assert 'id="zip-empty"' in page.text
     assert "Nothing to download" in page.text
     assert (await admin_ui.get("/admin/slots/nope/results.zip")).status_code == 404
+
+
+async def test_removing_one_photo_ends_its_links_and_files(app: FastAPI, admin_ui: httpx.AsyncClient) -> None:
+    job_id = await _done(app, "slot-006")
+    assert (await admin_ui.get(f"/public/results/{job_id}")).status_code == 200  # now in the result cache
+    page = await admin_ui.get("/admin/slots/slot-006/gallery")
+    assert f'action="/admin/results/{job_id}/delete"' in page.text
+    removed = await admin_ui.post(f"/admin/results/{job_id}/delete", data={"csrf": csrf_of(page.text)})
+    assert (removed.status_code, removed.headers["location"]) == (
+        303,
+        "/admin/slots/slot-006/gallery?removed=1",
+    )
+    assert 'id="removed"' in (await admin_ui.get(removed.headers["location"])).text
+    assert (await admin_ui.get(f"/public/results/{job_id}")).status_code == 410
+    assert (await admin_ui.get(f"/r/{job_id}")).status_code == 410
+    media = app.state.config.media_root
+    assert not (media / f"results/slot-006/{job_id}.jpg").exists()
+    assert not (media / f"previews/slot-006/{job_id}.jpg").exists()
+    async with app.state.sessionmaker() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None
+        assert job.cleaned_at is not None
+        actions = (await session.execute(select(AuditLog.action))).scalars().all()
+    assert "result.delete" in actions
+    audit = await admin_ui.get("/admin/audit?action=result.delete")
+    assert "ui-admin removed a photo from Slot 6" in audit.text
+    again = await admin_ui.post(f"/admin/results/{job_id}/delete", data={"csrf": csrf_of(page.text)})
+    assert again.status_code == 404
+
+
+async def test_an_operator_cannot_remove_a_photo(app: FastAPI, operator_ui: httpx.AsyncClient) -> None:
+    job_id = await _done(app, "slot-006")
+    page = await operator_ui.get("/admin/slots/slot-006/gallery")
+    assert "/delete" not in page.text
+    refused = await operator_ui.post(f"/admin/results/{job_id}/delete", data={"csrf": csrf_of(page.text)})
+    assert refused.status_code == 403
+    assert (await operator_ui.get(f"/public/results/{job_id}")).status_code == 200

@@ -93,6 +93,8 @@ def sentence(row: AuditLog, names: Names, t: Translator) -> str:
         return t("{who} opened the guest gallery of {slot}", who=who, slot=slot)
     if row.action == "gallery.close":
         return t("{who} closed the guest gallery of {slot}", who=who, slot=slot)
+    if row.action == "result.delete":
+        return t("{who} removed a photo from {slot}", who=who, slot=slot)
     if row.action == "template_media.create":
         return t("{who} uploaded the template {name}", who=who, name=changes.get("name") or ident)
     if row.action == "template_media.delete":

@@ -177,6 +177,15 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "Скачивать нечего: в этом слоте пока нет сохранённых результатов для архива.",
     ),
     "shots per hour": ("shots per hour", "снимков в час"),
+    "The photo was removed: its guest link no longer works.": (
+        "The photo was removed: its guest link no longer works.",
+        "Фото удалено: гостевая ссылка больше не работает.",
+    ),
+    "Remove this photo? Its guest link stops working.": (
+        "Remove this photo? Its guest link stops working.",
+        "Удалить это фото? Гостевая ссылка перестанет работать.",
+    ),
+    "Remove": ("Remove", "Удалить"),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),
@@ -256,6 +265,10 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
     "{who} disabled the user {user}": (
         "{who} disabled the user {user}",
         "{who} отключил(а) пользователя {user}",
+    ),
+    "{who} removed a photo from {slot}": (
+        "{who} removed a photo from {slot}",
+        "{who} удалил(а) фото из {slot}",
     ),
     "{who} changed their password": ("{who} changed their password", "{who} сменил(а) свой пароль"),
     "{who} set a new password for {user}": (

@@ -620,6 +620,7 @@ async def gallery(
     principal: AdminDep,
     session: SessionDep,
     nothing_to_download: bool = False,
+    removed: bool = False,
 ) -> Response:
     need(principal, permissions.RESULTS_READ)
     config = _config(request)
@@ -635,6 +636,7 @@ async def gallery(
         public_link=None,
         failures=await problems_service.failed_jobs(session, slot.id, limit=GALLERY_SIZE),
         nothing_to_download=nothing_to_download,
+        removed=removed,
     )
 
 
@@ -1104,6 +1106,7 @@ from photochanger.admin.pages import (  # noqa: E402
     gallery_zip,
     ingest_password,
     problems,
+    removal,
     setup,
     signout,
     trial,
@@ -1117,3 +1120,4 @@ router.include_router(setup.router)
 router.include_router(trial.router)
 router.include_router(bulk.router)
 router.include_router(gallery_zip.router)
+router.include_router(removal.router)
