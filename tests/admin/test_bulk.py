@@ -80,3 +80,26 @@ async def test_an_operator_can_neither_see_nor_use_the_bulk_form(operator_ui: ht
         "/admin/bulk/slots", data={"csrf": csrf_of(page.text), "action": "disable", "slot": "slot-001"}
     )
     assert response.status_code == 403
+
+
+async def test_the_slot_editor_copies_its_saved_settings_to_chosen_slots(
+    app: FastAPI, admin_ui: httpx.AsyncClient
+) -> None:
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Slot)
+            .where(Slot.id == "slot-007")
+            .values(operation="filter", settings={"params": {"name": "bw_high_contrast"}})
+        )
+    editor = await admin_ui.get("/admin/slots/slot-007")
+    form = editor.text.split('id="copy-to"')[1].split("</form>")[0]
+    assert 'name="source" value="slot-007"' in form
+    assert 'name="slot" value="slot-007"' not in form  # not offered as its own target
+    assert 'name="slot" value="slot-008"' in form
+    copied = await admin_ui.post(
+        "/admin/bulk/slots",
+        data={"csrf": csrf_of(editor.text), "action": "copy", "source": "slot-007", "slot": ["slot-008"]},
+    )
+    assert copied.headers["location"] == "/admin?done=copy&count=1"
+    slot = (await _slots(app))["slot-008"]
+    assert (slot.operation, slot.settings["params"]) == ("filter", {"name": "bw_high_contrast"})

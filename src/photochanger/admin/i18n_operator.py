@@ -186,6 +186,15 @@ OPERATOR_MESSAGES: dict[str, tuple[str, str]] = {
         "Удалить это фото? Гостевая ссылка перестанет работать.",
     ),
     "Remove": ("Remove", "Удалить"),
+    "Copy this slot's saved settings to other slots": (
+        "Copy this slot's saved settings to other slots",
+        "Скопировать сохранённые настройки слота в другие слоты",
+    ),
+    "Provider, operation, parameters and output; each slot keeps its name, on/off state and webhook.": (
+        "Provider, operation, parameters and output; each slot keeps its name, on/off state and webhook.",
+        "Провайдер, операция, параметры и формат; название, состояние и вебхук у каждого слота свои.",
+    ),
+    "Copy": ("Copy", "Скопировать"),
     "Failed shots": ("Failed shots", "Неудачные снимки"),
     "err.invalid_password": ("Wrong ingest password.", "Неверный пароль стойки."),
     "err.provider_unavailable": ("The provider is unavailable.", "Провайдер недоступен."),

@@ -410,6 +410,7 @@ async def _editor(
     fields = forms.build_fields(op.params_schema, params, param_errors) if op else []
     media = await media_service.list_media(session, _registry(request))
     deliveries = await webhooks_service.list_deliveries(session, slot.id, limit=WEBHOOK_DELIVERIES)
+    others = [(s.id, s.display_name) for s in await slots_service.list_slots(session, _config(request))]
     return render(
         request,
         "slot_edit.html",
@@ -429,6 +430,7 @@ async def _editor(
         conflict=conflict,
         deliveries=deliveries,
         deliveries_limit=WEBHOOK_DELIVERIES,
+        other_slots=[(i, name) for i, name in others if i != slot.id],
         **extra,
     )
 
