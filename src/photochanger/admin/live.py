@@ -20,6 +20,9 @@ from photochanger.admin.rendering import format_dt, iso_utc
 from photochanger.config import AppConfig
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.notify import JOBS_CHANNEL, PgListener, Subscription
+from photochanger.core.time import utcnow
+from photochanger.problems import service as problems_service
+from photochanger.providers.registry import ProviderRegistry
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import ResultRead
 
@@ -111,9 +114,26 @@ def result_item(result: ResultRead) -> dict[str, Any]:
     }
 
 
-async def dashboard_state(session: AsyncSession, config: AppConfig) -> list[dict[str, Any]]:
-    """One entry per slot: its summary, last-hour outcomes and last result."""
+def provider_ready(providers: ProviderRegistry | None, provider_id: str, operation_id: str) -> bool:
+    """False when booth shots to a slot with this provider and operation can only fail: an unknown
+    provider or operation, or a provider without its API key."""
+    if providers is None:
+        return True
+    try:
+        provider = providers.get(provider_id)
+        providers.operation(provider_id, operation_id)
+    except LookupError:
+        return False
+    return bool(provider.configured)
+
+
+async def dashboard_state(
+    session: AsyncSession, config: AppConfig, providers: ProviderRegistry | None = None
+) -> list[dict[str, Any]]:
+    """One entry per slot: its summary, last-hour outcomes (refused uploads among them), whether its
+    provider can work at all, and its last result."""
     cards: list[dict[str, Any]] = []
+    refused = await problems_service.refusal_counts(session, since=utcnow() - slots_service.OUTCOME_WINDOW)
     for summary in await slots_service.list_slots(session, config):
         slot = await slots_service.get_slot(session, config, summary.id, limit=1)
         last = slot.recent_results[0] if slot.recent_results else None
@@ -125,7 +145,8 @@ async def dashboard_state(session: AsyncSession, config: AppConfig) -> list[dict
                 "operation": summary.operation,
                 "is_active": summary.is_active,
                 "ingest_url": summary.ingest_url,
-                "outcomes": summary.outcomes_last_hour,
+                "outcomes": {**summary.outcomes_last_hour, "refused": refused.get(summary.id, 0)},
+                "configured": provider_ready(providers, summary.provider, summary.operation),
                 "last": result_item(last) if last else None,
             }
         )

@@ -20,6 +20,12 @@ class InvalidCredentials(PhotoChangerError):
     title = "Invalid username or password"
 
 
+class PasswordChangeRequired(PhotoChangerError):
+    status_code = 403
+    code = "password_change_required"
+    title = "Choose a new password first"
+
+
 class InvalidToken(PhotoChangerError):
     status_code = 401
     code = "invalid_token"
