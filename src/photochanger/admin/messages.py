@@ -39,7 +39,7 @@ PROBLEM_MESSAGES: dict[str, str] = {
 # Messages by pydantic error type.
 FIELD_MESSAGES: dict[str, str] = {
     "missing": N_("Required."),
-    "template_opaque": N_(
+    "frame_without_transparency": N_(
         "This template has no transparent area, so it would hide the whole photo. Choose a PNG frame with a "
         "transparent window."
     ),

@@ -208,7 +208,9 @@ async def _check_frames(
     opaque = await media_service.opaque_ids(session, frames.values())
     errors = [
         _error(
-            [*prefix, "params", name], "The frame has no transparent area for the photo", "template_opaque"
+            [*prefix, "params", name],
+            "The frame has no transparent area for the photo",
+            "frame_without_transparency",
         )
         for name, value in frames.items()
         if value in opaque
