@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.core.notify import JOBS_CHANNEL, notify
 from photochanger.ingest.exceptions import InvalidPassword
 from photochanger.models import JobSource, JobStatus
 from photochanger.problems import repository
@@ -93,6 +94,8 @@ async def record_refusal(
         created_at=now,
     )
     await repository.prune_refusals(session, before=now - REFUSAL_RETENTION)
+    # Live dashboards follow job notifications on PostgreSQL: a refusal changes the slot's counts too.
+    await notify(session, JOBS_CHANNEL, slot_id)
 
 
 async def refusal_counts(session: AsyncSession, *, since: datetime) -> dict[str, int]:
