@@ -39,16 +39,35 @@ def test_production_refuses_to_start_without_a_real_secret() -> None:
         _config(env="production")
     with pytest.raises(ValidationError, match="PHOTOCHANGER_JWT_SECRET"):
         _config(env="production", jwt_secret="short")
-    assert _config(env="production", jwt_secret="s" * 40, metrics_token="m" * 40).is_production
+    with pytest.raises(ValidationError, match="PHOTOCHANGER_SECRET_KEY"):
+        _config(env="production", jwt_secret="s" * 40, metrics_token="m" * 40)
+    with pytest.raises(ValidationError, match="PHOTOCHANGER_SECRET_KEY"):
+        _config(env="production", jwt_secret="s" * 40, secret_key="short", metrics_token="m" * 40)
+    assert _config(
+        env="production", jwt_secret="s" * 40, secret_key="k" * 40, metrics_token="m" * 40
+    ).is_production
 
 
 def test_production_refuses_to_start_with_open_or_weak_metrics() -> None:
     with pytest.raises(ValidationError, match="PHOTOCHANGER_METRICS_TOKEN"):
-        _config(env="production", jwt_secret="s" * 40)
+        _config(env="production", jwt_secret="s" * 40, secret_key="k" * 40)
     with pytest.raises(ValidationError, match="PHOTOCHANGER_METRICS_TOKEN"):
-        _config(env="production", jwt_secret="s" * 40, metrics_token="short")
+        _config(env="production", jwt_secret="s" * 40, secret_key="k" * 40, metrics_token="short")
     # Development keeps the open endpoint for a local Prometheus.
     assert _config(env="development").metrics_token is None
+
+
+def test_development_secret_key_is_generated_once_with_0600_apart_from_the_jwt_secret(
+    tmp_path: Path,
+) -> None:
+    config = _config(var_dir=tmp_path / "var")
+    first = config.resolved_secret_key()
+    path = tmp_path / "var" / "secret_key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 32
+    assert _config(var_dir=tmp_path / "var").resolved_secret_key() == first
+    assert config.resolved_jwt_secret() != first
+    assert _config(var_dir=tmp_path / "v2", secret_key="q" * 40).resolved_secret_key() == "q" * 40
 
 
 def test_development_secret_is_generated_once_with_0600(tmp_path: Path) -> None:

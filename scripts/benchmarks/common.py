@@ -178,11 +178,12 @@ METRICS_TOKEN = secrets.token_urlsafe(36)
 
 # --- the server --------------------------------------------------------------------------------------
 def production_config(database_url: str, workdir: Path, **overrides: Any) -> AppConfig:
-    """`PHOTOCHANGER_ENV=production` with generated 48-character JWT secret and metrics token (`METRICS_TOKEN`),
-    everything under `workdir`."""
+    """`PHOTOCHANGER_ENV=production` with generated 48-character JWT secret, secret key and metrics token
+    (`METRICS_TOKEN`), everything under `workdir`."""
     values: dict[str, Any] = {
         "env": "production",
         "jwt_secret": secrets.token_urlsafe(36),  # 48 characters
+        "secret_key": secrets.token_urlsafe(36),
         "metrics_token": METRICS_TOKEN,
         "database_url": database_url,
         "media_root": workdir / "media",

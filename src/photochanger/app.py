@@ -12,6 +12,9 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import SecretStr
 
 from photochanger import __version__
+from photochanger.accounts.router import router as accounts_router
+from photochanger.accounts.router import settings_router as provider_settings_router
+from photochanger.accounts.store import KeyStore
 from photochanger.admin.live import StreamLimiter
 from photochanger.admin.root import router as root_router
 from photochanger.admin.router import router as admin_router
@@ -25,6 +28,7 @@ from photochanger.cleanup.router import router as cleanup_router
 from photochanger.config import AppConfig
 from photochanger.core import passwords
 from photochanger.core.bodies import KIB, UPLOAD, BodyLimitMiddleware, BodyPolicy, rule
+from photochanger.core.crypto import SecretBox
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite, is_unavailable_error
 from photochanger.core.errors import install_error_handlers
 from photochanger.core.logging import configure_logging, register_secret
@@ -59,6 +63,7 @@ from photochanger.settings.router import router as settings_router
 from photochanger.slots.router import catalogue_router as slots_catalogue_router
 from photochanger.slots.router import router as slots_router
 from photochanger.stats.router import router as stats_router
+from photochanger.usage.router import router as usage_router
 from photochanger.webhooks.router import router as webhooks_router
 from photochanger.webhooks.service import WebhookSender
 
@@ -91,6 +96,7 @@ def _lifespan(config: AppConfig) -> Any:
         )
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.keys = KeyStore(app.state.sessionmaker, SecretBox(config.resolved_secret_key()))
         config.media_root.mkdir(parents=True, exist_ok=True)
         lock = InstanceLock(config.var_dir / "run")
         app.state.instance_lock = lock
@@ -131,6 +137,7 @@ def _lifespan(config: AppConfig) -> Any:
             webhooks=app.state.webhooks,
             template_loader=media_service.load_templates,
             metrics=app.state.metrics,
+            keys=app.state.keys,
         )
         try:
             if listener is not None:
@@ -248,6 +255,8 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(auth_users_router)
     app.include_router(auth_admin_router)
     app.include_router(settings_router)
+    app.include_router(accounts_router)
+    app.include_router(provider_settings_router)
     app.include_router(audit_router)
     app.include_router(slots_catalogue_router)
     app.include_router(slots_router)
@@ -256,6 +265,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(root_router)
     app.include_router(metrics_router)
     app.include_router(stats_router)
+    app.include_router(usage_router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -274,6 +284,7 @@ def _config_secrets(config: AppConfig) -> list[str]:
         value.get_secret_value()
         for value in (
             config.jwt_secret,
+            config.secret_key,
             config.metrics_token,
             config.bootstrap_admin_password,
             config.bootstrap_ingest_password,

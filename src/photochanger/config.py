@@ -37,6 +37,8 @@ class AppConfig(BaseSettings):
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     public_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
     jwt_secret: SecretStr | None = None
+    # Encrypts provider API keys stored in the database (AES-GCM); losing it makes them unreadable.
+    secret_key: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     # When set, `/metrics` needs `Authorization: Bearer <token>`. Required in production (the metrics show the
@@ -122,6 +124,12 @@ class AppConfig(BaseSettings):
                     f"PHOTOCHANGER_JWT_SECRET must be set to at least {MIN_SECRET_LENGTH} random characters "
                     "in production"
                 )
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if len(key) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"PHOTOCHANGER_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters "
+                    "in production"
+                )
             token = self.metrics_token.get_secret_value() if self.metrics_token else ""
             if len(token) < MIN_SECRET_LENGTH:
                 raise ValueError(
@@ -162,7 +170,19 @@ class AppConfig(BaseSettings):
             return self.jwt_secret.get_secret_value()
         if self.is_production:  # pragma: no cover - the validator above already refused this
             raise ConfigError("PHOTOCHANGER_JWT_SECRET is required in production")
-        path = self.var_dir / "jwt_secret"
+        return self._development_secret("jwt_secret")
+
+    def resolved_secret_key(self) -> str:
+        """The key that encrypts stored provider keys; in development a missing one is generated once into
+        ``var/secret_key`` (mode 0600)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.is_production:  # pragma: no cover - the validator above already refused this
+            raise ConfigError("PHOTOCHANGER_SECRET_KEY is required in production")
+        return self._development_secret("secret_key")
+
+    def _development_secret(self, name: str) -> str:
+        path = self.var_dir / name
         if path.exists():
             return path.read_text(encoding="utf-8").strip()
         self.var_dir.mkdir(parents=True, exist_ok=True)

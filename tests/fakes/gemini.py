@@ -118,9 +118,15 @@ class GeminiFake(FakeUpstream):
     def __init__(self) -> None:
         super().__init__()
         self.image = RESULT_PNG
+        # Keys of further projects the fake accepts, and keys whose project's quota is used up (Google
+        # counts quotas per project: one key's 429 says nothing about another's).
+        self.extra_keys: set[str] = set()
+        self.exhausted_keys: set[str] = set()
 
     def on_reset(self) -> None:
         self.image = RESULT_PNG
+        self.extra_keys = set()
+        self.exhausted_keys = set()
 
     def routes(self) -> list[tuple[str, str, list[str], Handler]]:
         return [
@@ -129,12 +135,24 @@ class GeminiFake(FakeUpstream):
         ]
 
     def _key_problem(self, received: Received) -> Reply | None:
-        if received.headers.get("x-goog-api-key") != self.api_key:
+        key = received.headers.get("x-goog-api-key")
+        if key != self.api_key and key not in self.extra_keys:
             return self.error(
                 400,
                 "INVALID_ARGUMENT",
                 "API key not valid. Please pass a valid API key.",
                 reason="API_KEY_INVALID",
+            )
+        return None
+
+    def _quota_problem(self, received: Received) -> Reply | None:
+        if received.headers.get("x-goog-api-key") in self.exhausted_keys:
+            return self.error(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Resource has been exhausted (e.g. check quota).",
+                retry_delay="20s",
+                quota_ids=("GenerateRequestsPerMinutePerProjectPerModel",),
             )
         return None
 
@@ -153,7 +171,7 @@ class GeminiFake(FakeUpstream):
         )
 
     def _default(self, received: Received) -> Reply:
-        if (problem := self._key_problem(received)) is not None:
+        if (problem := self._key_problem(received) or self._quota_problem(received)) is not None:
             return problem
         name, _, method = received.path_params.get("target", "").partition(":")
         if method != "generateContent":

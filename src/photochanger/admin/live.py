@@ -10,7 +10,7 @@ On SQLite (one process) it polls every 2 s.
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection
 from typing import Any
 
 import anyio
@@ -111,12 +111,17 @@ def result_item(result: ResultRead) -> dict[str, Any]:
         "expires": format_dt(result.expires_at),
         "preview_url": f"/public/results/{result.job_id}/preview",
         "result_url": f"/public/results/{result.job_id}",
+        # A fallback of the slot's chain produced it: the tile names the provider.
+        "via": result.result_provider if result.result_link else None,
     }
 
 
-def provider_ready(providers: ProviderRegistry | None, provider_id: str, operation_id: str) -> bool:
+def provider_ready(
+    providers: ProviderRegistry | None, provider_id: str, operation_id: str, keyed: Collection[str] = ()
+) -> bool:
     """False when booth shots to a slot with this provider and operation can only fail: an unknown
-    provider or operation, or a provider without its API key."""
+    provider or operation, or a provider with neither its environment key nor a working admin key
+    (`keyed`)."""
     if providers is None:
         return True
     try:
@@ -124,11 +129,14 @@ def provider_ready(providers: ProviderRegistry | None, provider_id: str, operati
         providers.operation(provider_id, operation_id)
     except LookupError:
         return False
-    return bool(provider.configured)
+    return bool(provider.configured) or provider_id in keyed
 
 
 async def dashboard_state(
-    session: AsyncSession, config: AppConfig, providers: ProviderRegistry | None = None
+    session: AsyncSession,
+    config: AppConfig,
+    providers: ProviderRegistry | None = None,
+    keyed: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """One entry per slot: its summary, last-hour outcomes (refused uploads among them), whether its
     provider can work at all, and its last result."""
@@ -146,7 +154,7 @@ async def dashboard_state(
                 "is_active": summary.is_active,
                 "ingest_url": summary.ingest_url,
                 "outcomes": {**summary.outcomes_last_hour, "refused": refused.get(summary.id, 0)},
-                "configured": provider_ready(providers, summary.provider, summary.operation),
+                "configured": provider_ready(providers, summary.provider, summary.operation, keyed),
                 "last": result_item(last) if last else None,
             }
         )

@@ -8,6 +8,7 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "csrf_failed": N_("The form expired. Reload the page and try again."),
     "slot_not_found": N_("There is no such slot."),
     "event_not_found": N_("There is no such event."),
+    "provider_key_not_found": N_("This key no longer exists."),
     "event_photo_not_found": N_("This event has no such photo."),
     "slot_in_open_event": N_("A slot is already used by another open event."),
     "validation_error": N_("Some fields are invalid."),

@@ -347,9 +347,11 @@ async def dashboard(
     count: Annotated[int, Query(ge=0, le=1000)] = 0,
 ) -> Response:
     need(principal, permissions.SLOTS_READ)
-    cards = await live.dashboard_state(session, _config(request), _registry(request))
+    keyed = await request.app.state.keys.keyed_providers()
+    cards = await live.dashboard_state(session, _config(request), _registry(request), keyed)
     setup = await onboarding.progress(session)
     banner = translator(request).gettext(BULK_DONE[done], count=count) if done in BULK_DONE else None
+    extras = await provider_pages.dashboard_context(request, session)
     return render(
         request,
         "dashboard.html",
@@ -358,6 +360,7 @@ async def dashboard(
         setup=setup,
         banner=banner,
         banner_kind="ok",
+        **extras,
     )
 
 
@@ -384,8 +387,10 @@ async def events(request: Request, principal: AdminDep, codec: CodecDep, slot: s
     if slot is None:
         need(principal, permissions.SLOTS_READ)
 
+        keys = request.app.state.keys
+
         async def build(session: AsyncSession) -> Any:
-            return await live.dashboard_state(session, config, providers)
+            return await live.dashboard_state(session, config, providers, await keys.keyed_providers())
 
     else:
         need(principal, permissions.RESULTS_READ)
@@ -433,7 +438,7 @@ async def _editor(
     conflict: bool = False,
     **extra: Any,
 ) -> Response:
-    catalogue = slots_service.catalogue(_registry(request))
+    catalogue = slots_service.catalogue(_registry(request), await request.app.state.keys.keyed_providers())
     provider, op = _pick(catalogue, provider_id, operation_id)
     errors = errors or {"params": {}, "": {}}
     param_errors = {k: field_message(request, v) for k, v in errors["params"].items()}
@@ -950,6 +955,7 @@ async def stats_page(
     data = await charts.slot_stats(session, window=window, names=names)
     since = utcnow() - stats_service.parse_window(window)
     refusals = await problems_service.refusal_summary(session, since=since, limit=STATS_REFUSALS)
+    usage = await provider_pages.usage_context(session, window)
     return render(
         request,
         "stats.html",
@@ -958,6 +964,7 @@ async def stats_page(
         refusals=refusals,
         slot_names=names,
         **data,
+        **usage,
     )
 
 
@@ -1209,7 +1216,9 @@ from photochanger.admin.pages import (  # noqa: E402
     signout,
     trial,
 )
+from photochanger.admin.pages import chain as chain_pages  # noqa: E402
 from photochanger.admin.pages import events as event_pages  # noqa: E402
+from photochanger.admin.pages import providers as provider_pages  # noqa: E402
 
 router.include_router(event_pages.router)
 router.include_router(problems.router)
@@ -1221,3 +1230,5 @@ router.include_router(trial.router)
 router.include_router(bulk.router)
 router.include_router(gallery_zip.router)
 router.include_router(removal.router)
+router.include_router(provider_pages.router)
+router.include_router(chain_pages.router)

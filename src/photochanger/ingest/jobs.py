@@ -1,7 +1,7 @@
 """Job status for API clients: `GET /api/jobs/{job_id}` and the 202 body of asynchronous uploads."""
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,11 @@ class JobRead(BaseModel):
     preview_url: str | None
     result_expires_at: datetime | None
     expired: bool
+    # Slots with a fallback chain: the link that produced the result (0: the primary), its provider, and
+    # what became of every link (outcome, reason, time taken).
+    result_link: int | None = None
+    result_provider: str | None = None
+    attempts: list[dict[str, Any]] | None = None
 
 
 class _Links(Protocol):
@@ -73,4 +78,7 @@ def job_read(job: Job, links: _Links, *, now: datetime) -> JobRead:
         preview_url=links.result_url(job.id) + "/preview" if available else None,
         result_expires_at=job.result_expires_at,
         expired=expired,
+        result_link=job.result_link,
+        result_provider=job.result_provider,
+        attempts=job.attempts,
     )

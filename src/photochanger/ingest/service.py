@@ -25,6 +25,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from photochanger.accounts.rotation import KeyedResult, call_with_keys
+from photochanger.accounts.store import KeyStore
 from photochanger.config import AppConfig
 from photochanger.core import images
 from photochanger.core.clients import client_key
@@ -36,6 +38,7 @@ from photochanger.core.storage import MediaLayout, unlink_quietly, write_atomic
 from photochanger.core.time import utcnow
 from photochanger.ingest import provider_media, repository
 from photochanger.ingest.body import guarded_body
+from photochanger.ingest.chain import Attempt, ChainFailed, Link, resolve_fallbacks, run_chain
 from photochanger.ingest.exceptions import (
     Busy,
     ClientClosed,
@@ -77,6 +80,7 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import OnFailure, SlotSettings
+from photochanger.usage import service as usage_service
 from photochanger.webhooks.service import WebhookSender
 
 logger = logging.getLogger(__name__)
@@ -154,6 +158,10 @@ class _Prepared:
     event: tuple[str, bool] | None = None
     # Bytes reserved in `IngestService.inflight` for the upload's life (its bytes and the result's).
     memory: int = 0
+    # The chain: the primary (index 0) and the fallbacks still usable; and, once run, what each did.
+    links: list[Link] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    result_link: Link | None = None
 
 
 class _KeyTaken(Exception):
@@ -184,8 +192,10 @@ class IngestService:
         webhooks: WebhookSender | None = None,
         template_loader: TemplateLoader | None = None,
         metrics: Metrics | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         self.config = config
+        self.keys = keys
         self.sessionmaker = sessionmaker
         self.providers = providers
         self.limiter = limiter
@@ -453,7 +463,11 @@ class IngestService:
                 memory, kept = await self._reserve_memory(ctx, upload, deadline)
                 try:
                     info = await self._inspect(ctx, upload, deadline)
-                    provider, options = self._resolve(ctx)
+                    keyed = self.keys is not None and await self.keys.has_keys(ctx.provider)
+                    provider, options = self._resolve(ctx, keyed=keyed)
+                    links = [Link(0, provider, ctx.operation, options)]
+                    if ctx.slot_settings.fallbacks:
+                        links += await self._fallbacks(ctx)
                 except BaseException:
                     self.inflight.release(memory)
                     raise
@@ -481,6 +495,17 @@ class IngestService:
             started=now or utcnow(),
             idempotency_key=key,
             memory=memory,
+            links=links,
+        )
+
+    async def _fallbacks(self, ctx: _Context) -> list[Link]:
+        keyed = {
+            f.provider
+            for f in ctx.slot_settings.fallbacks
+            if self.keys and await self.keys.has_keys(f.provider)
+        }
+        return resolve_fallbacks(
+            self.providers, ctx.slot_settings.fallbacks, lambda p: p.configured or p.id in keyed
         )
 
     def _admit(self, ctx: _Context) -> None:
@@ -593,16 +618,20 @@ class IngestService:
             return None
         return provider.input_max_side if isinstance(provider, InputCapped) else None
 
-    def _resolve(self, ctx: _Context) -> tuple[Provider, BaseModel]:
+    def _resolve(self, ctx: _Context, *, keyed: bool = False) -> tuple[Provider, BaseModel]:
         try:
             provider = self.providers.get(ctx.provider)
             operation = self.providers.operation(ctx.provider, ctx.operation)
         except (UnknownProvider, UnknownOperation) as exc:
             raise ProviderFailure(f"Slot {ctx.slot_id} names an unknown provider or operation.") from exc
-        if not provider.configured:
+        if not (keyed or provider.configured):
             raise ProviderFailure(f"Provider {ctx.provider} is not configured (no API key).")
+        params = ctx.slot_settings.params
+        default_model = self.keys.limits(ctx.provider).default_model if self.keys is not None else None
+        if default_model and "model" not in params and "model" in operation.options_model.model_fields:
+            params = {**params, "model": default_model}
         try:
-            options = operation.options_model.model_validate(ctx.slot_settings.params)
+            options = operation.options_model.model_validate(params)
         except ValidationError as exc:
             raise ProviderFailure(
                 f"Slot {ctx.slot_id} has invalid parameters; fix them in the admin UI."
@@ -610,9 +639,10 @@ class IngestService:
         return provider, options
 
     def _permits(self, p: _Prepared) -> Any:
+        per_provider = self.keys.limits(p.ctx.provider).concurrency if self.keys is not None else None
         limits = Limits(
             p.ctx.runtime.slot_concurrency,
-            p.ctx.runtime.provider_concurrency,
+            per_provider or p.ctx.runtime.provider_concurrency,
             p.ctx.runtime.global_concurrency,
         )
         wait = min(self.config.permit_wait_seconds, p.deadline.remaining())
@@ -759,7 +789,7 @@ class IngestService:
                 prepared_input=p.info.provider_input,
             )
             try:
-                result = await self._call_provider(p.provider, p.ctx.operation, request, p.deadline)
+                result = await self._call_provider(p, request)
             except ProviderError as exc:
                 outcome = await self._fail(p, exc, image, output_type, self._elapsed_ms(provider_started))
                 finished = True
@@ -785,8 +815,10 @@ class IngestService:
                     event.set()
 
     async def _templates(self, p: _Prepared) -> dict[str, TemplateImage]:
-        operation = self.providers.operation(p.ctx.provider, p.ctx.operation)
-        ids = operation.template_ids(p.options)
+        ids: list[str] = []
+        for link in p.links or [Link(0, p.provider, p.ctx.operation, p.options)]:
+            operation = self.providers.operation(link.provider.id, link.operation)
+            ids += [i for i in operation.template_ids(link.options) if i not in ids]
         if not ids:
             return {}
         if self.template_loader is None:
@@ -819,7 +851,30 @@ class IngestService:
 
         return publish
 
-    async def _call_provider(
+    async def _call_provider(self, p: _Prepared, request: ProviderRequest) -> ProviderResult:
+        """The first image of the slot's chain (each link with its provider's keys in turn); what each link
+        did is kept on `p` for the job row. Raises the telling `ProviderError` when no link answered."""
+        links = p.links or [Link(0, p.provider, p.ctx.operation, p.options)]
+
+        async def run_link(link: Link, link_request: ProviderRequest) -> KeyedResult:
+            async def once(keyed: ProviderRequest) -> ProviderResult:
+                return await self._call_once(link.provider, link.operation, keyed, p.deadline)
+
+            if self.keys is None:
+                return KeyedResult(await once(link_request), None)
+            return await call_with_keys(self.keys, link.provider.id, link_request, once)
+
+        try:
+            outcome = await run_chain(
+                links, request, p.deadline, run_link, hedge_after=p.ctx.slot_settings.hedge_after_seconds
+            )
+        except ChainFailed as failed:
+            p.attempts = failed.attempts
+            raise failed.error from None
+        p.attempts, p.result_link = outcome.attempts, outcome.link
+        return outcome.result
+
+    async def _call_once(
         self, provider: Provider, operation: str, request: ProviderRequest, deadline: Deadline
     ) -> ProviderResult:
         try:
@@ -883,6 +938,7 @@ class IngestService:
                 preview_path=preview_rel,
                 input_path=None,
                 original=original,
+                **self._chain_columns(p),
             )
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -901,6 +957,7 @@ class IngestService:
                 "model": getattr(p.options, "model", None),
             },
         )
+        await self._count_usage(p)
         self._observe(p, JobStatus.done, None, duration_ms, provider_ms)
         self._notify(p, JobStatus.done, None, duration_ms, finished_at)
         return IngestResult(
@@ -941,6 +998,7 @@ class IngestService:
             input_path=None,
             # A failed shot may be retried: its key no longer joins anything.
             idempotency_key=None,
+            **self._chain_columns(p),
         )
         logger.info(
             "job failed",
@@ -957,6 +1015,7 @@ class IngestService:
                 "model": getattr(p.options, "model", None),
             },
         )
+        await self._count_usage(p)
         self._observe(p, status, reason, duration_ms, provider_ms)
         self._notify(p, status, reason, duration_ms, finished_at)
         if fallback:
@@ -1002,7 +1061,7 @@ class IngestService:
         if p.source is not JobSource.ingest:
             return
         done = status is JobStatus.done
-        event = {
+        event: dict[str, Any] = {
             "type": "job.finished",
             "job_id": p.job_id,
             "slot_id": p.ctx.slot_id,
@@ -1016,6 +1075,14 @@ class IngestService:
             "finished_at": finished_at.isoformat(),
             "duration_ms": duration_ms,
         }
+        if len(p.links) > 1:
+            link = p.result_link
+            event["link"] = (
+                {"index": link.index, "provider": link.provider.id, "operation": link.operation}
+                if link
+                else None
+            )
+            event["attempts"] = [a.as_json() for a in p.attempts]
         self.webhooks.schedule(
             job_id=p.job_id,
             slot_id=p.ctx.slot_id,
@@ -1025,6 +1092,37 @@ class IngestService:
         )
 
     # --- helpers -------------------------------------------------------------------------------------
+    async def _count_usage(self, p: _Prepared) -> None:
+        """Provider calls, images and refusals of the job, with their estimated cost; a failure to count
+        never costs the booth its answer."""
+        calls = usage_service.calls_of(p.attempts)
+        if not calls:
+            return
+        prices = {c.provider: self.keys.limits(c.provider).prices for c in calls} if self.keys else {}
+        try:
+            await self._db(
+                "usage",
+                usage_service.record,
+                slot_id=p.ctx.slot_id,
+                started=p.started,
+                calls=calls,
+                prices=prices,
+            )
+        except Exception:
+            logger.warning("could not count provider usage", extra={"job_id": p.job_id}, exc_info=True)
+
+    @staticmethod
+    def _chain_columns(p: _Prepared) -> dict[str, Any]:
+        """Which link produced the result and what became of each (only for slots with a chain)."""
+        if len(p.links) <= 1 and p.result_link is None:
+            return {}
+        link = p.result_link
+        return {
+            "result_link": link.index if link is not None else None,
+            "result_provider": link.provider.id if link is not None else None,
+            "attempts": [a.as_json() for a in p.attempts],
+        }
+
     def _observe(
         self, p: _Prepared, status: JobStatus, reason: str | None, duration_ms: int, provider_ms: int
     ) -> None:

@@ -17,6 +17,9 @@ from photochanger.models.job_stat import (
 )
 from photochanger.models.login_attempt import LoginAttempt
 from photochanger.models.media_object import MediaObject
+from photochanger.models.provider_key import KeyStatus, ProviderKey
+from photochanger.models.provider_setting import ProviderSetting
+from photochanger.models.provider_usage import ProviderUsageDaily
 from photochanger.models.refresh_token import RefreshToken
 from photochanger.models.slot import Slot
 from photochanger.models.slot_branding import SlotBranding
@@ -42,9 +45,13 @@ __all__ = [
     "JobStatHourlyDuration",
     "JobStatHourlyDurationAll",
     "JobStatus",
+    "KeyStatus",
     "LoginAttempt",
     "MediaObject",
     "PermitLease",
+    "ProviderKey",
+    "ProviderSetting",
+    "ProviderUsageDaily",
     "RefreshToken",
     "Slot",
     "SlotBranding",

@@ -85,3 +85,8 @@ class Job(Base):
     result_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     preview_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
     cleaned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The chain link that produced the result (0: the slot's primary configuration), its provider, and
+    # what became of every link: [{link, provider, operation, outcome, reason, ms, key_last4}].
+    result_link: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    attempts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)

@@ -21,12 +21,23 @@ class ProviderError(Exception):
     reason: ClassVar[str] = "provider_error"
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, upstream_status: int | None = None
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        upstream_status: int | None = None,
+        key_rejected: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
         self.upstream_status = upstream_status
+        # The upstream refused the credentials themselves (invalid, revoked, no billing): another key may
+        # work, this one will not until an admin acts. 401 and 403 imply it, except on a content refusal
+        # (OpenRouter answers moderation with 403); drivers set it for the rest.
+        self.key_rejected = key_rejected or (
+            upstream_status in (401, 403) and not isinstance(self, ProviderRefused)
+        )
 
 
 class ProviderRefused(ProviderError):
@@ -121,6 +132,11 @@ class ProviderRequest:
     guest_url: str | None = None
     # `image` already fitted to the driver's `input_max_side` by the validation decode (see `InputCapped`).
     prepared_input: PreparedImage | None = None
+    # The account key chosen for this call (admin-managed keys); None means the driver's own (environment)
+    # key. Never logged: excluded from the repr.
+    api_key: str | None = field(default=None, repr=False)
+    # The caller has another key or provider to try: a rate limit is raised at once, not waited out.
+    rate_limit_elsewhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,7 +237,8 @@ class Provider(Protocol):
         An empty list when the configuration can work."""
         ...
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         """One cheap authenticated call (the configured model's metadata, the key's info) before
-        `deadline`. Never raises for upstream answers: a refusal comes back with the provider's own text."""
+        `deadline`, with `api_key` (else the driver's own key). Never raises for upstream answers: a
+        refusal comes back with the provider's own text."""
         ...

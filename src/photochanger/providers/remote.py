@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 from typing import Any, TypeVar
 
@@ -63,6 +63,8 @@ class RetryPolicy:
     backoff: float = 1.0
     max_backoff: float = 8.0
     min_attempt: float = 2.0
+    # False when the caller has another key or provider to turn to: a 429 is answered at once.
+    wait_out_rate_limits: bool = True
 
 
 def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
@@ -231,6 +233,8 @@ async def call(
                 return handle(response)
             except Transient as transient:
                 failure = transient.error
+        if failure.upstream_status == 429 and not policy.wait_out_rate_limits:
+            raise failure
         wait = failure.retry_after
         if wait is None:
             wait = min(policy.backoff * 2 ** (attempt - 1), policy.max_backoff)
@@ -340,9 +344,19 @@ class RemoteProvider:
         """Usable once its API key is set."""
         return bool(self._api_key)
 
+    def retry_for(self, request: ProviderRequest) -> RetryPolicy:
+        """The retry policy for `request`: rate limits are not waited out when the caller can go elsewhere."""
+        if request.rate_limit_elsewhere:
+            return replace(self._retry, wait_out_rate_limits=False)
+        return self._retry
+
+    def key_for(self, request: ProviderRequest) -> str | None:
+        """The request's account key when the caller chose one, else the driver's own."""
+        return request.api_key or self._api_key
+
     def check_slot(self, operation: str, check: SlotCheck) -> list[FieldProblem]:
         """No provider-specific problems unless a driver knows better."""
         return []
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         raise NotImplementedError

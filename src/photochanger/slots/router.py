@@ -88,7 +88,7 @@ def _config(request: Request) -> AppConfig:
 async def list_providers(
     request: Request, _principal: Annotated[Principal, requires(permissions.SLOTS_READ)]
 ) -> list[ProviderRead]:
-    return service.catalogue(request.app.state.providers)
+    return service.catalogue(request.app.state.providers, await request.app.state.keys.keyed_providers())
 
 
 @catalogue_router.post(
@@ -103,7 +103,8 @@ async def check_provider(
 ) -> ConnectionCheckRead:
     """One cheap authenticated call to the provider: ok, or the provider's own error text (200 either
     way; the call's outcome is data, not an error of this API)."""
-    return await service.check_connection(request.app.state.providers, provider_id)
+    key = await request.app.state.keys.first_key(provider_id)
+    return await service.check_connection(request.app.state.providers, provider_id, key)
 
 
 @router.get("", response_model=list[SlotSummaryRead], responses=problem_responses(*_AUTH_ERRORS))

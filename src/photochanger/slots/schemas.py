@@ -22,6 +22,21 @@ class OnFailure(StrEnum):
     original = "original"
 
 
+class ChainLink(BaseModel):
+    """A fallback of the slot's chain: another provider or model, with its own parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Annotated[str, Field(min_length=1, max_length=40)]
+    operation: Annotated[str, Field(min_length=1, max_length=60)]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+MAX_FALLBACKS = 4
+# Hedging: start the next link when the current one has not answered after this many seconds.
+HedgeSeconds = Annotated[float, Field(ge=0.5, le=300)]
+
+
 class SlotSettings(BaseModel):
     """The JSON stored in `slot.settings`. Unknown keys are kept so later features can add their own."""
 
@@ -34,6 +49,9 @@ class SlotSettings(BaseModel):
     # Optional job-end callback; the secret signs each delivery and is never returned by the API.
     webhook_url: Annotated[str | None, Field(max_length=2048)] = None
     webhook_secret: Annotated[str | None, Field(min_length=16, max_length=200)] = None
+    # Tried in order after the primary (provider, operation, params), inside the same deadline.
+    fallbacks: Annotated[list[ChainLink], Field(max_length=MAX_FALLBACKS)] = Field(default_factory=list)
+    hedge_after_seconds: HedgeSeconds | None = None
 
 
 class SlotUpdate(BaseModel):
@@ -55,6 +73,9 @@ class SlotUpdate(BaseModel):
     # Left out: keep the current webhook. "" clears it. The secret is write-only.
     webhook_url: Annotated[str | None, Field(max_length=2048)] = None
     webhook_secret: Annotated[str | None, Field(max_length=200)] = None
+    # Left out: keep the current chain and hedging; `[]` / `null` clear them.
+    fallbacks: Annotated[list[ChainLink] | None, Field(max_length=MAX_FALLBACKS)] = None
+    hedge_after_seconds: HedgeSeconds | None = None
     version: Annotated[int, Field(ge=1)]
 
 
@@ -103,6 +124,9 @@ class ResultRead(BaseModel):
     available: bool
     result_url: str
     preview_url: str
+    # The chain link that produced it (0: the primary) and its provider; None for slots without a chain.
+    result_link: int | None = None
+    result_provider: str | None = None
 
 
 class SlotSummaryRead(BaseModel):
@@ -130,6 +154,8 @@ class SlotRead(BaseModel):
     on_failure: OnFailure
     webhook_url: str | None = None
     webhook_secret_set: bool = False
+    fallbacks: list[ChainLink] = Field(default_factory=list)
+    hedge_after_seconds: float | None = None
     version: int
     ingest_url: str
     updated_at: datetime

@@ -1,7 +1,7 @@
 """Slot configuration for ingest (`get_config`) and the admin slot API: catalogue, read, update, test-run
 settings and the results export."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from photochanger.slots.exceptions import (
 )
 from photochanger.slots.repository import SlotRepository
 from photochanger.slots.schemas import (
+    ChainLink,
     ConnectionCheckRead,
     OperationRead,
     OutputFormat,
@@ -74,14 +75,15 @@ async def get_config(session: AsyncSession, slot_id: str) -> SlotConfig | None:
 # --- provider catalogue ------------------------------------------------------------------------------
 
 
-def catalogue(registry: ProviderRegistry) -> list[ProviderRead]:
+def catalogue(registry: ProviderRegistry, keyed: Collection[str] = ()) -> list[ProviderRead]:
     """Every provider with its operations; `params_schema` is the options model's JSON Schema, template
-    media fields carry `x-template-media: true` and are also listed in `template_fields`."""
+    media fields carry `x-template-media: true` and are also listed in `template_fields`. A provider is
+    `configured` with its environment key or with a working key set in the admin (`keyed`)."""
     return [
         ProviderRead(
             id=provider.id,
             title=provider.title,
-            configured=provider.configured,
+            configured=provider.configured or provider.id in keyed,
             operations=[
                 OperationRead(
                     id=op.id,
@@ -99,20 +101,22 @@ def catalogue(registry: ProviderRegistry) -> list[ProviderRead]:
 CONNECTION_CHECK_SECONDS = 10.0
 
 
-async def check_connection(registry: ProviderRegistry, provider_id: str) -> ConnectionCheckRead:
+async def check_connection(
+    registry: ProviderRegistry, provider_id: str, api_key: str | None = None
+) -> ConnectionCheckRead:
     """One cheap authenticated call to the provider (at most `CONNECTION_CHECK_SECONDS`): ok, or the
     provider's own error text. Raises `ProviderNotFound` (404)."""
     try:
         provider = registry.get(provider_id)
     except UnknownProvider:
         raise ProviderNotFound(f"There is no provider {provider_id!r}.") from None
-    if not provider.configured:
+    if not (provider.configured or api_key):
         return ConnectionCheckRead(
             provider=provider.id,
             ok=False,
             detail=f"{provider.title} is not configured: its API key is not set",
         )
-    result = await provider.check_connection(Deadline.after(CONNECTION_CHECK_SECONDS))
+    result = await provider.check_connection(Deadline.after(CONNECTION_CHECK_SECONDS), api_key=api_key)
     return ConnectionCheckRead(
         provider=provider.id, ok=result.ok, detail=result.detail, upstream_status=result.upstream_status
     )
@@ -297,6 +301,8 @@ def result_read(config: AppConfig, job: Job, now: datetime) -> ResultRead:
         available=job.cleaned_at is None and expires is not None and now < expires,
         result_url=config.absolute_url(f"/public/results/{job.id}"),
         preview_url=config.absolute_url(f"/public/results/{job.id}/preview"),
+        result_link=job.result_link,
+        result_provider=job.result_provider,
     )
 
 
@@ -314,6 +320,8 @@ def _slot_read(config: AppConfig, slot: Slot, results: list[ResultRead]) -> Slot
         on_failure=settings.on_failure,
         webhook_url=settings.webhook_url,
         webhook_secret_set=bool(settings.webhook_secret),
+        fallbacks=settings.fallbacks,
+        hedge_after_seconds=settings.hedge_after_seconds,
         version=slot.version,
         ingest_url=ingest_url(config, slot.id),
         updated_at=slot.updated_at,
@@ -384,6 +392,8 @@ def _audit_view(slot: Slot) -> dict[str, Any]:
         "output_format": settings.output_format.value,
         "on_failure": settings.on_failure.value,
         "webhook_url": settings.webhook_url,
+        "fallbacks": [link.model_dump(mode="json") for link in settings.fallbacks],
+        "hedge_after_seconds": settings.hedge_after_seconds,
     }
 
 
@@ -457,8 +467,15 @@ async def update_slot(
         )
     before = _audit_view(slot)
     current = SlotSettings.model_validate(slot.settings or {})
+    fallbacks = await _validate_fallbacks(session, registry, body.fallbacks)
+    chain: dict[str, Any] = {}
+    if fallbacks is not None:
+        chain["fallbacks"] = fallbacks
+    if "hedge_after_seconds" in body.model_fields_set:
+        chain["hedge_after_seconds"] = body.hedge_after_seconds
     settings = current.model_copy(
         update={
+            **chain,
             # Only what the admin set is stored, so defaults the driver changes later still apply.
             "params": options.model_dump(mode="json", exclude_unset=True),
             "size_limit_mb": body.size_limit_mb,
@@ -492,6 +509,22 @@ async def update_slot(
     jobs = await repo.recent_done(slot_id, DEFAULT_RECENT_RESULTS)
     read = _slot_read(config, slot, [result_read(config, job, now) for job in jobs])
     return read.model_copy(update={"warnings": warnings})
+
+
+async def _validate_fallbacks(
+    session: AsyncSession, registry: ProviderRegistry, links: list[ChainLink] | None
+) -> list[ChainLink] | None:
+    """Each fallback validated like the primary, errors located under `fallbacks.<n>.`."""
+    if links is None:
+        return None
+    validated: list[ChainLink] = []
+    for index, link in enumerate(links):
+        options = await validate_params(
+            session, registry, link.provider, link.operation, link.params, prefix=("fallbacks", str(index))
+        )
+        params = options.model_dump(mode="json", exclude_unset=True)
+        validated.append(link.model_copy(update={"params": params}))
+    return validated
 
 
 # --- test runs -------------------------------------------------------------------------------------------

@@ -204,6 +204,11 @@
           if (result.created_at) { created.setAttribute("datetime", result.created_at); localTime(created); }
           tile.querySelector("[data-role=download]").href = result.result_url;
           tile.querySelector("[data-role=test]").hidden = result.source !== "ui_test";
+          const via = tile.querySelector("[data-role=via]");
+          if (via && result.via) {
+            via.textContent = via.dataset.label.replace("{provider}", result.via);
+            via.hidden = false;
+          }
           tile.classList.add("new");
           gallery.insertBefore(tile, anchor ? anchor.nextSibling : gallery.firstChild);
         } else if (tile && !result.available && !tile.classList.contains("expired")) {

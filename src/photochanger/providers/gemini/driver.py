@@ -108,6 +108,16 @@ def _exhausted_quota(body: Any) -> str | None:
     return None
 
 
+def _key_invalid(body: Any) -> bool:
+    """Google answers a wrong or revoked key with 400 and ErrorInfo reason `API_KEY_INVALID`
+    (https://ai.google.dev/gemini-api/docs/troubleshooting)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    if not isinstance(details, list):
+        return False
+    return any(isinstance(d, dict) and d.get("reason") == "API_KEY_INVALID" for d in details)
+
+
 def _error_message(body: Any, status: int) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
@@ -144,7 +154,7 @@ def parse_answer(response: httpx.Response) -> bytes:
             raise Transient(ProviderUnavailable(message, retry_after=retry_after, upstream_status=status))
         # 400 (bad request, unsupported option, region), 401/403 (key, permission), 404 (model):
         # configuration an admin has to change; the provider's text says which.
-        raise ProviderMisconfigured(message, upstream_status=status)
+        raise ProviderMisconfigured(message, upstream_status=status, key_rejected=_key_invalid(body))
     body = json_body(response, PROVIDER)
     if not isinstance(body, dict):
         raise ProviderFailed("gemini answered JSON that is not an object", upstream_status=status)
@@ -275,7 +285,7 @@ class GeminiProvider(RemoteProvider):
         return {"contents": [{"role": "user", "parts": parts}], "generationConfig": generation}
 
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
-        checked = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
+        checked = checked_options(PROVIDER, self.operations, operation, request, self.key_for(request))
         options = expect_options(checked, GeminiEditOptions)
         templates = [template(request, i).data for i in options.template_media_ids]
         images = [await photo_input(request, MAX_INPUT_SIDE)]
@@ -287,14 +297,14 @@ class GeminiProvider(RemoteProvider):
                 f"takes at most {INLINE_REQUEST_LIMIT // (1024 * 1024)} MB inline"
             )
         url = f"{self._base_url}/v1beta/models/{options.model}:generateContent"
-        headers = {"x-goog-api-key": self._api_key or ""}
+        headers = {"x-goog-api-key": self.key_for(request) or ""}
 
         async def send(budget: httpx.Timeout) -> httpx.Response:
             return await self._http.post(
                 url, content=body, headers={**headers, **body.headers}, timeout=budget
             )
 
-        data = await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+        data = await call(PROVIDER, request.deadline, self.retry_for(request), send, parse_answer)
         output = await run_image_work(finish_bytes, data, request)
         return result(
             output, request, {"operation": operation, "model": options.model, "inputs": len(images)}
@@ -305,14 +315,14 @@ class GeminiProvider(RemoteProvider):
             return []
         return check_options(check.options, check)
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         """`GET /v1beta/models/{default model}`: the key must be valid and the model visible to it."""
         return await probe(
             self._http,
             PROVIDER,
             "GET",
             f"{self._base_url}/v1beta/models/{DEFAULT_MODEL}",
-            headers={"x-goog-api-key": self._api_key or ""},
+            headers={"x-goog-api-key": (api_key or self._api_key or "")},
             deadline=deadline,
             answer=connection_answer,
         )

@@ -194,7 +194,7 @@ class GptImageProvider(RemoteProvider):
         return fields, files
 
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
-        checked = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
+        checked = checked_options(PROVIDER, self.operations, operation, request, self.key_for(request))
         options = expect_options(checked, GptImageEditOptions)
         templates = [template(request, i).data for i in options.template_media_ids]
         if 1 + len(templates) > MAX_IMAGES:
@@ -203,12 +203,12 @@ class GptImageProvider(RemoteProvider):
         images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         fields, files = self.build_form(options, request.output_type, images)
         url = f"{self._base_url}/v1/images/edits"
-        headers = {"Authorization": f"Bearer {self._api_key}"}
+        headers = {"Authorization": f"Bearer {self.key_for(request)}"}
 
         async def send(budget: httpx.Timeout) -> httpx.Response:
             return await self._http.post(url, data=fields, files=files, headers=headers, timeout=budget)
 
-        data = await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+        data = await call(PROVIDER, request.deadline, self.retry_for(request), send, parse_answer)
         output = await run_image_work(finish_bytes, data, request)
         meta: dict[str, Any] = {"operation": operation, "model": options.model, "inputs": len(images)}
         return result(output, request, meta)
@@ -218,14 +218,14 @@ class GptImageProvider(RemoteProvider):
             return []
         return check_options(check.options, check)
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         """`GET /v1/models/{default model}`: the key must be valid and see the model."""
         return await probe(
             self._http,
             PROVIDER,
             "GET",
             f"{self._base_url}/v1/models/{DEFAULT_MODEL}",
-            headers={"Authorization": f"Bearer {self._api_key}"},
+            headers={"Authorization": f"Bearer {api_key or self._api_key}"},
             deadline=deadline,
             answer=connection_answer,
         )

@@ -130,7 +130,7 @@ class LocalProvider:
             return _frame_problems(check.options, check)
         return []
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         """Nothing to connect to: the engine runs in this process."""
         return ConnectionCheck(True, "ok: the local engine needs no connection")
 

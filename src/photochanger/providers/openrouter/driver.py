@@ -267,14 +267,14 @@ class OpenRouterProvider(RemoteProvider):
         return body
 
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
-        checked = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
+        checked = checked_options(PROVIDER, self.operations, operation, request, self.key_for(request))
         options = expect_options(checked, OpenRouterEditOptions)
         templates = [template(request, i).data for i in options.template_media_ids]
         images = [await photo_input(request, MAX_INPUT_SIDE)]
         images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         outputs = await self.model_outputs(options.model, request.deadline)
         url = f"{self._base_url}/api/v1/chat/completions"
-        headers = {"Authorization": f"Bearer {self._api_key}", "X-Title": "PhotoChanger"}
+        headers = {"Authorization": f"Bearer {self.key_for(request)}", "X-Title": "PhotoChanger"}
 
         async def ask(modalities: list[str]) -> bytes | str:
             body = StreamedJson(self.build_body(options, images, modalities))
@@ -284,7 +284,7 @@ class OpenRouterProvider(RemoteProvider):
                     url, content=body, headers={**headers, **body.headers}, timeout=budget
                 )
 
-            return await call(PROVIDER, request.deadline, self._retry, send, parse_answer)
+            return await call(PROVIDER, request.deadline, self.retry_for(request), send, parse_answer)
 
         try:
             answer = await ask(modalities_for(outputs))
@@ -300,14 +300,14 @@ class OpenRouterProvider(RemoteProvider):
         meta = {"operation": operation, "model": options.model, "inputs": len(images), "fetched": fetched}
         return result(output, request, meta)
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         """`GET /api/v1/key`: the key's own info, so a revoked or wrong key shows."""
         return await probe(
             self._http,
             PROVIDER,
             "GET",
             f"{self._base_url}/api/v1/key",
-            headers={"Authorization": f"Bearer {self._api_key}"},
+            headers={"Authorization": f"Bearer {api_key or self._api_key}"},
             deadline=deadline,
             answer=key_answer,
         )

@@ -258,17 +258,17 @@ class TurbotextProvider(RemoteProvider):
         raise ProviderFailed("unexpected turbotext options")
 
     async def run(self, operation: str, request: ProviderRequest) -> ProviderResult:
-        options = checked_options(PROVIDER, self.operations, operation, request, self._api_key)
+        options = checked_options(PROVIDER, self.operations, operation, request, self.key_for(request))
         fields = await self._fields(options, request)
         endpoint = f"{self._base_url}/api_ai/{METHODS[operation]}"
-        headers = {"Authorization": f"Bearer {self._api_key}"}
+        headers = {"Authorization": f"Bearer {self.key_for(request)}"}
         deadline = request.deadline
 
         async def create(budget: httpx.Timeout) -> httpx.Response:
             form = {"do": "create_queue", **fields}
             return await self._http.post(endpoint, data=form, headers=headers, timeout=budget)
 
-        queue_id = await call(PROVIDER, deadline, self._retry, create, parse_queued)
+        queue_id = await call(PROVIDER, deadline, self.retry_for(request), create, parse_queued)
 
         async def poll(budget: httpx.Timeout) -> httpx.Response:
             form = {"do": "get_result", "queueid": queue_id}
@@ -304,14 +304,14 @@ class TurbotextProvider(RemoteProvider):
             )
         ]
 
-    async def check_connection(self, deadline: Deadline) -> ConnectionCheck:
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
         """`do=create_queue` on the `available_api` method: authenticated, and it generates nothing."""
         return await probe(
             self._http,
             PROVIDER,
             "POST",
             f"{self._base_url}/api_ai/available_api",
-            headers={"Authorization": f"Bearer {self._api_key}"},
+            headers={"Authorization": f"Bearer {api_key or self._api_key}"},
             data={"do": "create_queue"},
             deadline=deadline,
             answer=available_answer,

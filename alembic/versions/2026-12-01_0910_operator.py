@@ -1,9 +1,9 @@
 """Booth refusals: uploads refused before their job existed, listed and counted in the admin; and the
 first admin's generated password that must be replaced at first sign-in.
 
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-01 08:30:00
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-01 09:10:00
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from alembic import op
 
 from photochanger.core.types import UTCDateTime
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
