@@ -213,3 +213,10 @@ def test_routers_import_no_repository() -> None:
         or (i.dotted.endswith(".repository") and i.module in routers)
     )
     assert wrong == []
+
+
+def test_the_problems_room_names_the_wrong_password_code_ingest_raises() -> None:
+    from photochanger.ingest.exceptions import InvalidPassword
+    from photochanger.problems.service import WRONG_PASSWORD_CODE
+
+    assert InvalidPassword.code == WRONG_PASSWORD_CODE

@@ -206,7 +206,11 @@ BODY_RULES = (
     rule(r"/api/slots/[^/]+/test-run", UPLOAD),
     rule(r"/api/template-media", UPLOAD),
     rule(r"/admin/slots/[^/]+/test", UPLOAD),
+    rule(r"/admin/slots/[^/]+/trial", UPLOAD),
     rule(r"/admin/media", UPLOAD),
+    rule(r"/admin/bulk/slots", ADMIN_FORM),
+    rule(r"/admin/results/[^/]+/delete", ADMIN_FORM),
+    rule(r"/admin/settings/ingest-password/generate", ADMIN_FORM),
     rule(r"/admin(/.*)?", ADMIN_FORM),
 )
 

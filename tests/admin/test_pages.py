@@ -413,7 +413,7 @@ async def test_gallery_lists_results_marks_expired_and_offers_the_zip(
     tile = re.search(rf'<figure class="tile expired" data-job="{expired_job}">.*?</figure>', page.text, re.S)
     assert tile is not None
     assert "download" not in tile.group(0)
-    assert 'action="/api/slots/slot-002/results.zip"' in page.text
+    assert 'action="/admin/slots/slot-002/results.zip"' in page.text  # says when there is nothing (issue 20)
 
 
 async def test_live_stream_sends_the_state_at_once_and_again_on_change(
@@ -564,8 +564,10 @@ async def test_stats_page_draws_outcomes_and_latency_as_inline_svg(
     assert outcomes is not None
     assert latency is not None
     assert "<svg" in outcomes.group(0)
-    assert "slot-008: done 2" in outcomes.group(0)
-    assert "slot-009: failed 1" in outcomes.group(0)
+    # Slots by their names, not ids (issue 20).
+    assert "Slot 8: done 2" in outcomes.group(0)
+    assert "Slot 9: failed 1" in outcomes.group(0)
+    assert '<div class="card stat" id="shots-per-hour"><b>0.1</b>' in page.text  # 3 shots in 24 h
     assert 'class="seg-p95"' in latency.group(0)
     bad = await admin_ui.get("/admin/stats?window=1y")
     assert bad.status_code == 422

@@ -39,7 +39,12 @@ def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-@pytest.mark.parametrize("path", ["/admin/login", "/admin/logout", "/admin/settings", "/admin/users"])
+OPERATOR_FORMS = ["/admin/bulk/slots", "/admin/results/x/delete", "/admin/settings/ingest-password/generate"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/login", "/admin/logout", "/admin/settings", "/admin/users", *OPERATOR_FORMS]
+)
 async def test_a_declared_oversized_admin_form_is_413_before_a_byte_is_read(
     client: httpx.AsyncClient, path: str
 ) -> None:
@@ -56,7 +61,9 @@ async def test_a_chunked_oversized_admin_form_is_cut_off_at_the_cap(client: http
     assert body.sent <= 64 * 1024 + body.chunk + len(body.prefix)
 
 
-@pytest.mark.parametrize("path", ["/admin/login", "/admin/logout", "/admin/account/password"])
+@pytest.mark.parametrize(
+    "path", ["/admin/login", "/admin/logout", "/admin/account/password", *OPERATOR_FORMS]
+)
 async def test_multipart_is_refused_where_no_file_is_expected(client: httpx.AsyncClient, path: str) -> None:
     response = await client.post(
         path,
@@ -88,3 +95,14 @@ async def test_upload_routes_keep_their_own_larger_caps(client: httpx.AsyncClien
     photo = images.noisy_jpeg(1.5)
     assert len(photo) > 1024 * 1024  # over every non-upload cap
     assert (await upload(client, photo)).status_code == 200
+
+
+async def test_the_slot_editor_trial_run_takes_a_photo_over_the_form_cap(client: httpx.AsyncClient) -> None:
+    photo = images.noisy_jpeg(1.5)
+    assert len(photo) > 1024 * 1024
+    response = await client.post(
+        "/admin/slots/slot-001/trial", files={"file": ("shot.jpg", photo, "image/jpeg")}
+    )
+    # Past the body cap (neither 413 nor 415): the route itself sends the signed-out browser to sign in.
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/admin/login")

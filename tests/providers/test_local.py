@@ -250,3 +250,11 @@ async def test_stamp_qr_without_a_guest_link_leaves_the_photo_alone() -> None:
     )
     assert result.meta["qr_stamped"] is False
     assert decode(result.data).convert("RGB").tobytes() == photo.tobytes()
+
+
+@pytest.mark.parametrize("short", [120, 200, 320, 640, 2000])
+def test_the_stamped_qr_scales_with_the_photo_and_never_covers_it(short: int) -> None:
+    module_px, (left, _top) = qr_placement((short * 3 // 2, short), GUEST_URL)
+    side = (short * 3 // 2) - left - max(4, round(short * 0.02))
+    assert side <= short * 0.25 or module_px == 1
+    assert side >= short * 0.15 or module_px == 1

@@ -53,6 +53,7 @@ async def test_first_start_creates_admin_and_ingest_password_shown_once_and_neve
     async with sessionmaker() as session:
         admin = await service.get_user_by_username(session, "admin")
         assert admin.role == "admin"
+        assert admin.must_change_password is True  # the generated password must be replaced
         assert await verify_password(admin.password_hash, admin_password.group(1))
         state = await settings_service.ingest_password_state(session)
         assert state.password_hash is not None
@@ -85,6 +86,7 @@ async def test_environment_overrides_need_no_banner(
     async with sessionmaker() as session:
         boss = await service.get_user_by_username(session, "boss")
         assert await verify_password(boss.password_hash, "boss password from env")
+        assert boss.must_change_password is False
         state = await settings_service.ingest_password_state(session)
         assert state.password_hash is not None
         assert await verify_password(state.password_hash, "booth from env")

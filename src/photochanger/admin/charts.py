@@ -12,7 +12,8 @@ from photochanger.models.slot import slot_ids
 from photochanger.stats import service as stats_service
 
 CHART_WIDTH = 640
-LABEL_WIDTH = 80
+LABEL_WIDTH = 130
+LABEL_CHARS = 18
 VALUE_WIDTH = 90
 ROW_HEIGHT = 22
 BAR_HEIGHT = 14
@@ -54,17 +55,23 @@ class Chart:
         return self.width - VALUE_WIDTH + 6
 
 
+def _label(name: str) -> str:
+    return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…"
+
+
 def _scale(value: float, biggest: float, width: float) -> float:
     return 0.0 if biggest <= 0 else round(value / biggest * width, 1)
 
 
-def outcome_chart(counts: dict[str, dict[str, int]]) -> Chart:
-    """One stacked bar per slot: done, failed, timeout, pending."""
+def outcome_chart(counts: dict[str, dict[str, int]], names: dict[str, str] | None = None) -> Chart:
+    """One stacked bar per slot (labelled with its name): done, failed, timeout, pending."""
+    names = names or {}
     biggest = max((sum(c.values()) for c in counts.values()), default=0)
     rows: list[Row] = []
     chart = Chart(rows=rows, height=0, legend=OUTCOMES)
     for index, (slot_id, slot_counts) in enumerate(counts.items()):
-        row = Row(label=slot_id, y=index * ROW_HEIGHT, total=str(sum(slot_counts.values())))
+        label = _label(names.get(slot_id, slot_id))
+        row = Row(label=label, y=index * ROW_HEIGHT, total=str(sum(slot_counts.values())))
         x = float(LABEL_WIDTH)
         for kind in OUTCOMES:
             n = slot_counts.get(kind, 0)
@@ -77,14 +84,21 @@ def outcome_chart(counts: dict[str, dict[str, int]]) -> Chart:
     return chart
 
 
-def latency_chart(latency: dict[str, dict[str, float | None]]) -> Chart:
-    """Per slot, a p95 bar with the p50 bar drawn over it (seconds)."""
+def _per_hour(booth: Any, window: str) -> float:
+    shots = booth.done + booth.failed + booth.timeout + booth.pending
+    hours = stats_service.parse_window(window).total_seconds() / 3600
+    return round(shots / hours, 1) if hours else 0.0
+
+
+def latency_chart(latency: dict[str, dict[str, float | None]], names: dict[str, str] | None = None) -> Chart:
+    """Per slot (labelled with its name), a p95 bar with the p50 bar drawn over it (seconds)."""
+    names = names or {}
     biggest = max((v or 0.0 for pcts in latency.values() for v in pcts.values()), default=0.0)
     rows: list[Row] = []
     chart = Chart(rows=rows, height=0, legend=PERCENTILES)
     for index, (slot_id, pcts) in enumerate(latency.items()):
         p50, p95 = pcts.get("p50"), pcts.get("p95")
-        row = Row(label=slot_id, y=index * ROW_HEIGHT)
+        row = Row(label=_label(names.get(slot_id, slot_id)), y=index * ROW_HEIGHT)
         for kind, value in (("p95", p95), ("p50", p50)):
             if value is not None:
                 width = max(_scale(value, biggest, chart.plot_width), 1.0)
@@ -95,8 +109,11 @@ def latency_chart(latency: dict[str, dict[str, float | None]]) -> Chart:
     return chart
 
 
-async def slot_stats(session: AsyncSession, *, window: str, now: datetime | None = None) -> dict[str, Any]:
-    """Booth-traffic outcomes and p50/p95 latency (seconds) per slot over `window` (`1h`, `24h`, `7d`)."""
+async def slot_stats(
+    session: AsyncSession, *, window: str, now: datetime | None = None, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Booth-traffic outcomes and p50/p95 latency (seconds) per slot over `window` (`1h`, `24h`, `7d`),
+    labelled with the slots' `names`, and the booth shots per hour over the window."""
     now = now or utcnow()
     overview = await stats_service.overview(session, window=window, now=now)
     per_slot = {s.slot_id: s for s in overview.slots}
@@ -121,7 +138,8 @@ async def slot_stats(session: AsyncSession, *, window: str, now: datetime | None
     return {
         "booth": overview.booth,
         "ui_test": overview.ui_test,
-        "outcomes": outcome_chart(counts),
-        "latency": latency_chart(latency),
+        "outcomes": outcome_chart(counts, names),
+        "latency": latency_chart(latency, names),
+        "shots_per_hour": _per_hour(overview.booth, window),
         "has_data": bool(counts),
     }

@@ -29,6 +29,7 @@ class FormField:
     max_length: int | None = None
     nullable: bool = False
     error: str | None = None
+    needs_transparency: bool = False
 
     @property
     def input_name(self) -> str:
@@ -107,6 +108,7 @@ def build_fields(
                 max_length=prop.get("maxLength"),
                 nullable=nullable,
                 error=errors.get(name),
+                needs_transparency=bool(prop.get("x-needs-transparency")),
             )
         )
     return fields

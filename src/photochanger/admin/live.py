@@ -10,7 +10,7 @@ On SQLite (one process) it polls every 2 s.
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection
 from typing import Any
 
 import anyio
@@ -21,6 +21,9 @@ from photochanger.config import AppConfig
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.links import Links
 from photochanger.core.notify import JOBS_CHANNEL, PgListener, Subscription
+from photochanger.core.time import utcnow
+from photochanger.problems import service as problems_service
+from photochanger.providers.registry import ProviderRegistry
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import ResultRead
 
@@ -114,9 +117,32 @@ def result_item(result: ResultRead) -> dict[str, Any]:
     }
 
 
-async def dashboard_state(session: AsyncSession, config: AppConfig) -> list[dict[str, Any]]:
-    """One entry per slot: its summary, last-hour outcomes and last result."""
+def provider_ready(
+    providers: ProviderRegistry | None, provider_id: str, operation_id: str, keyed: Collection[str] = ()
+) -> bool:
+    """False when booth shots to a slot with this provider and operation can only fail: an unknown
+    provider or operation, or a provider with neither its environment key nor a working admin key
+    (`keyed`)."""
+    if providers is None:
+        return True
+    try:
+        provider = providers.get(provider_id)
+        providers.operation(provider_id, operation_id)
+    except LookupError:
+        return False
+    return bool(provider.configured) or provider_id in keyed
+
+
+async def dashboard_state(
+    session: AsyncSession,
+    config: AppConfig,
+    providers: ProviderRegistry | None = None,
+    keyed: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """One entry per slot: its summary, last-hour outcomes (refused uploads among them), whether its
+    provider can work at all, and its last result."""
     cards: list[dict[str, Any]] = []
+    refused = await problems_service.refusal_counts(session, since=utcnow() - slots_service.OUTCOME_WINDOW)
     for summary in await slots_service.list_slots(session, config):
         slot = await slots_service.get_slot(session, config, summary.id, limit=1)
         last = slot.recent_results[0] if slot.recent_results else None
@@ -128,7 +154,8 @@ async def dashboard_state(session: AsyncSession, config: AppConfig) -> list[dict
                 "operation": summary.operation,
                 "is_active": summary.is_active,
                 "ingest_url": summary.ingest_url,
-                "outcomes": summary.outcomes_last_hour,
+                "outcomes": {**summary.outcomes_last_hour, "refused": refused.get(summary.id, 0)},
+                "configured": provider_ready(providers, summary.provider, summary.operation, keyed),
                 "last": result_item(last) if last else None,
             }
         )

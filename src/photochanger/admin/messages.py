@@ -31,11 +31,19 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "provider_refused": N_("The provider refused this photo."),
     "unavailable": N_("A service is unavailable right now."),
     "insufficient_storage": N_("The disk is almost full."),
+    "invalid_password": N_("Wrong ingest password."),
+    "provider_unavailable": N_("The provider is unavailable."),
+    "interrupted": N_("Interrupted by a server restart."),
+    "idempotency_conflict": N_("A different photo was sent under the same shot id."),
 }
 
 # Messages by pydantic error type.
 FIELD_MESSAGES: dict[str, str] = {
     "missing": N_("Required."),
+    "frame_without_transparency": N_(
+        "This template has no transparent area, so it would hide the whole photo. Choose a PNG frame with a "
+        "transparent window."
+    ),
     "string_too_short": N_("Required."),
     "greater_than_equal": N_("Too small."),
     "less_than_equal": N_("Too large."),

@@ -115,6 +115,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         csrf_field=CSRF_FIELD,
         me=principal,
         can=(lambda permission: principal is not None and principal.has(permission)),
+        problem=(lambda code: problem_text(request, code)),
         path=request.url.path,
         current=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,

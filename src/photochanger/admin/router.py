@@ -2,8 +2,6 @@
 errors are rendered as HTML; the session rides on the auth layer's HttpOnly cookies, and every form
 carries the double-submit CSRF token."""
 
-import base64
-import json
 import logging
 import math
 import time
@@ -20,16 +18,17 @@ from fastapi.routing import APIRoute
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.background import BackgroundTask
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
-from photochanger.admin import charts, forms, live
+from photochanger.admin import audit_text, charts, forms, live, testrun
 from photochanger.admin.rendering import (
     CSRF_FIELD,
     check_csrf_field,
     error_message,
     error_page,
     field_message,
-    problem_text,
     render,
     translator,
 )
@@ -38,21 +37,26 @@ from photochanger.audit import service as audit_service
 from photochanger.auth import access, permissions
 from photochanger.auth.cookies import clear_session_cookies, set_session_cookies
 from photochanger.auth.dependencies import ACCESS_COOKIE, CSRF_COOKIE, CodecDep, Principal
-from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
+from photochanger.auth.exceptions import (
+    CsrfFailed,
+    InvalidToken,
+    NotAuthenticated,
+    PasswordChangeRequired,
+    PermissionDenied,
+)
 from photochanger.auth.permissions import Role
 from photochanger.auth.tokens import TokenCodec
 from photochanger.config import AppConfig
-from photochanger.core import images
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, PhotoChangerError, ValidationFailed
 from photochanger.core.storage import MediaLayout, unlink_quietly
 from photochanger.core.time import utcnow
 from photochanger.guest import gallery as public_gallery
-from photochanger.i18n import LANG_COOKIE, LANGUAGES
-from photochanger.ingest.service import IngestService
+from photochanger.i18n import LANG_COOKIE, LANGUAGES, N_
 from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaInUse
-from photochanger.models import JobSource
+from photochanger.onboarding import service as onboarding
+from photochanger.problems import service as problems_service
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RUNTIME_SETTING_KEYS, RuntimeSettings, SettingsUpdate
@@ -60,6 +64,7 @@ from photochanger.slots import branding
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
 from photochanger.slots.schemas import OnFailure, OutputFormat, ProviderRead, SlotRead, SlotUpdate
+from photochanger.stats import service as stats_service
 from photochanger.users import service as auth_service
 from photochanger.users.exceptions import (
     InvalidCredentials,
@@ -80,8 +85,13 @@ STATIC_FILES = {
 GALLERY_SIZE = 48
 AUDIT_PAGE = 50
 WEBHOOK_DELIVERIES = 20
-ORIGINAL_PREVIEW_SIDE = 640
+STATS_REFUSALS = 20
+FIRST_SIGN_IN_NOTICE = N_(
+    "You signed in with the generated first password. Choose your own password to continue."
+)
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+# Until the generated first password is replaced, only these pages open.
+FIRST_PASSWORD_PATHS = ("/admin/account", "/admin/logout")
 
 
 class AdminRoute(APIRoute):
@@ -96,12 +106,35 @@ class AdminRoute(APIRoute):
                 return await handler(request)
             except (NotAuthenticated, InvalidToken):
                 return signed_out(request)
+            except PasswordChangeRequired:
+                return RedirectResponse("/admin/account", status_code=303)
             except PhotoChangerError as exc:
                 return error_page(request, exc)
             except RequestValidationError:
                 return error_page(request, ValidationFailed("The request has invalid fields."))
 
         return admin_handler
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A GET of a form's POST-only address (the language switch or a reload after a failed post)
+        goes to the page the form belongs to instead of a bare 405."""
+        if scope["method"] in ("GET", "HEAD") and self.methods and scope["method"] not in self.methods:
+            target = _nearest_page(scope.get("app"), scope["path"])
+            await RedirectResponse(target, status_code=303)(scope, receive, send)
+            return
+        await super().handle(scope, receive, send)
+
+
+def _nearest_page(app: Any, path: str) -> str:
+    """The closest ancestor of `path` that some route answers with a GET, else the dashboard."""
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    candidate = path.rstrip("/")
+    while "/" in candidate and candidate != "/admin":
+        candidate = candidate.rsplit("/", 1)[0]
+        probe: Scope = {"type": "http", "method": "GET", "path": candidate, "root_path": "", "headers": []}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            return candidate
+    return "/admin"
 
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
@@ -131,6 +164,8 @@ async def get_admin(request: Request, session: SessionDep, codec: CodecDep) -> P
     user = await access.authenticate_access(session, codec, token)
     principal = Principal.from_user(user, via_cookie=True)
     request.state.admin_principal = principal
+    if user.must_change_password and not request.url.path.startswith(FIRST_PASSWORD_PATHS):
+        raise PasswordChangeRequired()
     return principal
 
 
@@ -194,7 +229,11 @@ async def switch_language(code: str, next: str | None = None) -> Response:
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None, bye: bool = False) -> Response:
+async def login_page(
+    request: Request, session: SessionDep, codec: CodecDep, next: str | None = None, bye: bool = False
+) -> Response:
+    if await _signed_in(request, session, codec):
+        return _redirect(_safe_next(next))
     t = translator(request)
     return render(
         request,
@@ -204,6 +243,17 @@ async def login_page(request: Request, next: str | None = None, bye: bool = Fals
         error=None,
         username="",
     )
+
+
+async def _signed_in(request: Request, session: AsyncSession, codec: Any) -> bool:
+    token = request.cookies.get(ACCESS_COOKIE)
+    if not token:
+        return False
+    try:
+        await access.authenticate_access(session, codec, token)
+    except (InvalidToken, NotAuthenticated):
+        return False
+    return True
 
 
 @router.post("/login")
@@ -283,12 +333,37 @@ def _catalogue_titles(request: Request) -> dict[tuple[str, str], str]:
     return titles
 
 
+BULK_DONE = {
+    "enable": N_("Slots switched on: %(count)s."),
+    "disable": N_("Slots switched off: %(count)s."),
+    "copy": N_("Settings copied to slots: %(count)s."),
+}
+
+
 @router.get("")
-async def dashboard(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+async def dashboard(
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    done: str | None = None,
+    count: Annotated[int, Query(ge=0, le=1000)] = 0,
+) -> Response:
     need(principal, permissions.SLOTS_READ)
-    cards = await live.dashboard_state(session, _config(request))
+    keyed = await request.app.state.keys.keyed_providers()
+    cards = await live.dashboard_state(session, _config(request), _registry(request), keyed)
+    setup = await onboarding.progress(session)
+    banner = translator(request).gettext(BULK_DONE[done], count=count) if done in BULK_DONE else None
     extras = await provider_pages.dashboard_context(request, session)
-    return render(request, "dashboard.html", cards=cards, titles=_catalogue_titles(request), **extras)
+    return render(
+        request,
+        "dashboard.html",
+        cards=cards,
+        titles=_catalogue_titles(request),
+        setup=setup,
+        banner=banner,
+        banner_kind="ok",
+        **extras,
+    )
 
 
 @router.get("/")
@@ -309,13 +384,15 @@ async def events(request: Request, principal: AdminDep, codec: CodecDep, slot: s
     """Server-Sent Events: the dashboard's (or one slot gallery's) state whenever it changes, for results
     finished by any worker on any node (PostgreSQL notifications; polling on SQLite). Each stream ends after
     a while and the browser reconnects by itself; a session holds at most `max_streams_per_session`."""
-    config = _config(request)
+    config, providers = _config(request), _registry(request)
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     if slot is None:
         need(principal, permissions.SLOTS_READ)
 
+        keys = request.app.state.keys
+
         async def build(session: AsyncSession) -> Any:
-            return await live.dashboard_state(session, config)
+            return await live.dashboard_state(session, config, providers, await keys.keyed_providers())
 
     else:
         need(principal, permissions.RESULTS_READ)
@@ -361,6 +438,7 @@ async def _editor(
     banner_kind: str = "error",
     status_code: int = 200,
     conflict: bool = False,
+    **extra: Any,
 ) -> Response:
     catalogue = slots_service.catalogue(_registry(request), await request.app.state.keys.keyed_providers())
     provider, op = _pick(catalogue, provider_id, operation_id)
@@ -370,6 +448,7 @@ async def _editor(
     fields = forms.build_fields(op.params_schema, params, param_errors) if op else []
     media = await media_service.list_media(session, _registry(request))
     deliveries = await webhooks_service.list_deliveries(session, slot.id, limit=WEBHOOK_DELIVERIES)
+    others = [(s.id, s.display_name) for s in await slots_service.list_slots(session, _config(request))]
     return render(
         request,
         "slot_edit.html",
@@ -390,6 +469,8 @@ async def _editor(
         deliveries=deliveries,
         deliveries_limit=WEBHOOK_DELIVERIES,
         brand=await branding.get(session, slot.id),
+        other_slots=[(i, name) for i, name in others if i != slot.id],
+        **extra,
     )
 
 
@@ -403,6 +484,32 @@ def _top_values(slot: SlotRead) -> dict[str, Any]:
         "webhook_url": slot.webhook_url or "",
         "version": slot.version,
     }
+
+
+def _top_from_form(form: FormData) -> dict[str, Any]:
+    """The slot editor's non-parameter fields as submitted, for the page to show them again."""
+    return {
+        "display_name": _text(form, "display_name"),
+        "is_active": form.get("is_active") == "on",
+        "size_limit_mb": _text(form, "size_limit_mb").strip(),
+        "output_format": _text(form, "output_format") or OutputFormat.jpeg.value,
+        "on_failure": _text(form, "on_failure") or None,
+        "webhook_url": "" if form.get("webhook_remove") == "on" else _text(form, "webhook_url").strip(),
+        "version": _text(form, "version"),
+    }
+
+
+KEPT_FIELDS = ("display_name", "is_active", "size_limit_mb", "output_format", "on_failure", "webhook_url")
+
+
+def _kept_edits(request: Request, top: dict[str, Any]) -> dict[str, Any]:
+    """The editor's typed values carried over a provider or operation switch (`kept=1` plus the fields,
+    sent by the picker), shown again instead of the saved ones; the version stays the one read."""
+    if request.query_params.get("kept") != "1":
+        return top
+    items: list[tuple[str, str | UploadFile]] = list(request.query_params.multi_items())
+    typed = _top_from_form(FormData(items))
+    return {**top, **{name: typed[name] for name in KEPT_FIELDS}}
 
 
 def _webhook_update(form: FormData) -> dict[str, str]:
@@ -447,7 +554,7 @@ async def edit_slot(
         provider_id=provider_id,
         operation_id=op.id if op else operation_id,
         params=slot.params if same else {},
-        top=_top_values(slot),
+        top=_kept_edits(request, _top_values(slot)),
         banner=banner,
         banner_kind="info" if same and notes else "ok",
     )
@@ -465,15 +572,7 @@ async def save_slot(slot_id: str, request: Request, principal: AdminDep, session
     _, op = _pick(catalogue, provider_id, operation_id)
     schema = op.params_schema if op and op.id == operation_id else {}
     params = forms.parse_params(schema, form) if schema else {}
-    top = {
-        "display_name": _text(form, "display_name"),
-        "is_active": form.get("is_active") == "on",
-        "size_limit_mb": _text(form, "size_limit_mb").strip(),
-        "output_format": _text(form, "output_format") or OutputFormat.jpeg.value,
-        "on_failure": _text(form, "on_failure") or None,
-        "webhook_url": "" if form.get("webhook_remove") == "on" else _text(form, "webhook_url").strip(),
-        "version": _text(form, "version"),
-    }
+    top = _top_from_form(form)
 
     async def again(errors: Any, banner: str, status_code: int, *, conflict: bool = False) -> Response:
         await session.rollback()
@@ -539,10 +638,6 @@ async def test_page(slot_id: str, request: Request, principal: AdminDep, session
     return render(request, "slot_test.html", slot=slot, outcome=None, titles=_catalogue_titles(request))
 
 
-def _data_url(data: bytes, content_type: str) -> str:
-    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
-
-
 @router.post("/slots/{slot_id}/test")
 async def run_test(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
     """Like `POST /api/slots/{id}/test-run` with the saved settings: the photo runs through the real
@@ -555,42 +650,8 @@ async def run_test(slot_id: str, request: Request, principal: AdminDep, session:
     # Release this request's connection: the provider call below must not hold one.
     await session.commit()
     parsed = await read_form_upload(request, cap_mb=runtime.upload_max_mb, purpose="test")
-    ingest: IngestService = request.app.state.ingest
-    outcome: dict[str, Any] = {}
     try:
-        try:
-            original = await images.run_image_work(images.thumbnail, parsed.path, ORIGINAL_PREVIEW_SIDE)
-            outcome["original"] = _data_url(original, "image/jpeg")
-        except images.ImageProblem:
-            outcome["original"] = None
-        replay = Replay(parsed)
-        try:
-            result = await ingest.run(
-                slot_id=slot.id,
-                body=replay.body(),
-                content_type=replay.content_type,
-                content_length=replay.content_length,
-                arrived_at=arrived_at,
-                source=JobSource.ui_test,
-                file_field="file",
-                check_password=False,
-            )
-        except PhotoChangerError as exc:
-            outcome.update(
-                ok=False,
-                error=error_message(request, exc),
-                detail=exc.detail,
-                code=exc.code,
-                seconds=f"{time.monotonic() - arrived_at:.1f}",
-            )
-        else:
-            outcome.update(
-                ok=result.fallback is None,
-                job_id=result.job_id,
-                fallback=problem_text(request, result.fallback) if result.fallback else None,
-                result_url=f"/public/results/{result.job_id}",
-                seconds=f"{result.duration_ms / 1000:.1f}",
-            )
+        outcome = await testrun.run(request, parsed, slot.id, arrived_at)
     finally:
         await discard(parsed.path)
     return render(
@@ -635,7 +696,14 @@ async def update_branding(
 
 
 @router.get("/slots/{slot_id}/gallery")
-async def gallery(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
+async def gallery(
+    slot_id: str,
+    request: Request,
+    principal: AdminDep,
+    session: SessionDep,
+    nothing_to_download: bool = False,
+    removed: bool = False,
+) -> Response:
     need(principal, permissions.RESULTS_READ)
     config = _config(request)
     slot = await slots_service.get_slot(session, config, slot_id, limit=1)
@@ -648,6 +716,9 @@ async def gallery(slot_id: str, request: Request, principal: AdminDep, session: 
         titles=_catalogue_titles(request),
         public_until=await public_gallery.open_until(session, slot.id),
         public_link=None,
+        failures=await problems_service.failed_jobs(session, slot.id, limit=GALLERY_SIZE),
+        nothing_to_download=nothing_to_download,
+        removed=removed,
     )
 
 
@@ -775,6 +846,7 @@ async def _settings_page(
     banner: str | None = None,
     banner_kind: str = "ok",
     status_code: int = 200,
+    **extra: Any,
 ) -> Response:
     current = await settings_service.read_all(session)
     return render(
@@ -789,6 +861,8 @@ async def _settings_page(
         banner=banner,
         banner_kind=banner_kind,
         bounds=_bounds(),
+        defaults={k: RuntimeSettings.model_fields[k].default for k in RUNTIME_SETTING_KEYS},
+        **extra,
     )
 
 
@@ -879,9 +953,21 @@ async def stats_page(
     window: Annotated[str, Query(pattern="^(1h|24h|7d)$")] = "24h",
 ) -> Response:
     need(principal, permissions.STATS_READ)
-    data = await charts.slot_stats(session, window=window)
+    names = {s.id: s.display_name for s in await slots_service.list_slots(session, _config(request))}
+    data = await charts.slot_stats(session, window=window, names=names)
+    since = utcnow() - stats_service.parse_window(window)
+    refusals = await problems_service.refusal_summary(session, since=since, limit=STATS_REFUSALS)
     usage = await provider_pages.usage_context(session, window)
-    return render(request, "stats.html", window=window, windows=("1h", "24h", "7d"), **data, **usage)
+    return render(
+        request,
+        "stats.html",
+        window=window,
+        windows=("1h", "24h", "7d"),
+        refusals=refusals,
+        slot_names=names,
+        **data,
+        **usage,
+    )
 
 
 # --- own account -----------------------------------------------------------------------------------------
@@ -913,11 +999,15 @@ async def _account_page(
 async def account_page(
     request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
 ) -> Response:
+    t = translator(request)
     banner = (
-        translator(request).gettext("Password changed. Your other sessions were signed out.")
-        if done == "password"
-        else None
+        t.gettext("Password changed. Your other sessions were signed out.") if done == "password" else None
     )
+    user = await auth_service.get_user(session, principal.user_id)
+    if user.must_change_password:
+        return await _account_page(
+            request, session, principal, banner=t.gettext(FIRST_SIGN_IN_NOTICE), banner_kind="info"
+        )
     return await _account_page(request, session, principal, banner=banner)
 
 
@@ -1086,13 +1176,19 @@ async def audit_page(
     rows, total = await audit_service.page(
         session, limit=AUDIT_PAGE, offset=offset, action=action or None, target=target or None
     )
+    names = audit_text.Names(
+        slots={s.id: s.display_name for s in await slots_service.list_slots(session, _config(request))},
+        users={str(u.id): u.username for u in await auth_service.list_users(session)},
+        media={m.id: m.name for m in await media_service.list_media(session, _registry(request))},
+    )
+    t = translator(request)
     entries = [
         {
             "created_at": row.created_at,
             "actor": row.actor,
             "action": row.action,
             "target": row.target,
-            "changes": json.dumps(row.changes, ensure_ascii=False, sort_keys=True) if row.changes else "",
+            "sentence": audit_text.sentence(row, names, t),
         }
         for row in rows
     ]
@@ -1111,10 +1207,30 @@ async def audit_page(
 
 
 # Page modules build on the helpers above, so they are imported (and included) last.
+from photochanger.admin.pages import (  # noqa: E402
+    booths,
+    bulk,
+    gallery_zip,
+    ingest_password,
+    problems,
+    removal,
+    setup,
+    signout,
+    trial,
+)
 from photochanger.admin.pages import chain as chain_pages  # noqa: E402
 from photochanger.admin.pages import events as event_pages  # noqa: E402
 from photochanger.admin.pages import providers as provider_pages  # noqa: E402
 
 router.include_router(event_pages.router)
+router.include_router(problems.router)
+router.include_router(booths.router)
+router.include_router(signout.router)
+router.include_router(ingest_password.router)
+router.include_router(setup.router)
+router.include_router(trial.router)
+router.include_router(bulk.router)
+router.include_router(gallery_zip.router)
+router.include_router(removal.router)
 router.include_router(provider_pages.router)
 router.include_router(chain_pages.router)

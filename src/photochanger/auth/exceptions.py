@@ -14,6 +14,12 @@ class NotAuthenticated(PhotoChangerError):
         super().__init__(detail, headers=_BEARER)
 
 
+class PasswordChangeRequired(PhotoChangerError):
+    status_code = 403
+    code = "password_change_required"
+    title = "Choose a new password first"
+
+
 class InvalidToken(PhotoChangerError):
     status_code = 401
     code = "invalid_token"

@@ -305,6 +305,8 @@ def inspect_image(
             # the floor (libjpeg's scaled size is the ceiling).
             img.draft("RGB", (max(1, width // denominator), max(1, height // denominator)))
         _load(img, reader)
+        # An alpha channel that is opaque everywhere is no transparency (a frame like that hides the photo).
+        alpha = alpha and _has_transparent_pixel(img)
         preview = provider_input = None
         if preview_long_side is not None or wanted_input is not None:
             upright = orient(img)
@@ -316,6 +318,12 @@ def inspect_image(
                 upright.thumbnail((preview_long_side, preview_long_side), Image.Resampling.LANCZOS)
                 preview = encode(upright, "image/jpeg", quality=PREVIEW_QUALITY)
     return ImageInfo(content_type, width, height, alpha, preview, provider_input)
+
+
+def _has_transparent_pixel(img: Image.Image) -> bool:
+    rgba = img if img.mode in ("RGBA", "LA", "PA") else img.convert("RGBA")
+    low = rgba.getchannel("A").getextrema()[0]
+    return isinstance(low, int | float) and low < 255
 
 
 def load_oriented(source: Path | bytes, budget: DecodeBudget | None = None) -> Image.Image:

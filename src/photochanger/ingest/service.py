@@ -61,6 +61,7 @@ from photochanger.ingest.multipart import ParsedUpload, read_upload
 from photochanger.ingest.password import HashingBusy, IngestPasswordVerifier, ThrottleRefused
 from photochanger.metrics.registry import Metrics
 from photochanger.models import Job, JobSource, JobStatus
+from photochanger.problems import service as problems_service
 from photochanger.providers.base import (
     Deadline,
     InputCapped,
@@ -214,6 +215,7 @@ class IngestService:
         # Each known slot's provider, for the labels of requests refused before their job exists.
         self._slot_providers: dict[str, str] = {}
         self.inflight = InFlightBytes(config.image_memory_mb * MIB)
+        self.refusal_throttle = problems_service.RefusalThrottle()
 
     # --- links ---------------------------------------------------------------------------------------
     def result_url(self, job_id: str) -> str:
@@ -246,6 +248,7 @@ class IngestService:
         a temp file behind. `arrived_at` is `time.monotonic()` when the request arrived: the deadline counts
         from there. `slot_override` (provider, operation, settings) lets an admin test unsaved settings.
         `client` is the sender's address: wrong passwords are throttled per client."""
+        seen: dict[str, str] = {}
         try:
             p = await self._prepare(
                 slot_id,
@@ -260,9 +263,10 @@ class IngestService:
                 idempotency_header,
                 now,
                 client,
+                seen=seen,
             )
         except PhotoChangerError as exc:
-            self._refused(slot_id, source, exc)
+            await self._refused(slot_id, source, exc, seen)
             raise
         executing = False
         try:
@@ -279,7 +283,7 @@ class IngestService:
                     continue  # lost the race for the key: join the winner
         except PhotoChangerError as exc:
             if not executing:  # the job's own outcome is counted when it ends
-                self._refused(slot_id, source, exc)
+                await self._refused(slot_id, source, exc, seen)
             raise
         finally:
             await self._discard_upload(p)
@@ -297,6 +301,7 @@ class IngestService:
     ) -> Accepted:
         """Validate the upload, queue its job in this process under the same limits and deadline, and
         return at once (`Prefer: respond-async`). A repeat of the same upload returns the original job."""
+        seen: dict[str, str] = {}
         try:
             p = await self._prepare(
                 slot_id,
@@ -311,9 +316,10 @@ class IngestService:
                 idempotency_header,
                 None,
                 client,
+                seen=seen,
             )
         except PhotoChangerError as exc:
-            self._refused(slot_id, JobSource.ingest, exc)
+            await self._refused(slot_id, JobSource.ingest, exc, seen)
             raise
         p.mode = "async"
         handed_over = False
@@ -338,7 +344,7 @@ class IngestService:
                 handed_over = True
                 return Accepted(p.job_id)
         except PhotoChangerError as exc:
-            self._refused(slot_id, JobSource.ingest, exc)
+            await self._refused(slot_id, JobSource.ingest, exc, seen)
             raise
         finally:
             if not handed_over:
@@ -375,7 +381,11 @@ class IngestService:
         idempotency_header: str | None,
         now: datetime | None,
         client: str | None = None,
+        *,
+        seen: dict[str, str],
     ) -> _Prepared:
+        """`seen` receives the upload's text fields as soon as they are read, so a refusal after that
+        point can name the booth."""
         if not self.accepting:
             raise Unavailable("The server is shutting down; try again shortly.", headers={"Retry-After": "5"})
         sender = client_key(client)
@@ -415,6 +425,7 @@ class IngestService:
 
         async def on_file_start(fields: dict[str, str]) -> None:
             nonlocal verified
+            seen.update((k, v) for k, v in fields.items() if k not in SECRET_FIELDS)
             if "password" in fields:
                 await self._check_password(ctx, fields["password"], sender)
                 verified = True
@@ -441,6 +452,7 @@ class IngestService:
                 self._reading[ctx.slot_id] -= 1
                 if self._reading[ctx.slot_id] <= 0:
                     del self._reading[ctx.slot_id]
+        seen.update((k, v) for k, v in upload.fields.items() if k not in SECRET_FIELDS)
         try:
             if not verified:  # the password came after the photo
                 await self._check_password(ctx, upload.fields.get("password"), sender)
@@ -1125,8 +1137,11 @@ class IngestService:
                 provider_ms=provider_ms,
             )
 
-    def _refused(self, slot_id: str, source: JobSource, exc: PhotoChangerError) -> None:
-        """Count a request that ended before (or without) a job of its own, by its problem code."""
+    async def _refused(
+        self, slot_id: str, source: JobSource, exc: PhotoChangerError, fields: dict[str, str]
+    ) -> None:
+        """Count a request that ended before (or without) a job of its own, by its problem code; a booth's
+        is also recorded for the admin (best effort: the booth gets its answer whatever happens here)."""
         if isinstance(exc, ClientClosed):
             # Not a server error: one line, no traceback; the metrics count it under its own code.
             logger.info(
@@ -1138,6 +1153,25 @@ class IngestService:
             self.metrics.observe_refusal(
                 slot_id=slot_id, provider=provider, source=source.value, code=exc.code
             )
+        # `unavailable` is a database outage or a shutdown: a write now would only delay the booth's answer.
+        if source is not JobSource.ingest or exc.code == Unavailable.code:
+            return
+        if not self.refusal_throttle.allow(slot_id):
+            return
+        try:
+            with anyio.CancelScope(shield=True):
+                async with self.sessionmaker() as session, session.begin():
+                    await problems_service.record_refusal(
+                        session,
+                        slot_id=slot_id,
+                        code=exc.code,
+                        status=exc.status_code,
+                        detail=exc.detail,
+                        fields=fields,
+                        now=utcnow(),
+                    )
+        except Exception:
+            logger.warning("could not record a refused upload", extra={"slot_id": slot_id}, exc_info=True)
 
     async def _db(self, action: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one short transaction; a database outage becomes 503 with Retry-After."""

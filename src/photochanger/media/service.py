@@ -78,6 +78,11 @@ async def existing_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
     return {media.id for media in await MediaObjectRepository(session).get_many(ids)}
 
 
+async def opaque_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
+    """Those of `ids` that exist and have no transparent pixel (unfit as frames)."""
+    return {media.id for media in await MediaObjectRepository(session).get_many(ids) if not media.has_alpha}
+
+
 def _clean_name(value: str | None) -> str:
     return " ".join((value or "").split())[:NAME_MAX_LENGTH]
 

@@ -3,6 +3,7 @@
 from photochanger.models.app_setting import AppSetting
 from photochanger.models.audit_log import AuditLog
 from photochanger.models.base import Base
+from photochanger.models.booth_refusal import BoothRefusal
 from photochanger.models.cluster import ClusterNode, PermitLease
 from photochanger.models.event import Event, EventEngagement, EventPhoto, EventSlot
 from photochanger.models.job import Job, JobSource, JobStatus
@@ -29,6 +30,7 @@ __all__ = [
     "AppSetting",
     "AuditLog",
     "Base",
+    "BoothRefusal",
     "ClusterNode",
     "Event",
     "EventEngagement",

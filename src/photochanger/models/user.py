@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Uuid
+from sqlalchemy import Boolean, Integer, String, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photochanger.core.time import utcnow
@@ -26,3 +26,6 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set for the first admin when its password was generated (shown once on the terminal): the admin UI
+    # asks for a new one before anything else. Cleared by a password change.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -28,6 +28,8 @@ from photochanger.providers.base import ProviderFailed, ProviderRequest, Provide
 __all__ = ["PreparedImage", "fit_within", "photo_input", "prepare_input"]
 
 TEMPLATE_MEDIA: dict[str, Any] = {"x-template-media": True}
+# A frame laid over the photo: only template media with transparent areas fit (checked when a slot is saved).
+FRAME_MEDIA: dict[str, Any] = {**TEMPLATE_MEDIA, "x-needs-transparency": True}
 """`json_schema_extra` marking a field whose value is a template media id (the admin UI offers a picker)."""
 
 
@@ -103,12 +105,16 @@ def qr_image(url: str, module_px: int) -> Image.Image:
     return small.resize((side * module_px, side * module_px), Image.Resampling.NEAREST).convert("RGB")
 
 
+QR_MAX_SHARE = 0.25
+
+
 def qr_placement(size: tuple[int, int], url: str) -> tuple[int, tuple[int, int]]:
     """Module size and top-left corner of the QR stamp on an image of `size` (bottom-right, 2% margin)."""
     short = min(size)
     side_modules = int(segno.make_qr(url, error="m").symbol_size(border=2)[0])
-    # About a fifth of the short side, whole pixels per module so every module stays crisp.
-    module_px = max(2, round(short * 0.2 / side_modules))
+    # About a fifth of the short side, whole pixels per module so every module stays crisp, and never more
+    # than a quarter of it: on a small photo the code shrinks with the photo instead of covering it.
+    module_px = max(1, min(round(short * 0.2 / side_modules), int(short * QR_MAX_SHARE) // side_modules))
     side = side_modules * module_px
     margin = max(4, round(short * 0.02))
     # On an image too small for a readable code the stamp is pinned to the corner and clipped.

@@ -57,6 +57,11 @@ class ResultCache:
             self._items.move_to_end(job_id)
         return ref
 
+    def discard(self, job_id: str) -> None:
+        """Forget a result removed before its time (in this process; other workers' copies find the file
+        gone and answer 410)."""
+        self._items.pop(job_id, None)
+
     def put(self, ref: ResultRef) -> None:
         self._items[ref.job_id] = ref
         self._items.move_to_end(ref.job_id)

@@ -190,6 +190,38 @@ async def _check_templates(
             )
     if errors:
         raise SlotValidationFailed("Some template media do not exist.", errors=errors)
+    await _check_frames(session, operation, options, prefix)
+
+
+def _needs_transparency(operation: Operation, name: str) -> bool:
+    field = operation.options_model.model_fields.get(name)
+    extra = field.json_schema_extra if field is not None else None
+    return isinstance(extra, dict) and extra.get("x-needs-transparency") is True
+
+
+async def _check_frames(
+    session: AsyncSession, operation: Operation, options: BaseModel, prefix: Sequence[str]
+) -> None:
+    """A frame (`x-needs-transparency`) without a transparent pixel would hide the whole photo."""
+    frames = {
+        name: value
+        for name in operation.template_fields
+        if _needs_transparency(operation, name) and isinstance(value := getattr(options, name, None), str)
+    }
+    if not frames:
+        return
+    opaque = await media_service.opaque_ids(session, frames.values())
+    errors = [
+        _error(
+            [*prefix, "params", name],
+            "The frame has no transparent area for the photo",
+            "frame_without_transparency",
+        )
+        for name, value in frames.items()
+        if value in opaque
+    ]
+    if errors:
+        raise SlotValidationFailed("A frame must have transparent areas.", errors=errors)
 
 
 def _problem_error(problem: FieldProblem, prefix: Sequence[str]) -> dict[str, Any]:

@@ -34,6 +34,8 @@ async def ensure_admin(
             role=Role.admin,
             actor=BOOTSTRAP_ACTOR,
         )
+        # A generated password has been on a terminal (and maybe in a scrollback or a CI log).
+        user.must_change_password = given is None
         await session.commit()
     except WeakPassword as exc:
         raise ConfigError(f"PHOTOCHANGER_BOOTSTRAP_ADMIN_PASSWORD: {exc.detail}") from None

@@ -271,6 +271,7 @@ async def change_password(
     check_new_password(new_password, field="new_password")
     user.password_hash = await hash_password(new_password)
     user.password_changed_at = now
+    user.must_change_password = False
     await _invalidate_sessions(session, user, reason="password_change", now=now)
     await audit_service.record(
         session,

@@ -41,6 +41,8 @@
 
   // Pickers that reload the page on change; the provider picker drops the operation (first one applies).
   document.querySelectorAll("[data-hide-with-js]").forEach((el) => { el.hidden = true; });
+  const slotForm = document.getElementById("slot-form");
+  let slotDirty = false;
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => {
       const form = select.form;
@@ -48,9 +50,39 @@
         const op = form.querySelector("select[name=operation]");
         if (op) op.disabled = true;
       }
+      // The slot editor's picker carries what was typed in the form below, so a switch keeps it.
+      if (form.id === "picker" && slotForm) {
+        const keep = (name, value) => {
+          const input = document.createElement("input");
+          input.type = "hidden";
+          input.name = name;
+          input.value = value;
+          form.appendChild(input);
+        };
+        keep("kept", "1");
+        (form.dataset.keep || "").split(" ").filter(Boolean).forEach((name) => {
+          const field = slotForm.elements.namedItem(name);
+          if (!field) return;
+          if (field.type === "checkbox") { if (field.checked) keep(name, "on"); } else keep(name, field.value);
+        });
+        slotDirty = false;
+      }
       form.submit();
     });
   });
+
+  // Leaving the slot editor with unsaved edits asks first.
+  if (slotForm && !slotForm.querySelector("fieldset[disabled]")) {
+    const mark = () => { slotDirty = true; };
+    slotForm.addEventListener("input", mark);
+    slotForm.addEventListener("change", mark);
+    slotForm.addEventListener("submit", () => { slotDirty = false; });
+    window.addEventListener("beforeunload", (event) => {
+      if (!slotDirty) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
 
   // Confirmation before destructive forms.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
@@ -129,6 +161,27 @@
     });
   }
 
+  // Dashboard setup checklist: re-fetched until every step is done, so it ticks itself.
+  const setup = document.getElementById("setup");
+  if (setup && setup.dataset.refresh) {
+    const url = setup.dataset.refresh;
+    const timer = setInterval(async () => {
+      try {
+        const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (!response.ok) return;
+        const html = (await response.text()).trim();
+        const current = document.getElementById("setup");
+        if (!current) { clearInterval(timer); return; }
+        if (!html) { current.remove(); clearInterval(timer); return; }
+        const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("setup");
+        if (fresh) current.replaceWith(document.importNode(fresh, true));
+      } catch (err) {
+        // A missed poll is retried on the next tick.
+      }
+    }, 3000);
+    window.addEventListener("pagehide", () => clearInterval(timer));
+  }
+
   // Slot gallery: new results appear at the top; expired ones are marked.
   const gallery = document.getElementById("gallery");
   if (gallery) {
@@ -143,6 +196,9 @@
           tile = template.content.firstElementChild.cloneNode(true);
           tile.dataset.job = result.job_id;
           tile.querySelector("img").src = result.preview_url;
+          tile.querySelector("[data-role=full]").href = result.result_url;
+          tile.querySelector("[data-role=guest]").href = "/r/" + result.job_id;
+          tile.querySelector("[data-role=qr]").href = "/public/results/" + result.job_id + "/qr.svg";
           const created = tile.querySelector("[data-role=created]");
           created.textContent = result.created;
           if (result.created_at) { created.setAttribute("datetime", result.created_at); localTime(created); }
@@ -158,8 +214,9 @@
         } else if (tile && !result.available && !tile.classList.contains("expired")) {
           tile.classList.add("expired");
           tile.querySelector("[data-role=expired]").hidden = false;
-          const link = tile.querySelector("[data-role=download]");
-          if (link) link.remove();
+          tile.querySelectorAll("[data-role=download], [data-role=links]").forEach((el) => el.remove());
+          const full = tile.querySelector("[data-role=full]");
+          if (full) full.replaceWith(...full.childNodes);
         }
         if (tile) anchor = tile;
       });

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from photochanger.providers.imaging import TEMPLATE_MEDIA, OperationOptions
+from photochanger.providers.imaging import FRAME_MEDIA, TEMPLATE_MEDIA, OperationOptions
 
 CropRatio = Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9"]
 
@@ -58,7 +58,7 @@ class FrameOptions(OperationOptions):
         min_length=1,
         title="Frame",
         description="Template media: a PNG whose transparent areas show the photo.",
-        json_schema_extra=TEMPLATE_MEDIA,
+        json_schema_extra=FRAME_MEDIA,
     )
     fit: Literal["cover", "contain"] = Field(
         default="cover",

@@ -1,0 +1,37 @@
+"""`GET /admin/slots/{id}/results.zip` (mounted under `/admin` by `admin.router`): the gallery's ZIP, booth
+shots only unless test runs are asked for; with nothing to put in it, back to the gallery saying so."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from photochanger.admin.router import AdminDep, AdminRoute, need
+from photochanger.auth import permissions
+from photochanger.config import AppConfig
+from photochanger.core.db import SessionDep
+from photochanger.core.storage import MediaLayout
+from photochanger.core.zipstream import iter_zip
+from photochanger.slots import service as slots_service
+
+router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
+
+
+@router.get("/slots/{slot_id}/results.zip")
+async def gallery_zip(
+    slot_id: str, request: Request, principal: AdminDep, session: SessionDep, include_tests: bool = False
+) -> Response:
+    need(principal, permissions.RESULTS_READ)
+    config: AppConfig = request.app.state.config
+    entries = await slots_service.export_entries(
+        session, MediaLayout(config.media_root), slot_id, start=None, end=None, include_tests=include_tests
+    )
+    if not entries:
+        return RedirectResponse(f"/admin/slots/{slot_id}/gallery?nothing_to_download=1", status_code=303)
+    # A plain iterator: Starlette pulls it in a worker thread, so file reads stay off the event loop.
+    return StreamingResponse(
+        iter_zip(entries),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{slot_id}-results.zip"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,1 @@
+"""First-run guidance: how far an installation is from its first processed booth shot."""
