@@ -18,6 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.core.tasks import cancel_and_wait
+
 logger = logging.getLogger(__name__)
 
 JOBS_CHANNEL = "photochanger_jobs"
@@ -69,10 +71,7 @@ class PgListener:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     def _dispatch(self, channel: str, payload: str) -> None:
         for callback in list(self._subscribers[channel]):

@@ -9,7 +9,6 @@ dead node's permits come back after at most `node_ttl_seconds` + `heartbeat_seco
 """
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -20,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.notify import PERMITS_CHANNEL, notify
+from photochanger.core.tasks import cancel_and_wait
 from photochanger.core.time import utcnow
 from photochanger.ingest import repository
 from photochanger.models import ClusterNode, Job, JobStatus, PermitLease
@@ -128,10 +128,7 @@ class ClusterMembership:
     async def stop(self) -> None:
         """Stop beating and remove this process's row (and leases): a clean stop frees its permits at once."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         try:
             async with self.sessionmaker() as session, session.begin():
                 await session.execute(delete(PermitLease).where(PermitLease.owner == self.owner))

@@ -6,10 +6,11 @@ work itself.
 """
 
 import asyncio
-import contextlib
 import time
 
 from prometheus_client import CollectorRegistry, Histogram
+
+from photochanger.core.tasks import cancel_and_wait
 
 SAMPLE_INTERVAL_SECONDS = 0.02
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -35,10 +36,7 @@ class LoopLagMonitor:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:
