@@ -17,7 +17,6 @@ import contextlib
 import logging
 import secrets
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,7 +29,7 @@ from photochanger.core.notify import PERMITS_CHANNEL, PgListener, notify
 from photochanger.core.time import utcnow
 from photochanger.ingest import cluster
 from photochanger.ingest.exceptions import Unavailable
-from photochanger.ingest.limits import Limits, PermitTimeout
+from photochanger.ingest.limits import Held, Limits, PermitTimeout
 from photochanger.models import ClusterNode, PermitLease
 
 logger = logging.getLogger(__name__)
@@ -58,20 +57,14 @@ class LeaseLimiter:
         self.sessionmaker = sessionmaker
         self.poll_seconds = poll_seconds
         self.membership = membership
-        self._slots: Counter[str] = Counter()
-        self._providers: Counter[str] = Counter()
-        self._total = 0
+        self._held = Held()
         self._released = asyncio.Event()
         self.waits = 0
         if listener is not None:
             listener.subscribe(PERMITS_CHANNEL, lambda _payload: self._wake())
 
     def in_flight(self, *, slot: str | None = None, provider: str | None = None) -> int:
-        if slot is not None:
-            return self._slots[slot]
-        if provider is not None:
-            return self._providers[provider]
-        return self._total
+        return self._held.count(slot=slot, provider=provider)
 
     def _wake(self) -> None:
         released, self._released = self._released, asyncio.Event()
@@ -148,19 +141,11 @@ class LeaseLimiter:
             released = self._released
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(released.wait(), timeout=min(left, self.poll_seconds))
-        self._slots[slot] += 1
-        self._providers[provider] += 1
-        self._total += 1
+        self._held.add(slot, provider)
         try:
             yield
         finally:
-            self._slots[slot] -= 1
-            self._providers[provider] -= 1
-            self._total -= 1
-            if self._slots[slot] <= 0:
-                del self._slots[slot]
-            if self._providers[provider] <= 0:
-                del self._providers[provider]
+            self._held.remove(slot, provider)
             with anyio.CancelScope(shield=True):
                 await self._release(lease_id)
             self._wake()

@@ -38,6 +38,36 @@ class Limiter(Protocol):
         ...
 
 
+class Held:
+    """What this process holds: permits per slot, per provider and overall (both limiters keep one)."""
+
+    def __init__(self) -> None:
+        self.slots: Counter[str] = Counter()
+        self.providers: Counter[str] = Counter()
+        self.total = 0
+
+    def count(self, *, slot: str | None = None, provider: str | None = None) -> int:
+        if slot is not None:
+            return self.slots[slot]
+        if provider is not None:
+            return self.providers[provider]
+        return self.total
+
+    def add(self, slot: str, provider: str) -> None:
+        self.slots[slot] += 1
+        self.providers[provider] += 1
+        self.total += 1
+
+    def remove(self, slot: str, provider: str) -> None:
+        self.slots[slot] -= 1
+        self.providers[provider] -= 1
+        self.total -= 1
+        if self.slots[slot] <= 0:
+            del self.slots[slot]
+        if self.providers[provider] <= 0:
+            del self.providers[provider]
+
+
 class ConcurrencyLimiter:
     """Counts jobs in flight per slot, per provider and overall.
 
@@ -48,24 +78,18 @@ class ConcurrencyLimiter:
     """
 
     def __init__(self) -> None:
-        self._slots: Counter[str] = Counter()
-        self._providers: Counter[str] = Counter()
-        self._total = 0
+        self._held = Held()
         self._released = asyncio.Event()
         self.waits = 0
 
     def in_flight(self, *, slot: str | None = None, provider: str | None = None) -> int:
-        if slot is not None:
-            return self._slots[slot]
-        if provider is not None:
-            return self._providers[provider]
-        return self._total
+        return self._held.count(slot=slot, provider=provider)
 
     def _free(self, slot: str, provider: str, limits: Limits) -> bool:
         return (
-            self._slots[slot] < limits.slot
-            and self._providers[provider] < limits.provider
-            and self._total < limits.global_
+            self._held.slots[slot] < limits.slot
+            and self._held.providers[provider] < limits.provider
+            and self._held.total < limits.global_
         )
 
     async def _wait_until_free(self, slot: str, provider: str, limits: Limits, wait: float) -> None:
@@ -85,19 +109,11 @@ class ConcurrencyLimiter:
     async def permits(self, slot: str, provider: str, limits: Limits, *, wait: float) -> AsyncIterator[None]:
         if not self._free(slot, provider, limits):
             await self._wait_until_free(slot, provider, limits, wait)
-        self._slots[slot] += 1
-        self._providers[provider] += 1
-        self._total += 1
+        self._held.add(slot, provider)
         try:
             yield
         finally:
-            self._slots[slot] -= 1
-            self._providers[provider] -= 1
-            self._total -= 1
-            if self._slots[slot] <= 0:
-                del self._slots[slot]
-            if self._providers[provider] <= 0:
-                del self._providers[provider]
+            self._held.remove(slot, provider)
             # Wake every waiter; each re-checks its own condition. A fresh event for the next round.
             released, self._released = self._released, asyncio.Event()
             released.set()
