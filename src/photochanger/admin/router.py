@@ -32,7 +32,7 @@ from photochanger.admin.rendering import (
     render,
     translator,
 )
-from photochanger.admin.uploads import Replay, discard, read_form_upload
+from photochanger.admin.uploads import discard, read_form_upload
 from photochanger.audit import service as audit_service
 from photochanger.auth import access, permissions
 from photochanger.auth.cookies import clear_session_cookies, set_session_cookies
@@ -786,15 +786,11 @@ async def upload_media(request: Request, principal: AdminDep, session: SessionDe
     runtime = await settings_service.load(session)
     parsed = await read_form_upload(request, cap_mb=runtime.upload_max_mb, purpose="template")
     try:
-        replay = Replay(parsed, {"name": parsed.fields.get("name", "")})
         try:
-            await media_service.upload(
+            await media_service.add(
                 session,
+                parsed,
                 layout=MediaLayout(config.media_root),
-                body=replay.body(),
-                content_type=replay.content_type,
-                content_length=replay.content_length,
-                owner=request.app.state.ingest.owner,
                 max_pixels=config.max_image_pixels,
                 min_free_mb=config.min_free_disk_mb,
                 actor=principal,

@@ -14,7 +14,7 @@ from photochanger.config import AppConfig
 from photochanger.core import images
 from photochanger.core.clients import client_key
 from photochanger.core.disk import ensure_room
-from photochanger.core.multipart import ParsedUpload, read_upload
+from photochanger.core.multipart import MULTIPART_OVERHEAD_BYTES, ParsedUpload, read_upload
 from photochanger.core.storage import MediaLayout, unlink_quietly
 from photochanger.core.time import utcnow
 from photochanger.core.uploads import InvalidRequest, PayloadTooLarge, guarded_body
@@ -48,8 +48,6 @@ from photochanger.providers.registry import ProviderRegistry, UnknownOperation, 
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
 
-# Room for the multipart framing and the booth's text fields on top of the photo itself.
-MULTIPART_OVERHEAD_BYTES = 256 * 1024
 BOOTH_FILE_FIELD = "fileToUpload"
 
 
