@@ -16,7 +16,7 @@ from photochanger.admin import live
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite
 from photochanger.core.notify import JOBS_CHANNEL, asyncpg_dsn
 from photochanger.core.time import utcnow
-from photochanger.ingest import repository
+from photochanger.ingest import ending, repository
 from photochanger.models import JobSource, JobStatus
 from tests.support.jobs import new_job_id
 
@@ -50,7 +50,7 @@ async def _finish_job_elsewhere(database_url: str, slot_id: str) -> str:
             )
         async with maker() as session, session.begin():
             now = utcnow()
-            await repository.finish(
+            await ending.finish(
                 session,
                 job_id,
                 status=JobStatus.done,

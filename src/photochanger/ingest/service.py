@@ -22,7 +22,7 @@ from photochanger.core.errors import PhotoChangerError
 from photochanger.core.limits import Limiter
 from photochanger.core.storage import MediaLayout, unlink_quietly
 from photochanger.core.time import utcnow
-from photochanger.ingest import repository
+from photochanger.ingest import ending, repository
 from photochanger.ingest.exceptions import Unavailable
 from photochanger.ingest.pipeline.admission import Admission
 from photochanger.ingest.pipeline.db import Transactions
@@ -209,7 +209,7 @@ class IngestService:
             await asyncio.wait(set(self._background), timeout=5)
         try:
             async with self.sessionmaker() as session, session.begin():
-                await repository.interrupt_owned(session, self.owner, now=utcnow())
+                await ending.interrupt_owned(session, self.owner, now=utcnow())
         except Exception:
             logger.warning("could not mark this process's jobs interrupted at shutdown", exc_info=True)
 

@@ -16,7 +16,7 @@ from photochanger.core.errors import PhotoChangerError
 from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import utcnow
 from photochanger.core.uploads import ClientClosed
-from photochanger.ingest import repository
+from photochanger.ingest import ending
 from photochanger.ingest.exceptions import IngestTimeout, ProviderFailure, ProviderRefusedError, Unavailable
 from photochanger.ingest.pipeline.db import Transactions
 from photochanger.ingest.pipeline.request import JobLinks, Received, elapsed_ms
@@ -118,7 +118,7 @@ class Outcome:
             }
         action = "job done" if e.error is None else "job failed"
         try:
-            await self.db.run(action, repository.finish, r.job_id, original=e.original, **values)
+            await self.db.run(action, ending.finish, r.job_id, original=e.original, **values)
         except BaseException:
             if e.files:
                 with anyio.CancelScope(shield=True):
@@ -156,7 +156,7 @@ class Outcome:
         """The job's run ended without an outcome (cancelled, crashed): a failed `interrupted` row."""
         try:
             async with self.db.sessionmaker() as session, session.begin():
-                await repository.finish(
+                await ending.finish(
                     session,
                     r.job_id,
                     status=JobStatus.failed,
