@@ -8,9 +8,9 @@ import anyio
 from fastapi import Request
 
 from photochanger.admin.rendering import CSRF_FIELD, check_csrf_field
-from photochanger.core.multipart import MULTIPART_OVERHEAD_BYTES, ParsedUpload, read_upload
+from photochanger.core.forms import read_form
+from photochanger.core.multipart import ParsedUpload
 from photochanger.core.storage import unlink_quietly
-from photochanger.core.uploads import PayloadTooLarge
 from photochanger.deps import get_ingest
 
 MIB = 1024 * 1024
@@ -21,19 +21,9 @@ async def read_form_upload(request: Request, *, cap_mb: int, purpose: str) -> Pa
     """The form's file in a temp file (the caller removes `path`) and its text fields, CSRF checked.
 
     Raises `PayloadTooLarge`, `InvalidRequest` or `CsrfFailed` (the temp file is gone then)."""
-    cap = cap_mb * MIB
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > cap + MULTIPART_OVERHEAD_BYTES:
-        raise PayloadTooLarge(f"The upload is larger than {cap_mb} MiB.")
     ingest = get_ingest(request)
     temp = ingest.layout.upload_path(ingest.owner, f"admin-{purpose}-{secrets.token_urlsafe(12)}")
-    parsed = await read_upload(
-        request.stream(),
-        content_type=request.headers.get("content-type"),
-        dest=temp,
-        max_bytes=cap,
-        file_field=FILE_FIELD,
-    )
+    parsed = await read_form(request, dest=temp, cap_mb=cap_mb, file_field=FILE_FIELD)
     try:
         check_csrf_field(request, parsed.fields.get(CSRF_FIELD))
     except BaseException:

@@ -35,6 +35,7 @@ from photochanger.ingest.pipeline.request import (
     IngestRequest,
     IngestResult,
     JobLinks,
+    Kit,
     Received,
     public_fields,
 )
@@ -72,49 +73,17 @@ class IngestService:
         self.accepting = True
         self.links = JobLinks(config)
         self._background: set[asyncio.Task[None]] = set()
-        # The jobs this process runs now, each with the event set when it ends (for joined repeats).
-        running: dict[str, asyncio.Event] = {}
-        db = Transactions(sessionmaker)
+        self._running: dict[str, asyncio.Event] = {}
+        self._db = Transactions(sessionmaker)
+        kit = Kit(config, self.layout, owner, providers, keys, self._db, self.links, self._running)
         self.admission = Admission(config, limiter, keys)
-        self.receiver = Receiver(
-            config=config,
-            layout=self.layout,
-            owner=owner,
-            providers=providers,
-            keys=keys,
-            admission=self.admission,
-            db=db,
-        )
+        self.receiver = Receiver(kit, self.admission)
         self.outcome = Outcome(
-            db=db,
-            links=self.links,
-            slot_providers=self.receiver.slot_providers,
-            metrics=metrics,
-            webhooks=webhooks,
-            keys=keys,
+            kit, slot_providers=self.receiver.slot_providers, metrics=metrics, webhooks=webhooks
         )
-        self.idempotency = Idempotency(
-            db=db,
-            layout=self.layout,
-            window_seconds=config.idempotency_window_seconds,
-            running=running,
-            result_url=self.links.result_url,
-            guest_url=self.links.guest_url,
-        )
-        self.execution = Execution(
-            config=config,
-            layout=self.layout,
-            owner=owner,
-            providers=providers,
-            keys=keys,
-            db=db,
-            links=self.links,
-            outcome=self.outcome,
-            running=running,
-            template_loader=template_loader,
-        )
-        self._running = running
-        self._db = db
+        self.idempotency = Idempotency(kit)
+        self.execution = Execution(kit, self.outcome, template_loader)
+        # The memory held by uploads, and the uploads being checked per slot (what the tests watch).
         self.inflight = self.admission.inflight
         self._checking = self.admission.checking
 

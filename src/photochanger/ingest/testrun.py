@@ -5,7 +5,7 @@ nothing of ingest); the slot's own routes are `slots.router`'s."""
 import json
 import secrets
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Request
@@ -15,14 +15,12 @@ from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
+from photochanger.core.forms import IMAGE_FILE, openapi_form, read_form
 from photochanger.core.links import Links
-from photochanger.core.multipart import MULTIPART_OVERHEAD_BYTES, read_upload
 from photochanger.core.storage import unlink_quietly
-from photochanger.core.uploads import PayloadTooLarge
 from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, ProvidersDep
 from photochanger.ingest.exceptions import INGEST_ERRORS
-from photochanger.ingest.pipeline.request import MIB, IngestRequest
-from photochanger.models import JobSource
+from photochanger.ingest.pipeline.request import IngestRequest
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed
@@ -30,27 +28,17 @@ from photochanger.slots.schemas import TrialRunRead, TrialSettings
 
 router = APIRouter(prefix="/api/slots", tags=["slots"])
 
-_TEST_RUN_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"},
-                        "settings": {
-                            "type": "string",
-                            "description": "Optional JSON of unsaved settings to try: provider, operation, "
-                            "params, size_limit_mb, output_format, on_failure (missing keys: saved values)",
-                        },
-                    },
-                }
-            }
+_TEST_RUN_FORM = openapi_form(
+    {
+        "file": IMAGE_FILE,
+        "settings": {
+            "type": "string",
+            "description": "Optional JSON of unsaved settings to try: provider, operation, "
+            "params, size_limit_mb, output_format, on_failure (missing keys: saved values)",
         },
-    }
-}
+    },
+    required=["file"],
+)
 
 
 def _trial_settings(raw: str | None) -> TrialSettings | None:
@@ -96,18 +84,12 @@ async def run_slot_test(
 ) -> TrialRunRead:
     arrived_at = getattr(request.state, "arrived_at", None) or time.monotonic()
     runtime = await settings_service.load(session)
-    cap = runtime.upload_max_mb * MIB
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > cap + MULTIPART_OVERHEAD_BYTES:
-        raise PayloadTooLarge(f"The upload is larger than {runtime.upload_max_mb} MiB.")
     # The settings field has to be known before the pipeline starts, so the form is read here first (into
     # a capped temp file) and the pipeline then takes the photo as read.
-    temp = ingest.layout.upload_path(ingest.owner, f"trial-{secrets.token_urlsafe(12)}")
-    parsed = await read_upload(
-        request.stream(),
-        content_type=request.headers.get("content-type"),
-        dest=temp,
-        max_bytes=cap,
+    parsed = await read_form(
+        request,
+        dest=ingest.layout.upload_path(ingest.owner, f"trial-{secrets.token_urlsafe(12)}"),
+        cap_mb=runtime.upload_max_mb,
         file_field="file",
     )
     try:
@@ -115,15 +97,7 @@ async def run_slot_test(
         override = await slots_service.trial_override(session, config, providers, slot_id, trial)
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
-        received = await ingest.receive(
-            IngestRequest(
-                slot_id=slot_id,
-                arrived_at=arrived_at,
-                upload=parsed,
-                source=JobSource.ui_test,
-                slot_override=override,
-            )
-        )
+        received = await ingest.receive(IngestRequest.test_run(slot_id, parsed, arrived_at, override))
         result = await ingest.process(received)
     finally:
         with anyio.CancelScope(shield=True):

@@ -11,15 +11,13 @@ from typing import Any
 
 import anyio
 
-from photochanger.accounts.store import KeyStore
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import utcnow
 from photochanger.core.uploads import ClientClosed
 from photochanger.ingest import ending
 from photochanger.ingest.exceptions import IngestTimeout, ProviderFailure, ProviderRefusedError, Unavailable
-from photochanger.ingest.pipeline.db import Transactions
-from photochanger.ingest.pipeline.request import JobLinks, Received, elapsed_ms
+from photochanger.ingest.pipeline.request import Kit, Received, elapsed_ms
 from photochanger.metrics.registry import Metrics
 from photochanger.models import JobSource, JobStatus
 from photochanger.problems import service as problems_service
@@ -81,20 +79,18 @@ class Ending:
 class Outcome:
     def __init__(
         self,
+        kit: Kit,
         *,
-        db: Transactions,
-        links: JobLinks,
         slot_providers: dict[str, str],
         metrics: Metrics | None,
         webhooks: WebhookSender | None,
-        keys: KeyStore | None,
     ) -> None:
-        self.db = db
-        self.links = links
+        self.db = kit.db
+        self.links = kit.links
+        self.keys = kit.keys
         self.slot_providers = slot_providers
         self.metrics = metrics
         self.webhooks = webhooks
-        self.keys = keys
         self.refusal_throttle = problems_service.RefusalThrottle()
 
     async def end(self, r: Received, e: Ending) -> None:
