@@ -18,7 +18,7 @@ from photochanger.core.notify import JOBS_CHANNEL, asyncpg_dsn
 from photochanger.core.time import utcnow
 from photochanger.ingest import ending, repository
 from photochanger.models import JobSource, JobStatus
-from tests.support.jobs import new_job_id
+from photochanger.models.job import new_job_id
 
 
 def _needs_postgres(app: FastAPI) -> None:
