@@ -275,6 +275,6 @@ async def test_the_dashboard_reads_every_slot_in_the_same_few_queries(app: FastA
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(cards) >= 8
     assert len(selects) == 4, selects
-    last = {card["slot_id"]: (card["last"] or {}).get("job_id") for card in cards}
+    last = {card["slot_id"]: card["last"]["job_id"] if card["last"] else None for card in cards}
     assert {slot_id: last[slot_id] for slot_id in newest} == newest
     assert last["slot-003"] is None

@@ -40,7 +40,6 @@ class SlotForm(BaseModel):
     output_format: str = OutputFormat.jpeg.value
     on_failure: str | None = None
     webhook_url: str = ""
-    webhook_remove: bool = False
     webhook_secret: str = ""
     version: str = ""
     webhook_fields: bool = False
@@ -48,15 +47,16 @@ class SlotForm(BaseModel):
     @classmethod
     def from_form(cls, form: FormData) -> "SlotForm":
         text = {name: value for name, value in form.items() if isinstance(value, str)}
+        remove = form.get("webhook_remove") == "on"
         return cls.model_validate(
             {
                 **text,
                 "size_limit_mb": text.get("size_limit_mb", "").strip(),
                 "output_format": text.get("output_format") or OutputFormat.jpeg.value,
                 "on_failure": text.get("on_failure") or None,
-                "webhook_url": text.get("webhook_url", "").strip(),
+                # A ticked "remove" shows (and sends) no URL.
+                "webhook_url": "" if remove else text.get("webhook_url", "").strip(),
                 "is_active": form.get("is_active") == "on",
-                "webhook_remove": form.get("webhook_remove") == "on",
                 "webhook_fields": "webhook_url" in form or "webhook_remove" in form,
             }
         )
@@ -75,22 +75,6 @@ class SlotForm(BaseModel):
             version=str(slot.version),
         )
 
-    @property
-    def shown_webhook_url(self) -> str:
-        return "" if self.webhook_remove else self.webhook_url
-
-    def top(self) -> dict[str, Any]:
-        """The values the editor's inputs show."""
-        return {
-            "display_name": self.display_name,
-            "is_active": self.is_active,
-            "size_limit_mb": self.size_limit_mb,
-            "output_format": self.output_format,
-            "on_failure": self.on_failure,
-            "webhook_url": self.shown_webhook_url,
-            "version": self.version,
-        }
-
     def settings(self) -> dict[str, Any]:
         """The fields `SlotUpdate` and `TrialSettings` share, as the API takes them."""
         return {
@@ -106,20 +90,20 @@ class SlotForm(BaseModel):
         field is left out so the stored secret is kept (the page never shows it)."""
         if not self.webhook_fields:
             return {}
-        if self.webhook_remove or not self.webhook_url:
+        if not self.webhook_url:
             return {"webhook_url": ""}
         url = {"webhook_url": self.webhook_url}
         return {**url, "webhook_secret": self.webhook_secret} if self.webhook_secret else url
 
 
-def kept_edits(request: Request, slot: SlotRead) -> dict[str, Any]:
+def kept_edits(request: Request, slot: SlotRead) -> SlotForm:
     """The editor's values: the saved ones, or the typed ones carried over a provider or operation switch
     (`kept=1` plus the fields, sent by the picker); the version stays the one read."""
-    saved = SlotForm.of_slot(slot).top()
+    saved = SlotForm.of_slot(slot)
     if request.query_params.get("kept") != "1":
         return saved
-    typed = SlotForm.from_form(FormData(list(request.query_params.multi_items()))).top()
-    return {**saved, **{name: typed[name] for name in KEPT_FIELDS}}
+    typed = SlotForm.from_form(FormData(list(request.query_params.multi_items())))
+    return saved.model_copy(update={name: getattr(typed, name) for name in KEPT_FIELDS})
 
 
 def pick(
@@ -163,7 +147,7 @@ async def editor(
     provider_id: str,
     operation_id: str,
     params: dict[str, Any],
-    top: dict[str, Any],
+    top: SlotForm,
     errors: ValidationError | Sequence[Mapping[str, Any]] | None = None,
     banner: str | None = None,
     banner_kind: str = "error",

@@ -14,7 +14,7 @@ from photochanger.admin import forms, testrun
 from photochanger.admin.deps import CsrfFormDep, admin_requires
 from photochanger.admin.rendering import render, rerender, see_other, translator
 from photochanger.admin.routing import AdminRoute
-from photochanger.admin.slot_editor import Submitted, editor, kept_edits, pick, submitted
+from photochanger.admin.slot_editor import editor, kept_edits, pick, submitted
 from photochanger.admin.uploads import discard, read_form_upload
 from photochanger.admin.views import catalogue_titles
 from photochanger.auth import permissions
@@ -87,8 +87,17 @@ async def save_slot(
         *,
         conflict: bool = False,
     ) -> Response:
-        return await rerender(session, _editor_again, request, session, config, providers, keys, slot_id,
-                              asked, errors, banner, status_code, conflict)  # fmt: skip
+        """The editor with what was typed, over the slot as stored now (its version included)."""
+
+        async def page() -> Response:
+            fresh = await slots_service.get_slot(session, config, slot_id, limit=1)
+            return await editor(
+                request, session, config, providers, await keys.keyed_providers(), fresh,
+                provider_id=asked.provider_id, operation_id=asked.operation_id, params=asked.params,
+                top=asked.form, errors=errors, banner=banner, status_code=status_code, conflict=conflict,
+            )  # fmt: skip
+
+        return await rerender(session, page)
 
     try:
         body = SlotUpdate.model_validate(
@@ -120,28 +129,6 @@ async def save_slot(
             conflict=True,
         )
     return see_other(f"/admin/slots/{slot.id}?saved=1")
-
-
-async def _editor_again(
-    request: Request,
-    session: SessionDep,
-    config: ConfigDep,
-    providers: ProvidersDep,
-    keys: KeyStoreDep,
-    slot_id: str,
-    asked: Submitted,
-    errors: ValidationError | Sequence[Mapping[str, Any]] | None,
-    banner: str,
-    status_code: int,
-    conflict: bool,
-) -> Response:
-    """The editor with what was typed, over the slot as stored now (its version included)."""
-    fresh = await slots_service.get_slot(session, config, slot_id, limit=1)
-    return await editor(
-        request, session, config, providers, await keys.keyed_providers(), fresh,
-        provider_id=asked.provider_id, operation_id=asked.operation_id, params=asked.params,
-        top=asked.form.top(), errors=errors, banner=banner, status_code=status_code, conflict=conflict,
-    )  # fmt: skip
 
 
 class BrandingForm(BaseModel):

@@ -49,7 +49,7 @@ async def trial_run(
             "provider_id": asked.provider_id,
             "operation_id": asked.operation_id,
             "params": asked.params,
-            "top": asked.form.top(),
+            "top": asked.form,
         }
         keyed = await keys.keyed_providers()
         try:
