@@ -4,11 +4,11 @@ picks a strong ingest password and shows it once, in this response only, with a 
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
-from photochanger.admin.deps import admin_requires, csrf_form
+from photochanger.admin.deps import CsrfFormDep, admin_requires
 from photochanger.admin.pages.settings import settings_page
 from photochanger.admin.rendering import translator
 from photochanger.admin.routing import AdminRoute
@@ -24,17 +24,22 @@ GENERATED_BYTES = 18
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
 
 
+class ConfirmForm(BaseModel):
+    confirm: bool = False
+
+
 @router.post("/settings/ingest-password/generate")
 async def generate_ingest_password(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SETTINGS_WRITE)],
+    _csrf: CsrfFormDep,
     session: SessionDep,
+    form: Annotated[ConfirmForm, Form()],
 ) -> Response:
     """Not a redirect on purpose: the password exists only in this no-store page; reloading or switching
     the language leads back to the settings page without it."""
-    form = await csrf_form(request)
     t = translator(request)
-    if form.get("confirm") != "on":
+    if not form.confirm:
         return await settings_page(
             request, session, generate_error=t.gettext("Please confirm the rotation."), status_code=422
         )
