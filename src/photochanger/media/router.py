@@ -12,8 +12,8 @@ from photochanger.core.db import SessionDep
 from photochanger.core.disk import InsufficientStorage
 from photochanger.core.errors import problem_responses
 from photochanger.core.storage import unlink_quietly
+from photochanger.core.uploads import InvalidRequest, PayloadTooLarge
 from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, MediaLayoutDep, ProvidersDep
-from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
 from photochanger.media import service
 from photochanger.media.exceptions import (
     InvalidTemplateImage,

@@ -14,9 +14,9 @@ from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.core import images
 from photochanger.core.disk import ensure_room
+from photochanger.core.multipart import read_upload
 from photochanger.core.storage import MediaLayout, unlink_quietly
-from photochanger.ingest.exceptions import PayloadTooLarge
-from photochanger.ingest.multipart import read_upload
+from photochanger.core.uploads import PayloadTooLarge
 from photochanger.media.exceptions import (
     InvalidTemplateImage,
     TemplateMediaInUse,
