@@ -19,7 +19,8 @@ from photochanger.core.notify import JOBS_CHANNEL, asyncpg_dsn
 from photochanger.core.time import utcnow
 from photochanger.ingest import repository
 from photochanger.models import JobSource, JobStatus
-from tests.support.jobs import add_job, new_job_id
+from photochanger.models.job import new_job_id
+from tests.support.jobs import add_job
 
 
 def _needs_postgres(app: FastAPI) -> None:
