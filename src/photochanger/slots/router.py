@@ -28,6 +28,7 @@ from photochanger.ingest.multipart import read_upload
 from photochanger.models import JobSource
 from photochanger.settings import service as settings_service
 from photochanger.slots import service
+from photochanger.slots import trial as slot_trial
 from photochanger.slots.exceptions import (
     ProviderNotFound,
     SlotNotFound,
@@ -206,7 +207,7 @@ async def run_slot_test(
     )
     try:
         trial = _trial_settings(parsed.fields.get("settings"))
-        override = await service.trial_override(session, config, providers, slot_id, trial)
+        override = await slot_trial.trial_override(session, config, providers, slot_id, trial)
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
         boundary = secrets.token_hex(16)

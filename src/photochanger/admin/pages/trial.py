@@ -20,6 +20,7 @@ from photochanger.core.db import SessionDep
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
+from photochanger.slots import trial as slots_trial
 from photochanger.slots.exceptions import SlotValidationFailed
 from photochanger.slots.schemas import TrialSettings
 
@@ -55,7 +56,7 @@ async def trial_run(slot_id: str, request: Request, principal: AdminDep, session
                     "on_failure": top["on_failure"],
                 }
             )
-            override = await slots_service.trial_override(session, config, registry, slot.id, trial)
+            override = await slots_trial.trial_override(session, config, registry, slot.id, trial)
         except ValidationError as exc:
             errors = [
                 {"field": ".".join(str(p) for p in err["loc"]), "type": err["type"], "msg": err["msg"]}
