@@ -66,6 +66,7 @@ from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConfl
 from photochanger.slots.schemas import OnFailure, OutputFormat, ProviderRead, SlotRead, SlotUpdate
 from photochanger.stats import service as stats_service
 from photochanger.users import service as auth_service
+from photochanger.users import sessions as auth_sessions
 from photochanger.users.exceptions import (
     InvalidCredentials,
     TooManyLoginAttempts,
@@ -274,7 +275,7 @@ async def login(request: Request, session: SessionDep, codec: CodecDep) -> Respo
             username=username,
         )
     try:
-        issued = await auth_service.login(
+        issued = await auth_sessions.login(
             session,
             codec,
             username=username[:64],
@@ -315,7 +316,7 @@ async def logout(request: Request, session: SessionDep, codec: CodecDep) -> Resp
     await csrf_form(request)
     token = request.cookies.get(ACCESS_COOKIE)
     if token:
-        await auth_service.logout_access(session, codec, token)
+        await auth_sessions.logout_access(session, codec, token)
     response = _redirect("/admin/login?bye=1")
     clear_session_cookies(request, response)
     return response
@@ -1032,7 +1033,7 @@ async def change_own_password(
     if not errors:
         try:
             user = await auth_service.get_user(session, principal.user_id)
-            issued = await auth_service.change_password(
+            issued = await auth_sessions.change_password(
                 session,
                 codec,
                 user,
