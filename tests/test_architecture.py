@@ -26,6 +26,7 @@ ONLY = {
     "i18n": {"core", "config"},
     "auth": {"core", "models", "config"},
     "jobs": {"core", "models"},
+    "eventpage": {"core", "models", "jobs"},
     "commands": {"core", "config"},
 }
 
@@ -41,11 +42,6 @@ ALLOWED_UPWARD = {
     ("admin/uploads.py", "ingest"),  # same; the re-encoding helper goes away with §1
     ("public/router.py", "ingest"),  # provider input links live in ingest until they move to public (§1)
     ("metrics/registry.py", "ingest"),  # the limiter lives in ingest until it moves to core (§1)
-    # Not in those files: the guest result page and the download reach up into events for an event photo's
-    # branding and its download counter (events builds its own pages on guest's rendering). They go when
-    # the event hooks move below guest (an engagement counter and branding lookup events and guest share).
-    ("guest/router.py", "events"),
-    ("guest/download.py", "events"),
 }
 
 
