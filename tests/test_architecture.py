@@ -216,3 +216,20 @@ def test_the_problems_room_names_the_wrong_password_code_ingest_raises() -> None
     from photochanger.problems.service import WRONG_PASSWORD_CODE
 
     assert InvalidPassword.code == WRONG_PASSWORD_CODE
+
+
+def test_a_provider_driver_imports_no_other_driver() -> None:
+    """Drivers share code through the shared provider modules (`providers/*.py`), never through each other."""
+    drivers = {p.name for p in (SRC / "providers").iterdir() if p.is_dir() and (p / "driver.py").exists()}
+    wrong = sorted(
+        f"{i.module} -> {i.dotted}"
+        for i in IMPORTS
+        if i.module.startswith("providers/")
+        and (own := i.module.split("/")[1]) in drivers
+        and (parts := i.dotted.split("."))[1] == "providers"
+        and len(parts) > 3
+        and parts[2] in drivers
+        and parts[2] != own
+    )
+    assert drivers >= {"gemini", "gpt_image", "local", "openrouter", "turbotext"}
+    assert wrong == []
