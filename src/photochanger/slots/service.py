@@ -18,7 +18,7 @@ from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
 from photochanger.core.zipstream import ZipEntry
 from photochanger.models import Job, Slot
-from photochanger.providers.base import Deadline
+from photochanger.providers.base import CONNECTION_CHECK_SECONDS, Deadline
 from photochanger.providers.registry import ProviderRegistry, UnknownProvider
 from photochanger.slots import validation
 from photochanger.slots.exceptions import (
@@ -92,9 +92,6 @@ def catalogue(registry: ProviderRegistry, keyed: Collection[str] = ()) -> list[P
         )
         for provider in registry
     ]
-
-
-CONNECTION_CHECK_SECONDS = 10.0
 
 
 async def check_connection(
