@@ -25,6 +25,9 @@ from photochanger.providers.base import (
     ProviderUnavailable,
 )
 
+# --- answers: error bodies and statuses ----------------------------------------------------------------
+
+
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -78,9 +81,6 @@ def json_body(response: httpx.Response, provider: str) -> Any:
             f"{provider} answered {response.status_code} with a body that is not JSON",
             upstream_status=response.status_code,
         ) from exc
-
-
-# --- answers: error bodies and statuses ----------------------------------------------------------------
 
 
 def response_json(response: httpx.Response) -> Any:
