@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.notify import PERMITS_CHANNEL, notify
-from photochanger.core.tasks import cancel_and_wait
+from photochanger.core.tasks import BackgroundTask
 from photochanger.core.time import utcnow
 from photochanger.ingest import ending
 from photochanger.models import ClusterNode, Job, JobStatus, PermitLease
@@ -114,7 +114,7 @@ class ClusterMembership:
         self.ttl_seconds = ttl_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.held: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("cluster-heartbeat")
 
     async def start(self) -> None:
         """Register (a database outage is logged; the heartbeat keeps trying) and start beating."""
@@ -122,13 +122,11 @@ class ClusterMembership:
             await self.beat()
         except Exception:
             logger.warning("cluster: could not register this process yet", exc_info=True)
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="cluster-heartbeat")
+        self._task.start(self._run)
 
     async def stop(self) -> None:
         """Stop beating and remove this process's row (and leases): a clean stop frees its permits at once."""
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
+        await self._task.stop()
         try:
             async with self.sessionmaker() as session, session.begin():
                 await session.execute(delete(PermitLease).where(PermitLease.owner == self.owner))
