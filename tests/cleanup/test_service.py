@@ -16,7 +16,9 @@ from photochanger.cleanup.service import CleanupBusy, run_cleanup
 from photochanger.config import AppConfig
 from photochanger.core.db import create_engine, create_sessionmaker
 from photochanger.core.time import utcnow
+from photochanger.models import LoginAttempt
 from photochanger.models.job import Job, JobStatus
+from photochanger.users.throttle import ATTEMPT_RETENTION
 from tests.support.jobs import add_job, write_media
 
 NOW = utcnow().replace(microsecond=0)
@@ -240,3 +242,37 @@ async def test_live_jobs_missing_their_files_are_each_reported_once_across_pages
     report = await run_cleanup(engine, config, now=NOW, dry_run=True, batch_size=2)
     assert sorted(report.missing_files) == sorted(f"job {j.id}: {rel}" for j in missing for rel in _rels(j))
     assert not any(j.id in line for j in present for line in report.missing_files)
+
+
+async def test_login_attempts_past_retention_are_purged_and_recent_ones_kept(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], config: AppConfig
+) -> None:
+    ages = {
+        "long-ago": timedelta(days=30),
+        "just-past": ATTEMPT_RETENTION + timedelta(seconds=1),
+        "just-inside": ATTEMPT_RETENTION - timedelta(seconds=1),
+        "a-minute-ago": timedelta(minutes=1),
+    }
+    async with sessionmaker() as session:
+        session.add_all(
+            LoginAttempt(username=name, client="203.0.113.7", succeeded=False, created_at=NOW - age)
+            for name, age in ages.items()
+        )
+        await session.commit()
+
+    async def remaining() -> set[str]:
+        async with sessionmaker() as session:
+            return set((await session.execute(select(LoginAttempt.username))).scalars())
+
+    dry = await run_cleanup(engine, config, now=NOW, dry_run=True)
+    assert dry.login_attempts_deleted == 2
+    assert await remaining() == set(ages)
+    assert "login attempts past retention would delete: 2" in "\n".join(dry.lines())
+
+    real = await run_cleanup(engine, config, now=NOW)
+    assert real.login_attempts_deleted == 2
+    assert await remaining() == {"just-inside", "a-minute-ago"}
+
+    again = await run_cleanup(engine, config, now=NOW)
+    assert again.login_attempts_deleted == 0
+    assert await remaining() == {"just-inside", "a-minute-ago"}

@@ -31,6 +31,7 @@ from photochanger.jobs.repository import AvailableRow, ExpiredRow, JobRepository
 from photochanger.metrics import cleanup_state
 from photochanger.models import EventPhoto
 from photochanger.models.job import Job
+from photochanger.users.throttle import purge_login_attempts
 
 DEFAULT_BATCH_SIZE = 500
 # The longest an upload can live: the 120 s ceiling of T_sync_response plus a margin for the provider's
@@ -63,6 +64,7 @@ class CleanupReport:
     files_already_gone: int = 0
     bytes_freed: int = 0
     temp_files_deleted: int = 0
+    login_attempts_deleted: int = 0
     orphan_files: list[str] = field(default_factory=list)
     missing_files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -81,6 +83,7 @@ class CleanupReport:
             f"{self.originals_deleted} originals "
             f"({self.bytes_freed} bytes), {self.temp_files_deleted} temp files; "
             f"{self.files_already_gone} files were already gone",
+            f"login attempts past retention {verb}: {self.login_attempts_deleted}",
             f"orphan files (no job row): {len(self.orphan_files)}",
             *(f"  orphan {path}" for path in self.orphan_files[:MAX_LISTED]),
             f"missing files (live job, no file): {len(self.missing_files)}",
@@ -320,6 +323,17 @@ async def _report_missing(
         report.missing_files.extend(await anyio.to_thread.run_sync(_absent, root, wanted))
 
 
+async def _purge_login_attempts(engine: AsyncEngine, now: datetime, dry_run: bool) -> int:
+    """Drop the login throttle's rows past their retention; a dry run counts them and rolls back."""
+    async with create_sessionmaker(engine)() as session:
+        deleted = await purge_login_attempts(session, now=now)
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+    return deleted
+
+
 async def run_cleanup(
     engine: AsyncEngine,
     config: AppConfig,
@@ -346,6 +360,7 @@ async def run_cleanup(
         report.errors.extend(temp.errors)
         await _report_orphans(engine, scan.candidates, batch_size, report)
         await _report_missing(engine, root, now, batch_size, report)
+        report.login_attempts_deleted = await _purge_login_attempts(engine, now, dry_run)
         if not dry_run:
             # For /metrics of every server process: runs, deleted files, the last success.
             deleted = (
