@@ -12,9 +12,9 @@ from photochanger.admin.rendering import render
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.time import utcnow
+from photochanger.deps import ConfigDep
 from photochanger.problems import service as problems_service
 from photochanger.slots import service as slots_service
 
@@ -29,9 +29,9 @@ async def list_booths(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SLOTS_READ)],
     session: SessionDep,
+    config: ConfigDep,
     silent: Annotated[Literal[5, 15, 30, 60], Query(description="minutes without a shot")] = 15,
 ) -> Response:
-    config: AppConfig = request.app.state.config
     now = utcnow()
     booths = await problems_service.booths(
         session, now=now, since=now - BOOTHS_WINDOW, silent_after=timedelta(minutes=silent)

@@ -11,9 +11,9 @@ from photochanger.admin.deps import admin_requires, csrf_form
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import PhotoChangerError, ValidationFailed
+from photochanger.deps import ConfigDep
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.slots import bulk
 
@@ -31,6 +31,7 @@ async def bulk_change(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SLOTS_WRITE)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
     form = await csrf_form(request)
     try:
@@ -41,7 +42,6 @@ async def bulk_change(
         )
     except ValidationError:
         raise ValidationFailed("Tick at least one slot and choose what to do.") from None
-    config: AppConfig = request.app.state.config
     registry: ProviderRegistry = request.app.state.providers
     if body.action == "copy" and body.source is None:
         raise ValidationFailed("Choose the slot to copy the settings from.")

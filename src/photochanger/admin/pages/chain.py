@@ -13,8 +13,8 @@ from photochanger.admin.rendering import render, rerender, see_other, translator
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
+from photochanger.deps import ConfigDep
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
 from photochanger.slots.schemas import MAX_FALLBACKS, SlotRead, SlotUpdate
@@ -72,9 +72,9 @@ async def chain_page(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SLOTS_READ)],
     session: SessionDep,
+    config: ConfigDep,
     saved: bool = False,
 ) -> Response:
-    config: AppConfig = request.app.state.config
     slot = await slots_service.get_slot(session, config, slot_id, limit=1)
     return await _page(request, slot, banner=translator(request).gettext("Saved.") if saved else None)
 
@@ -85,10 +85,10 @@ async def save_chain(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SLOTS_WRITE)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
     form = await csrf_form(request)
     t = translator(request)
-    config: AppConfig = request.app.state.config
     slot = await slots_service.get_slot(session, config, slot_id, limit=1)
     rows = [
         {"op": str(form.get(f"link{i}.op") or ""), "params": str(form.get(f"link{i}.params") or "")}

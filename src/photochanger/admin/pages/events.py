@@ -18,10 +18,10 @@ from photochanger.admin.rendering import error_message, render, translator
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.deps import ConfigDep, get_config
 from photochanger.eventpage.branding import Branding
 from photochanger.events import engagement, photos
 from photochanger.events import service as events_service
@@ -81,32 +81,26 @@ class EventForm(BaseModel):
             text=self.text,
         )
 
+    def _fields(self) -> dict[str, Any]:
+        """What a create and an update both take from the form."""
+        return {
+            "name": self.name,
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "retention_days": self.retention_days,
+            "slots": self.slots_in(),
+            "branding": self.branding(),
+        }
+
     def to_create(self) -> EventCreate:
         return EventCreate(
-            name=self.name,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            retention_days=self.retention_days,
-            slots=self.slots_in(),
-            branding=self.branding(),
+            **self._fields(),
             from_event_id=self.from_event_id or None,
             apply_slot_configs=self.apply_slot_configs,
         )
 
     def to_update(self) -> EventUpdate:
-        return EventUpdate(
-            name=self.name,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            retention_days=self.retention_days,
-            slots=self.slots_in(),
-            branding=self.branding(),
-        )
-
-
-def _config(request: Request) -> AppConfig:
-    config: AppConfig = request.app.state.config
-    return config
+        return EventUpdate(**self._fields())
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -140,7 +134,7 @@ async def _list_page(
     status_code: int = 200,
     form: Any = None,
 ) -> Response:
-    config = _config(request)
+    config = get_config(request)
     events = await events_service.list_events(session, config)
     media = await media_service.list_media(session, request.app.state.providers)
     now = datetime.now(UTC)
@@ -174,13 +168,14 @@ async def create_event(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.EVENTS_WRITE)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
     form = await csrf_form(request)
     try:
         body = EventForm.from_form(form).to_create()
         async with session.begin_nested():
             created = await events_service.create_event(
-                session, _config(request), request.app.state.providers, body, actor=principal
+                session, config, request.app.state.providers, body, actor=principal
             )
     except (PhotoChangerError, ValidationError) as exc:
         status = exc.status_code if isinstance(exc, PhotoChangerError) else 422
@@ -201,7 +196,7 @@ async def _detail_page(
     banner_kind: str = "ok",
     status_code: int = 200,
 ) -> Response:
-    config = _config(request)
+    config = get_config(request)
     event = await events_service.read_event(session, config, event_id)
     orm = await events_service.get_event(session, event_id)
     gallery = await photos.photo_page(
@@ -255,12 +250,13 @@ async def update_event(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.EVENTS_WRITE)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
     form = await csrf_form(request)
     try:
         body = EventForm.from_form(form).to_update()
         async with session.begin_nested():
-            await events_service.update_event(session, _config(request), event_id, body, actor=principal)
+            await events_service.update_event(session, config, event_id, body, actor=principal)
     except (PhotoChangerError, ValidationError) as exc:
         status = exc.status_code if isinstance(exc, PhotoChangerError) else 422
         if status == 404:
@@ -279,10 +275,10 @@ async def event_action(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.EVENTS_WRITE)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
     """close, reopen, gallery-open, gallery-close, delete."""
     await csrf_form(request)
-    config = _config(request)
     try:
         async with session.begin_nested():
             if action == "close":
@@ -324,6 +320,7 @@ async def photo_action(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.EVENTS_WRITE)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
     """hide, show, delete one photo; back to the gallery page it was on."""
     form = await csrf_form(request)
@@ -333,7 +330,7 @@ async def photo_action(
         await photos.set_hidden(session, event_id, job_id, hidden=action == "hide", actor=principal)
         return _redirect(back)
     if action == "delete":
-        layout = MediaLayout(_config(request).media_root)
+        layout = MediaLayout(config.media_root)
         paths = await photos.delete_photo(session, layout, event_id, job_id, actor=principal)
         return RedirectResponse(back, status_code=303, background=BackgroundTask(unlink_quietly, *paths))
     raise EventPhotoNotFound(f"No such action {action!r}.")
@@ -345,7 +342,8 @@ async def table_card(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.EVENTS_READ)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
     """A printable card with the public gallery's QR code."""
-    event: EventRead = await events_service.read_event(session, _config(request), event_id)
+    event: EventRead = await events_service.read_event(session, config, event_id)
     return render(request, "event_card.html", event=event)

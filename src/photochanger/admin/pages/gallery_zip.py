@@ -10,10 +10,10 @@ from photochanger.admin.deps import admin_requires
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.storage import MediaLayout
 from photochanger.core.zipstream import zip_response
+from photochanger.deps import ConfigDep
 from photochanger.slots import service as slots_service
 
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
@@ -25,9 +25,9 @@ async def gallery_zip(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.RESULTS_READ)],
     session: SessionDep,
+    config: ConfigDep,
     include_tests: bool = False,
 ) -> Response:
-    config: AppConfig = request.app.state.config
     entries = await slots_service.export_entries(
         session, MediaLayout(config.media_root), slot_id, start=None, end=None, include_tests=include_tests
     )

@@ -10,8 +10,8 @@ from photochanger.admin.rendering import render
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
+from photochanger.deps import ConfigDep
 from photochanger.problems import service as problems_service
 from photochanger.slots import service as slots_service
 
@@ -26,8 +26,8 @@ async def slot_problems(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SLOTS_READ)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
-    config: AppConfig = request.app.state.config
     slot = await slots_service.get_slot(session, config, slot_id, limit=1)
     problems = await problems_service.recent_problems(session, slot.id, limit=PROBLEMS_LISTED)
     return render(request, "problems.html", slot=slot, problems=problems, limit=PROBLEMS_LISTED)

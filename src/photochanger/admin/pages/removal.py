@@ -11,9 +11,9 @@ from photochanger.admin.deps import admin_requires, csrf_form
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.deps import ConfigDep
 from photochanger.public.service import ResultCache
 from photochanger.slots import results
 
@@ -26,12 +26,12 @@ async def delete_result(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SLOTS_WRITE)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
     await csrf_form(request)
     slot_id, paths = await results.remove_result(session, job_id, actor=principal)
     cache: ResultCache = request.app.state.result_cache
     cache.discard(job_id)
-    config: AppConfig = request.app.state.config
     layout = MediaLayout(config.media_root)
     files = [layout.resolve(p) for p in paths]
 

@@ -11,8 +11,8 @@ from photochanger.admin.rendering import render
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
+from photochanger.deps import ConfigDep
 from photochanger.onboarding import service as onboarding
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
@@ -36,8 +36,8 @@ async def booth_setup(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SLOTS_READ)],
     session: SessionDep,
+    config: ConfigDep,
 ) -> Response:
-    config: AppConfig = request.app.state.config
     slot = await slots_service.get_slot(session, config, slot_id, limit=1)
     runtime = await settings_service.load(session)
     return render(
