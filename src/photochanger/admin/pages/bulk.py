@@ -13,8 +13,7 @@ from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import PhotoChangerError, ValidationFailed
-from photochanger.deps import ConfigDep
-from photochanger.providers.registry import ProviderRegistry
+from photochanger.deps import ConfigDep, get_providers
 from photochanger.slots import bulk
 
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
@@ -42,7 +41,7 @@ async def bulk_change(
         )
     except ValidationError:
         raise ValidationFailed("Tick at least one slot and choose what to do.") from None
-    registry: ProviderRegistry = request.app.state.providers
+    registry = get_providers(request)
     if body.action == "copy" and body.source is None:
         raise ValidationFailed("Choose the slot to copy the settings from.")
     try:

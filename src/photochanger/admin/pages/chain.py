@@ -14,7 +14,7 @@ from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
-from photochanger.deps import ConfigDep
+from photochanger.deps import ConfigDep, get_providers
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
 from photochanger.slots.schemas import MAX_FALLBACKS, SlotRead, SlotUpdate
@@ -27,7 +27,7 @@ def _choices(request: Request) -> list[tuple[str, str]]:
     """(`provider:operation`, title) of every operation a link may use."""
     return [
         (f"{p.id}:{op.id}", f"{p.title} · {op.title}")
-        for p in slots_service.catalogue(request.app.state.providers)
+        for p in slots_service.catalogue(get_providers(request))
         for op in p.operations
     ]
 
@@ -124,7 +124,7 @@ async def save_chain(
                 }
             )
             await slots_service.update_slot(
-                session, config, request.app.state.providers, slot_id, body, actor=principal
+                session, config, get_providers(request), slot_id, body, actor=principal
             )
         except ValidationError as exc:
             problems = [

@@ -21,7 +21,7 @@ from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.storage import MediaLayout, unlink_quietly
-from photochanger.deps import ConfigDep, get_config
+from photochanger.deps import ConfigDep, get_config, get_providers
 from photochanger.eventpage.branding import Branding
 from photochanger.events import engagement, photos
 from photochanger.events import service as events_service
@@ -136,7 +136,7 @@ async def _list_page(
 ) -> Response:
     config = get_config(request)
     events = await events_service.list_events(session, config)
-    media = await media_service.list_media(session, request.app.state.providers)
+    media = await media_service.list_media(session, get_providers(request))
     now = datetime.now(UTC)
     return render(
         request,
@@ -175,7 +175,7 @@ async def create_event(
         body = EventForm.from_form(form).to_create()
         async with session.begin_nested():
             created = await events_service.create_event(
-                session, config, request.app.state.providers, body, actor=principal
+                session, config, get_providers(request), body, actor=principal
             )
     except (PhotoChangerError, ValidationError) as exc:
         status = exc.status_code if isinstance(exc, PhotoChangerError) else 422
@@ -208,7 +208,7 @@ async def _detail_page(
         per_page=GALLERY_PER_PAGE,
     )
     usage = await photos.usage(session, MediaLayout(config.media_root), event.id)
-    media = await media_service.list_media(session, request.app.state.providers)
+    media = await media_service.list_media(session, get_providers(request))
     others = await events_service.list_events(session, config)
     taken = {s.slot_id: e.name for e in others if e.status == "open" and e.id != event.id for s in e.slots}
     return render(

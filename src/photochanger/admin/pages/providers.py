@@ -17,7 +17,6 @@ from photochanger.accounts.schemas import (
     ProviderKeyReplace,
     ProviderSettingsUpdate,
 )
-from photochanger.accounts.store import KeyStore
 from photochanger.admin.deps import admin_requires, csrf_form
 from photochanger.admin.rendering import done_banner, render, rerender, see_other, translator
 from photochanger.admin.routing import AdminRoute
@@ -26,8 +25,8 @@ from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed
 from photochanger.core.time import utcnow
+from photochanger.deps import get_key_store, get_providers
 from photochanger.i18n import N_
-from photochanger.providers.registry import ProviderRegistry
 from photochanger.usage import service as usage_service
 
 PAGE = "/admin/settings/providers"
@@ -42,16 +41,6 @@ DONE = {
 router: APIRouter = APIRouter(prefix="/settings/providers", route_class=AdminRoute, include_in_schema=False)
 
 
-def _store(request: Request) -> KeyStore:
-    store: KeyStore = request.app.state.keys
-    return store
-
-
-def _registry(request: Request) -> ProviderRegistry:
-    registry: ProviderRegistry = request.app.state.providers
-    return registry
-
-
 async def _page(
     request: Request,
     session: AsyncSession,
@@ -62,10 +51,10 @@ async def _page(
     check: KeyCheckRead | None = None,
     status_code: int = 200,
 ) -> Response:
-    accounts = await accounts_service.list_accounts(session, _registry(request))
-    store = _store(request)
+    accounts = await accounts_service.list_accounts(session, get_providers(request))
+    store = get_key_store(request)
     resting = {key.id for a in accounts for key in a.keys if store.resting_until(key.id) is not None}
-    settings = {s.provider: s for s in await provider_settings.list_settings(session, _registry(request))}
+    settings = {s.provider: s for s in await provider_settings.list_settings(session, get_providers(request))}
     return render(
         request,
         "providers.html",
@@ -116,8 +105,10 @@ async def add_key(
             errors={provider: _problem(exc)},
             status_code=422,
         )
-    await accounts_service.add_key(session, _registry(request), _store(request).box, body, actor=principal)
-    _store(request).invalidate()
+    await accounts_service.add_key(
+        session, get_providers(request), get_key_store(request).box, body, actor=principal
+    )
+    get_key_store(request).invalidate()
     return see_other(f"{PAGE}?done=added")
 
 
@@ -143,14 +134,14 @@ async def save_provider_settings(
     try:
         body = ProviderSettingsUpdate.model_validate(fields)
         await provider_settings.update_settings(
-            session, _registry(request), provider_id, body, actor=principal
+            session, get_providers(request), provider_id, body, actor=principal
         )
     except ValidationError as exc:
         errors = {f"settings:{provider_id}": _problem(exc)}
     except ValidationFailed as exc:
         errors = {f"settings:{provider_id}": "; ".join(str(e.get("msg")) for e in exc.errors or [])}
     else:
-        _store(request).invalidate()
+        get_key_store(request).invalidate()
         return see_other(f"{PAGE}?done=settings")
     return await rerender(
         session,
@@ -184,8 +175,8 @@ async def replace_key(
             errors={str(key_id): _problem(exc)},
             status_code=422,
         )
-    await accounts_service.replace_key(session, _store(request).box, key_id, body, actor=principal)
-    _store(request).invalidate()
+    await accounts_service.replace_key(session, get_key_store(request).box, key_id, body, actor=principal)
+    get_key_store(request).invalidate()
     return see_other(f"{PAGE}?done=replaced")
 
 
@@ -198,7 +189,7 @@ async def remove_key(
 ) -> Response:
     await csrf_form(request)
     await accounts_service.remove_key(session, key_id, actor=principal)
-    _store(request).invalidate()
+    get_key_store(request).invalidate()
     return see_other(f"{PAGE}?done=removed")
 
 
@@ -210,8 +201,10 @@ async def check_key(
     session: SessionDep,
 ) -> Response:
     await csrf_form(request)
-    result = await accounts_service.check_key(session, _registry(request), _store(request).box, key_id)
-    _store(request).invalidate()
+    result = await accounts_service.check_key(
+        session, get_providers(request), get_key_store(request).box, key_id
+    )
+    get_key_store(request).invalidate()
     t = translator(request)
     banner = (
         t.gettext("Connection ok.")
@@ -226,7 +219,7 @@ async def check_key(
 async def dashboard_context(request: Request, session: AsyncSession) -> dict[str, Any]:
     """What the dashboard shows about provider accounts: keys the providers refused (in red) and today's
     estimated spend."""
-    accounts = await accounts_service.list_accounts(session, _registry(request))
+    accounts = await accounts_service.list_accounts(session, get_providers(request))
     broken = accounts_service.broken_keys(accounts)
     return {
         "broken_keys": [f"{key.provider} …{key.last4}" for key in broken],

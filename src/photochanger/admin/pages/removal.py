@@ -13,8 +13,7 @@ from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
 from photochanger.core.storage import MediaLayout, unlink_quietly
-from photochanger.deps import ConfigDep
-from photochanger.public.service import ResultCache
+from photochanger.deps import ConfigDep, get_result_cache
 from photochanger.slots import results
 
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
@@ -30,7 +29,7 @@ async def delete_result(
 ) -> Response:
     await csrf_form(request)
     slot_id, paths = await results.remove_result(session, job_id, actor=principal)
-    cache: ResultCache = request.app.state.result_cache
+    cache = get_result_cache(request)
     cache.discard(job_id)
     layout = MediaLayout(config.media_root)
     files = [layout.resolve(p) for p in paths]
