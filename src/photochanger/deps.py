@@ -1,7 +1,7 @@
 """Request dependencies on what the lifespan built (config, providers, ingest, sessions) and the problems every
 authenticated route can answer. Routers take these instead of reaching into `request.app.state`."""
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from photochanger.metrics.registry import Metrics
     from photochanger.public.service import ResultCache
 
+T = TypeVar("T")
+
 # The problems any route behind `requires(...)` can answer; routers spread it into `problem_responses`.
 AUTH_ERRORS: tuple[type[PhotoChangerError], ...] = (
     NotAuthenticated,
@@ -29,45 +31,26 @@ AUTH_ERRORS: tuple[type[PhotoChangerError], ...] = (
 )
 
 
-def get_config(request: Request) -> AppConfig:
-    config: AppConfig = request.app.state.config
-    return config
+class _FromState(Generic[T]):
+    """A dependency that reads one thing the lifespan put on `app.state`, typed by its annotation."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, request: Request) -> T:
+        value: T = getattr(request.app.state, self.name)
+        return value
 
 
-def get_providers(request: Request) -> ProviderRegistry:
-    providers: ProviderRegistry = request.app.state.providers
-    return providers
-
-
-def get_ingest(request: Request) -> "IngestService":
-    ingest: IngestService = request.app.state.ingest
-    return ingest
-
-
-def get_key_store(request: Request) -> "KeyStore":
-    keys: KeyStore = request.app.state.keys
-    return keys
-
-
-def get_result_cache(request: Request) -> "ResultCache":
-    cache: ResultCache = request.app.state.result_cache
-    return cache
-
-
-def get_metrics(request: Request) -> "Metrics":
-    metrics: Metrics = request.app.state.metrics
-    return metrics
-
-
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
-    """For routes that run their own short transactions (streams, counters) instead of `SessionDep`."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    return sessionmaker
-
-
-def get_engine(request: Request) -> AsyncEngine:
-    engine: AsyncEngine = request.app.state.engine
-    return engine
+get_config: _FromState[AppConfig] = _FromState("config")
+get_providers: _FromState[ProviderRegistry] = _FromState("providers")
+get_ingest: "_FromState[IngestService]" = _FromState("ingest")
+get_key_store: "_FromState[KeyStore]" = _FromState("keys")
+get_result_cache: "_FromState[ResultCache]" = _FromState("result_cache")
+get_metrics: "_FromState[Metrics]" = _FromState("metrics")
+# For routes that run their own short transactions (streams, counters) instead of `SessionDep`.
+get_sessionmaker: _FromState[async_sessionmaker[AsyncSession]] = _FromState("sessionmaker")
+get_engine: _FromState[AsyncEngine] = _FromState("engine")
 
 
 def get_media_layout(config: "ConfigDep") -> MediaLayout:
