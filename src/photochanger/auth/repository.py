@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.auth.permissions import Role
@@ -67,33 +67,26 @@ class RefreshTokenRepository:
     def add(self, token: RefreshToken) -> None:
         self.session.add(token)
 
+    async def _revoke_live(self, which: ColumnElement[bool], *, now: datetime, **values: str) -> int:
+        """Revoke every still-live token `which` selects; the number revoked."""
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(which, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result)
+
     async def mark_rotated(self, jti: str, *, replaced_by: str, now: datetime) -> bool:
         """Revoke `jti` as rotated only if it is still live; False means another request got there first."""
-        result = await self.session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.jti == jti, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason="rotated", replaced_by=replaced_by)
-            .execution_options(synchronize_session=False)
-        )
-        return rowcount(result) == 1
+        which = RefreshToken.jti == jti
+        return await self._revoke_live(which, now=now, revoked_reason="rotated", replaced_by=replaced_by) == 1
 
     async def revoke_family(self, family_id: str, *, reason: str, now: datetime) -> int:
-        result = await self.session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason=reason)
-            .execution_options(synchronize_session=False)
-        )
-        return rowcount(result)
+        return await self._revoke_live(RefreshToken.family_id == family_id, now=now, revoked_reason=reason)
 
     async def revoke_user(self, user_id: uuid.UUID, *, reason: str, now: datetime) -> int:
-        result = await self.session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason=reason)
-            .execution_options(synchronize_session=False)
-        )
-        return rowcount(result)
+        return await self._revoke_live(RefreshToken.user_id == user_id, now=now, revoked_reason=reason)
 
     async def family_alive(self, family_id: str, *, user_id: uuid.UUID, now: datetime) -> bool:
         """True while the family has an unrevoked token within its absolute lifetime."""
