@@ -34,6 +34,7 @@ class CleanupRead(BaseModel):
     files_already_gone: int
     bytes_freed: int
     temp_files_deleted: int
+    login_attempts_deleted: int
     orphan_files: list[str]
     missing_files: list[str]
     errors: list[str]
