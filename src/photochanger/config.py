@@ -152,7 +152,7 @@ class AppConfig(BaseSettings):
         )
 
     def media_store(self) -> MediaStore:
-        """A store for this configuration (each call builds a new one; the app keeps one in its state)."""
+        """The media store of this configuration (one per process: `open_store` caches it)."""
         return open_store(self.media_root, min_free_mb=self.min_free_disk_mb, s3=self.s3_settings())
 
     @field_validator("log_level", mode="before")

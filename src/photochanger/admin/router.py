@@ -49,8 +49,8 @@ from photochanger.auth.tokens import TokenCodec
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, PhotoChangerError, ValidationFailed
-from photochanger.core.storage import MediaLayout, unlink_quietly
 from photochanger.core.time import utcnow
+from photochanger.deps import get_media_store
 from photochanger.guest import gallery as public_gallery
 from photochanger.i18n import LANG_COOKIE, LANGUAGES, N_
 from photochanger.media import service as media_service
@@ -790,13 +790,12 @@ async def upload_media(request: Request, principal: AdminDep, session: SessionDe
         try:
             await media_service.upload(
                 session,
-                layout=MediaLayout(config.media_root),
+                store=get_media_store(request),
                 body=replay.body(),
                 content_type=replay.content_type,
                 content_length=replay.content_length,
                 owner=request.app.state.ingest.owner,
                 max_pixels=config.max_image_pixels,
-                min_free_mb=config.min_free_disk_mb,
                 actor=principal,
             )
         except PhotoChangerError as exc:
@@ -818,9 +817,7 @@ async def delete_media(media_id: str, request: Request, principal: AdminDep, ses
     need(principal, permissions.MEDIA_WRITE)
     await csrf_form(request)
     try:
-        path = await media_service.delete(
-            session, _registry(request), MediaLayout(_config(request).media_root), media_id, actor=principal
-        )
+        key = await media_service.delete(session, _registry(request), media_id, actor=principal)
     except TemplateMediaInUse as exc:
         await session.rollback()
         t = translator(request)
@@ -829,7 +826,7 @@ async def delete_media(media_id: str, request: Request, principal: AdminDep, ses
         return await _media_page(request, session, banner=banner, banner_kind="error", status_code=409)
     # The file goes only after the response, i.e. after the row's deletion has been committed.
     response = _redirect("/admin/media?done=deleted")
-    response.background = BackgroundTask(unlink_quietly, path)
+    response.background = BackgroundTask(get_media_store(request).delete, [key])
     return response
 
 

@@ -10,6 +10,7 @@ Upload temp files and provider input links stay on the local disk of the node th
 Every method blocks (disk or network): call them through `anyio.to_thread.run_sync` from async code.
 """
 
+import functools
 import os
 import posixpath
 from abc import ABC, abstractmethod
@@ -249,8 +250,10 @@ class LocalStore(MediaStore):
         return self._path(key)
 
 
+@functools.lru_cache(maxsize=32)
 def open_store(root: Path, *, min_free_mb: int, s3: S3Settings | None) -> MediaStore:
-    """The store a process uses: the bucket when `s3` is given, else the filesystem under `root`."""
+    """The store a process uses: the bucket when `s3` is given, else the filesystem under `root`. One per
+    configuration and process (cached), so every caller shares the bucket client and its usage count."""
     layout = MediaLayout(root)
     if s3 is None:
         return LocalStore(layout, min_free_mb=min_free_mb)

@@ -10,7 +10,9 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from typing import BinaryIO
+
+from photochanger.core.media_store import MediaStore
 
 CHUNK_BYTES = 256 * 1024
 
@@ -18,7 +20,7 @@ CHUNK_BYTES = 256 * 1024
 @dataclass(frozen=True)
 class ZipEntry:
     name: str
-    path: Path
+    key: str  # in the media store
     modified: datetime
 
 
@@ -50,21 +52,33 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def iter_zip(entries: Iterable[ZipEntry], *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Yield a ZIP archive of `entries` piece by piece. Blocking file reads: iterate it in a thread
-    (Starlette's `StreamingResponse` does so for a plain iterator). Entries whose file vanished (cleanup
-    ran meanwhile) are skipped."""
+def _size(handle: BinaryIO) -> int:
+    """The size of a local file; 0 for a bucket's stream (the data descriptor then carries it)."""
+    try:
+        return os.fstat(handle.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return 0
+
+
+def iter_zip(
+    entries: Iterable[ZipEntry], store: MediaStore, *, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[bytes]:
+    """Yield a ZIP archive of `entries` (read from `store`) piece by piece. Blocking reads: iterate it in a
+    thread (Starlette's `StreamingResponse` does so for a plain iterator). Entries whose object vanished
+    (cleanup ran meanwhile) or whose key is outside the media trees are skipped."""
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for entry in entries:
             try:
-                handle = entry.path.open("rb")
-            except FileNotFoundError:
+                handle = store.open(entry.key)
+            except ValueError:
+                continue
+            if handle is None:
                 continue
             with handle:
                 info = zipfile.ZipInfo(entry.name, date_time=entry.modified.timetuple()[:6])
                 info.compress_type = zipfile.ZIP_STORED
-                info.file_size = os.fstat(handle.fileno()).st_size
+                info.file_size = _size(handle)
                 with archive.open(info, "w") as out:
                     while chunk := handle.read(chunk_bytes):
                         out.write(chunk)

@@ -34,6 +34,7 @@ from photochanger.core.db import is_unavailable_error
 from photochanger.core.disk import ensure_room
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.inflight import InFlightBytes
+from photochanger.core.media_store import MediaStore
 from photochanger.core.storage import MediaLayout, unlink_quietly, write_atomic
 from photochanger.core.time import utcnow
 from photochanger.ingest import provider_media, repository
@@ -99,7 +100,7 @@ SECRET_FIELDS = frozenset({"password"})
 # Idempotency keys the client chose (`Idempotency-Key`) start with this; derived ones with `booth:`.
 EXPLICIT_KEY = "key:"
 
-TemplateLoader = Callable[[AsyncSession, MediaLayout, list[str]], Awaitable[dict[str, TemplateImage]]]
+TemplateLoader = Callable[[AsyncSession, MediaStore, list[str]], Awaitable[dict[str, TemplateImage]]]
 
 
 def new_job_id() -> str:
@@ -200,6 +201,7 @@ class IngestService:
         self.providers = providers
         self.limiter = limiter
         self.layout = MediaLayout(config.media_root)
+        self.store = config.media_store()
         self.verifier = IngestPasswordVerifier()
         self.owner = owner
         self.webhooks = webhooks
@@ -826,7 +828,7 @@ class IngestService:
         loader = self.template_loader
         try:
             async with self.sessionmaker() as session:
-                templates = await loader(session, self.layout, ids)
+                templates = await loader(session, self.store, ids)
         except Exception as exc:
             if is_unavailable_error(exc):
                 raise _db_unavailable(exc) from exc

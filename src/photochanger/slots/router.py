@@ -22,7 +22,7 @@ from photochanger.core.links import Links
 from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import ensure_utc
 from photochanger.core.zipstream import iter_zip
-from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, KeyStoreDep, MediaLayoutDep, ProvidersDep
+from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, KeyStoreDep, MediaStoreDep, ProvidersDep
 from photochanger.ingest.exceptions import INGEST_ERRORS, PayloadTooLarge
 from photochanger.ingest.multipart import read_upload
 from photochanger.models import JobSource
@@ -257,7 +257,7 @@ async def run_slot_test(
 )
 async def export_slot_results(
     slot_id: str,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
     _principal: Annotated[Principal, requires(permissions.RESULTS_READ)],
     session: SessionDep,
     start: Annotated[datetime | None, Query(alias="from", description="ISO time, inclusive")] = None,
@@ -266,7 +266,6 @@ async def export_slot_results(
 ) -> StreamingResponse:
     entries = await service.export_entries(
         session,
-        layout,
         slot_id,
         start=ensure_utc(start) if start else None,
         end=ensure_utc(end) if end else None,
@@ -274,7 +273,7 @@ async def export_slot_results(
     )
     # A plain iterator: Starlette pulls it in a worker thread, so file reads stay off the event loop.
     return StreamingResponse(
-        iter_zip(entries),
+        iter_zip(entries, store),
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{slot_id}-results.zip"',

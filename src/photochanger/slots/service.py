@@ -14,7 +14,6 @@ from photochanger.audit.service import AuditActor
 from photochanger.config import AppConfig
 from photochanger.core.images import EXTENSION_BY_MIME, run_image_work
 from photochanger.core.links import Links
-from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
 from photochanger.core.zipstream import ZipEntry
 from photochanger.media import service as media_service
@@ -250,9 +249,7 @@ async def check_with_provider(
     provider = registry.get(provider_id)
     operation = registry.operation(provider_id, operation_id)
     ids = operation.template_ids(options)
-    templates = (
-        await media_service.load_templates(session, MediaLayout(config.media_root), ids) if ids else {}
-    )
+    templates = await media_service.load_templates(session, config.media_store(), ids) if ids else {}
     runtime = await settings_service.load(session)
     check = SlotCheck(
         options=options,
@@ -564,7 +561,6 @@ async def trial_override(
 
 async def export_entries(
     session: AsyncSession,
-    layout: MediaLayout,
     slot_id: str,
     *,
     start: datetime | None,
@@ -583,5 +579,5 @@ async def export_entries(
     for job_id, relpath, result_type, created_at in rows:
         ext = EXTENSION_BY_MIME.get(result_type or "", relpath.rsplit(".", 1)[-1])
         name = f"{created_at:%Y%m%d-%H%M%S}-{job_id}.{ext}"
-        entries.append(ZipEntry(name, layout.resolve(relpath), created_at))
+        entries.append(ZipEntry(name, relpath, created_at))
     return entries

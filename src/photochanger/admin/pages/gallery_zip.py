@@ -8,7 +8,6 @@ from photochanger.admin.router import AdminDep, AdminRoute, need
 from photochanger.auth import permissions
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
-from photochanger.core.storage import MediaLayout
 from photochanger.core.zipstream import iter_zip
 from photochanger.slots import service as slots_service
 
@@ -22,13 +21,13 @@ async def gallery_zip(
     need(principal, permissions.RESULTS_READ)
     config: AppConfig = request.app.state.config
     entries = await slots_service.export_entries(
-        session, MediaLayout(config.media_root), slot_id, start=None, end=None, include_tests=include_tests
+        session, slot_id, start=None, end=None, include_tests=include_tests
     )
     if not entries:
         return RedirectResponse(f"/admin/slots/{slot_id}/gallery?nothing_to_download=1", status_code=303)
     # A plain iterator: Starlette pulls it in a worker thread, so file reads stay off the event loop.
     return StreamingResponse(
-        iter_zip(entries),
+        iter_zip(entries, config.media_store()),
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{slot_id}-results.zip"',

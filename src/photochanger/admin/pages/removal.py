@@ -1,5 +1,5 @@
 """`POST /admin/results/{job_id}/delete` (mounted under `/admin` by `admin.router`): remove one photo from
-the gallery and from its guest links, e.g. when a guest asks; the files go after the commit."""
+the gallery and from its guest links, e.g. when a guest asks; its objects go after the commit."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -7,9 +7,8 @@ from starlette.background import BackgroundTask
 
 from photochanger.admin.router import AdminDep, AdminRoute, csrf_form, need
 from photochanger.auth import permissions
-from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
-from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.deps import get_media_store
 from photochanger.public.service import ResultCache
 from photochanger.slots import results
 
@@ -23,14 +22,6 @@ async def delete_result(job_id: str, request: Request, principal: AdminDep, sess
     slot_id, paths = await results.remove_result(session, job_id, actor=principal)
     cache: ResultCache = request.app.state.result_cache
     cache.discard(job_id)
-    config: AppConfig = request.app.state.config
-    layout = MediaLayout(config.media_root)
-    files = [layout.resolve(p) for p in paths]
-
-    def remove_files() -> None:
-        for path in files:
-            unlink_quietly(path)
-
     response = RedirectResponse(f"/admin/slots/{slot_id}/gallery?removed=1", status_code=303)
-    response.background = BackgroundTask(remove_files)
+    response.background = BackgroundTask(get_media_store(request).delete, list(paths))
     return response
