@@ -111,7 +111,9 @@ async def test_preview_of_an_expired_result_is_gone(
     job = await add_job(sessionmaker, media_root, expires_at=NOW)
     async with sessionmaker() as session:
         with pytest.raises(ResultExpired):
-            await service.preview_image(session, config.media_store(), job.id, now=NOW + timedelta(microseconds=1))
+            await service.preview_image(
+                session, config.media_store(), job.id, now=NOW + timedelta(microseconds=1)
+            )
         with pytest.raises(ResultExpired):
             await service.qr_image(session, config, job.id, "png", now=NOW + timedelta(minutes=1))
 
