@@ -26,6 +26,7 @@ from photochanger.core.bodies import KIB, UPLOAD, BodyLimitMiddleware, BodyPolic
 from photochanger.core.crypto import SecretBox
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite, is_unavailable_error
 from photochanger.core.errors import install_error_handlers
+from photochanger.core.limits import ConcurrencyLimiter, Limiter
 from photochanger.core.logging import configure_logging, register_secret
 from photochanger.core.notify import PgListener
 from photochanger.core.request_id import RequestIdMiddleware
@@ -37,7 +38,6 @@ from photochanger.guest.router import router as guest_router
 from photochanger.health.router import router as health_router
 from photochanger.ingest.cluster import ClusterMembership
 from photochanger.ingest.leases import LeaseLimiter
-from photochanger.ingest.limits import ConcurrencyLimiter, Limiter
 from photochanger.ingest.recovery import InstanceLock, recover, remove_unfinished_results
 from photochanger.ingest.router import router as ingest_router
 from photochanger.ingest.service import IngestService

@@ -27,7 +27,9 @@ def bucket_options() -> dict[str, Any]:
 
 
 @pytest.fixture
-def config_overrides(moto_server: MotoServer, s3_bucket: str, bucket_options: dict[str, Any]) -> dict[str, Any]:
+def config_overrides(
+    moto_server: MotoServer, s3_bucket: str, bucket_options: dict[str, Any]
+) -> dict[str, Any]:
     return moto_server.config_overrides(s3_bucket, **bucket_options)
 
 
@@ -61,7 +63,10 @@ async def test_a_booth_result_goes_to_the_bucket_and_downloads_by_presigned_url(
     shot = await upload(client, images.jpeg(120, 80))
     assert shot.status_code == 200, shot.text
     job_id = shot.headers["x-job-id"]
-    assert moto_server.keys(s3_bucket) == [f"previews/slot-001/{job_id}.jpg", f"results/slot-001/{job_id}.jpg"]
+    assert moto_server.keys(s3_bucket) == [
+        f"previews/slot-001/{job_id}.jpg",
+        f"results/slot-001/{job_id}.jpg",
+    ]
     assert local_media(config) == []
 
     download = await client.get(f"/public/results/{job_id}")
@@ -71,7 +76,8 @@ async def test_a_booth_result_goes_to_the_bucket_and_downloads_by_presigned_url(
     location = download.headers["location"]
     assert location.startswith(f"{moto_server.endpoint}/{s3_bucket}/results/slot-001/{job_id}.jpg?")
     assert "X-Amz-Expires=300" in location
-    fetched = httpx.get(location)
+    async with httpx.AsyncClient() as browser:
+        fetched = await browser.get(location)
     assert fetched.status_code == 200
     assert fetched.content == shot.content
     assert fetched.headers["content-type"] == "image/jpeg"

@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import Request
 
 from photochanger.admin.rendering import error_message, problem_text
-from photochanger.admin.uploads import Replay
 from photochanger.core import images
 from photochanger.core.errors import PhotoChangerError
-from photochanger.ingest.multipart import ParsedUpload
-from photochanger.ingest.service import IngestService
+from photochanger.core.multipart import ParsedUpload
+from photochanger.ingest.service import IngestRequest, IngestService
 from photochanger.models import JobSource
 from photochanger.slots.schemas import SlotSettings
 
@@ -39,19 +38,17 @@ async def run(
         outcome["original"] = data_url(original, "image/jpeg")
     except images.ImageProblem:
         outcome["original"] = None
-    replay = Replay(parsed)
     try:
-        result = await ingest.run(
-            slot_id=slot_id,
-            body=replay.body(),
-            content_type=replay.content_type,
-            content_length=replay.content_length,
-            arrived_at=arrived_at,
-            source=JobSource.ui_test,
-            file_field="file",
-            check_password=False,
-            slot_override=override,
+        received = await ingest.receive(
+            IngestRequest(
+                slot_id=slot_id,
+                arrived_at=arrived_at,
+                upload=parsed,
+                source=JobSource.ui_test,
+                slot_override=override,
+            )
         )
+        result = await ingest.process(received)
     except PhotoChangerError as exc:
         outcome.update(
             ok=False,

@@ -10,9 +10,9 @@ import anyio
 from fastapi import Request
 
 from photochanger.admin.rendering import CSRF_FIELD, check_csrf_field
+from photochanger.core.multipart import ParsedUpload, read_upload
 from photochanger.core.storage import unlink_quietly
-from photochanger.ingest.exceptions import PayloadTooLarge
-from photochanger.ingest.multipart import ParsedUpload, read_upload
+from photochanger.core.uploads import PayloadTooLarge
 from photochanger.ingest.service import IngestService
 
 MIB = 1024 * 1024

@@ -259,4 +259,4 @@ def open_store(root: Path, *, min_free_mb: int, s3: S3Settings | None) -> MediaS
         return LocalStore(layout, min_free_mb=min_free_mb)
     from photochanger.core.s3_store import S3Store
 
-    return S3Store(layout, s3)
+    return S3Store(layout, s3, min_free_mb=min_free_mb)

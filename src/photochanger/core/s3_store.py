@@ -19,7 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from photochanger.core.disk import InsufficientStorage
+from photochanger.core.disk import MIB, InsufficientStorage, has_room
 from photochanger.core.media_store import (
     DELETE_BATCH,
     TREES,
@@ -44,9 +44,11 @@ def _missing(exc: ClientError) -> bool:
 class S3Store(MediaStore):
     kind = "s3"
 
-    def __init__(self, layout: MediaLayout, settings: S3Settings) -> None:
+    def __init__(self, layout: MediaLayout, settings: S3Settings, *, min_free_mb: int = 0) -> None:
         super().__init__(layout)
         self.settings = settings
+        # Upload temp files still land under the media root: its disk floor holds for them.
+        self.min_free_mb = min_free_mb
         self.bucket = settings.bucket
         self.prefix = settings.key_prefix.strip("/") + "/" if settings.key_prefix.strip("/") else ""
         self.client: S3Client = boto3.session.Session().client(
@@ -176,12 +178,16 @@ class S3Store(MediaStore):
             return total
 
     def ensure_room(self, needed_bytes: int) -> None:
+        """The bucket's quota for what will be stored, and the local disk floor for the upload's temp file."""
         quota = self.settings.quota_bytes
-        if quota <= 0:
-            return
-        if self._stored_bytes() + needed_bytes > quota:
+        if quota > 0 and self._stored_bytes() + needed_bytes > quota:
             raise InsufficientStorage(
                 f"The media bucket's quota of {quota} bytes would be exceeded; the upload was not stored."
+            )
+        if self.min_free_mb and not has_room(self.layout.root, self.min_free_mb * MIB, needed_bytes):
+            raise InsufficientStorage(
+                f"Less than {self.min_free_mb} MiB would be left free for upload temp files; the upload was "
+                "not stored."
             )
 
     def check(self) -> bool:

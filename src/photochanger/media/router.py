@@ -12,8 +12,8 @@ from photochanger.core.db import SessionDep
 from photochanger.core.disk import InsufficientStorage
 from photochanger.core.errors import problem_responses
 from photochanger.core.media_responses import stored_response
+from photochanger.core.uploads import InvalidRequest, PayloadTooLarge
 from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, MediaStoreDep, ProvidersDep
-from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
 from photochanger.media import service
 from photochanger.media.exceptions import (
     InvalidTemplateImage,

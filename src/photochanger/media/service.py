@@ -12,9 +12,9 @@ from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.core import images
 from photochanger.core.media_store import MediaStore
+from photochanger.core.multipart import read_upload
 from photochanger.core.storage import unlink_quietly
-from photochanger.ingest.exceptions import PayloadTooLarge
-from photochanger.ingest.multipart import read_upload
+from photochanger.core.uploads import PayloadTooLarge
 from photochanger.media.exceptions import (
     InvalidTemplateImage,
     TemplateMediaInUse,

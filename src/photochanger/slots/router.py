@@ -1,12 +1,9 @@
 """Admin slot API: `/api/providers` catalogue, `/api/slots` read/update, test runs and the results ZIP."""
 
 import json
-import re
 import secrets
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -19,12 +16,14 @@ from photochanger.auth.dependencies import Principal, requires
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed, problem_responses
 from photochanger.core.links import Links
+from photochanger.core.multipart import read_upload
 from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import ensure_utc
+from photochanger.core.uploads import PayloadTooLarge
 from photochanger.core.zipstream import iter_zip
 from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, KeyStoreDep, MediaStoreDep, ProvidersDep
-from photochanger.ingest.exceptions import INGEST_ERRORS, PayloadTooLarge
-from photochanger.ingest.multipart import read_upload
+from photochanger.ingest.exceptions import INGEST_ERRORS
+from photochanger.ingest.service import IngestRequest
 from photochanger.models import JobSource
 from photochanger.settings import service as settings_service
 from photochanger.slots import service
@@ -49,8 +48,6 @@ catalogue_router = APIRouter(tags=["slots"])
 
 MIB = 1024 * 1024
 MULTIPART_OVERHEAD_BYTES = 256 * 1024
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
-_MIME = re.compile(r"[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+")
 
 _TEST_RUN_FORM: dict[str, Any] = {
     "requestBody": {
@@ -164,14 +161,6 @@ def _trial_settings(raw: str | None) -> TrialSettings | None:
         raise SlotValidationFailed("The settings to try are invalid.", errors=errors) from None
 
 
-async def _replay(path: Path, head: bytes, tail: bytes) -> AsyncIterator[bytes]:
-    yield head
-    async with await anyio.open_file(path, "rb") as handle:
-        while chunk := await handle.read(MIB):
-            yield chunk
-    yield tail
-
-
 @router.post(
     "/{slot_id}/test-run",
     response_model=TrialRunRead,
@@ -195,7 +184,7 @@ async def run_slot_test(
     if length and length.isdigit() and int(length) > cap + MULTIPART_OVERHEAD_BYTES:
         raise PayloadTooLarge(f"The upload is larger than {runtime.upload_max_mb} MiB.")
     # The settings field has to be known before the pipeline starts, so the form is read here first (into
-    # a capped temp file) and the photo is then replayed to the ingest pipeline as its own upload.
+    # a capped temp file) and the pipeline then takes the photo as read.
     temp = ingest.layout.upload_path(ingest.owner, f"trial-{secrets.token_urlsafe(12)}")
     parsed = await read_upload(
         request.stream(),
@@ -209,27 +198,16 @@ async def run_slot_test(
         override = await service.trial_override(session, config, providers, slot_id, trial)
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
-        boundary = secrets.token_hex(16)
-        filename = _UNSAFE_FILENAME.sub("_", parsed.filename or "photo")[:100] or "photo"
-        declared = parsed.declared_type or ""
-        if not _MIME.fullmatch(declared):
-            declared = "application/octet-stream"
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            f"Content-Type: {declared}\r\n\r\n"
-        ).encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
-        result = await ingest.run(
-            slot_id=slot_id,
-            body=_replay(parsed.path, head, tail),
-            content_type=f"multipart/form-data; boundary={boundary}",
-            content_length=len(head) + parsed.size + len(tail),
-            arrived_at=arrived_at,
-            source=JobSource.ui_test,
-            file_field="file",
-            check_password=False,
-            slot_override=override,
+        received = await ingest.receive(
+            IngestRequest(
+                slot_id=slot_id,
+                arrived_at=arrived_at,
+                upload=parsed,
+                source=JobSource.ui_test,
+                slot_override=override,
+            )
         )
+        result = await ingest.process(received)
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(unlink_quietly, parsed.path)

@@ -19,7 +19,7 @@ import anyio
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
+from photochanger.core.uploads import InvalidRequest, PayloadTooLarge
 
 # Every part, text or file, whatever its name: the booth sends about ten.
 MAX_PARTS = 64
