@@ -193,7 +193,9 @@ async def test_cleanup_deletes_expired_objects_in_batches_of_at_most_1000(
 async def test_past_the_bucket_quota_uploads_are_refused_with_507(
     client: httpx.AsyncClient, admin_headers: dict[str, str], moto_server: MotoServer, s3_bucket: str
 ) -> None:
-    moto_server.client().put_object(Bucket=s3_bucket, Key="results/slot-001/old.jpg", Body=b"x" * 60 * 1024)
+    moto_server.client().put_object(
+        Bucket=s3_bucket, Key="results/slot-001/old.jpg", Body=b"x" * (64 * 1024 - 200)
+    )
 
     shot = await upload(client, images.jpeg(64, 48))
     template = await upload_template(client, admin_headers, frame_png())
