@@ -41,6 +41,7 @@ from photochanger.ingest.leases import LeaseLimiter
 from photochanger.ingest.recovery import InstanceLock, recover, remove_unfinished_results
 from photochanger.ingest.router import router as ingest_router
 from photochanger.ingest.service import IngestService
+from photochanger.ingest.testrun import router as ingest_test_run_router
 from photochanger.media import service as media_service
 from photochanger.media.router import router as media_router
 from photochanger.media.storage_router import router as media_storage_router
@@ -261,6 +262,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(slots_catalogue_router)
     app.include_router(slots_router)
+    app.include_router(ingest_test_run_router)
     app.include_router(media_router)
     app.include_router(admin_router)
     app.include_router(root_router)

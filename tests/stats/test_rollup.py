@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core import migrations
 from photochanger.core.db import create_engine
+from photochanger.core.time import day_of, hour_of
+from photochanger.ingest import ending
 from photochanger.ingest import repository as ingest_repository
 from photochanger.models import (
     Job,
@@ -41,7 +43,7 @@ NOW = datetime(2026, 11, 22, 12, 20, tzinfo=UTC)
 Rollups = tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]
 
 
-def recount(jobs: list[Job], grain: Callable[[datetime], datetime] = rollup.hour_of) -> Rollups:
+def recount(jobs: list[Job], grain: Callable[[datetime], datetime] = hour_of) -> Rollups:
     """Both rollups of one grain (hourly by default) recomputed from raw job rows: (count, duration sum)
     keys and duration bucket keys."""
     counts: Counter[tuple[Any, ...]] = Counter()
@@ -96,7 +98,7 @@ async def assert_rollups_match(maker: async_sessionmaker[AsyncSession]) -> None:
     """Hourly and daily rollups, per slot and over all slots, equal a recount of the job rows."""
     async with maker() as session:
         jobs = list((await session.execute(select(Job))).scalars())
-        for daily, grain in ((False, rollup.hour_of), (True, rollup.day_of)):
+        for daily, grain in ((False, hour_of), (True, day_of)):
             counts, buckets = recount(jobs, grain)
             assert await stored(session, daily=daily) == (counts, buckets)
             assert await stored_overall(session, daily=daily) == without_slot(buckets)
@@ -127,7 +129,7 @@ def _pending(
     }
 
 
-# 10 hours of jobs before NOW, every 7 minutes, each ended by `ingest.repository.finish` (the path every
+# 10 hours of jobs before NOW, every 7 minutes, each ended by `ingest.ending.finish` (the path every
 # request takes) with a mix of outcomes and durations from 20 ms to 200 s; the owner "worker-gone" jobs are
 # ended by `interrupt_owned` (graceful shutdown) and job 1 stays pending.
 async def _scripted_jobs(maker: async_sessionmaker[AsyncSession]) -> None:
@@ -152,7 +154,7 @@ async def _scripted_jobs(maker: async_sessionmaker[AsyncSession]) -> None:
             if n % 7 == 0:
                 continue
             status, reason = outcomes[n % len(outcomes)]
-            moved = await ingest_repository.finish(
+            moved = await ending.finish(
                 session,
                 f"job-{n:05d}",
                 status=status,
@@ -162,8 +164,8 @@ async def _scripted_jobs(maker: async_sessionmaker[AsyncSession]) -> None:
             )
             assert moved
         # A job that is no longer pending is not counted twice.
-        assert not await ingest_repository.finish(session, "job-00002", status=JobStatus.failed)
-        assert await ingest_repository.interrupt_owned(session, "worker-gone", now=NOW) == 13
+        assert not await ending.finish(session, "job-00002", status=JobStatus.failed)
+        assert await ending.interrupt_owned(session, "worker-gone", now=NOW) == 13
 
 
 async def test_every_path_that_ends_a_job_keeps_the_rollups_equal_to_a_recount(app: FastAPI) -> None:
@@ -343,7 +345,7 @@ async def test_ending_a_job_is_one_round_trip_on_postgresql(app: FastAPI) -> Non
     event.listen(engine, "before_cursor_execute", seen)
     try:
         async with maker() as session, session.begin():
-            moved = await ingest_repository.finish(
+            moved = await ending.finish(
                 session, "job-00003", status=JobStatus.done, duration_ms=1234, finished_at=NOW
             )
     finally:

@@ -12,7 +12,6 @@ from photochanger.core import images
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.multipart import ParsedUpload
 from photochanger.ingest.service import IngestRequest, IngestService
-from photochanger.models import JobSource
 from photochanger.slots.schemas import SlotSettings
 
 ORIGINAL_PREVIEW_SIDE = 640
@@ -39,15 +38,7 @@ async def run(
     except images.ImageProblem:
         outcome["original"] = None
     try:
-        received = await ingest.receive(
-            IngestRequest(
-                slot_id=slot_id,
-                arrived_at=arrived_at,
-                upload=parsed,
-                source=JobSource.ui_test,
-                slot_override=override,
-            )
-        )
+        received = await ingest.receive(IngestRequest.test_run(slot_id, parsed, arrived_at, override))
         result = await ingest.process(received)
     except PhotoChangerError as exc:
         outcome.update(

@@ -10,7 +10,9 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from starlette.responses import StreamingResponse
 
 from photochanger.core.media_store import MediaStore
 
@@ -88,3 +90,24 @@ def iter_zip(
                 yield data
     if data := sink.take():
         yield data
+
+
+# The OpenAPI description of a route answering `zip_response`.
+ZIP_OPENAPI: dict[str, Any] = {"description": "A ZIP of stored entries", "content": {"application/zip": {}}}
+
+
+def zip_response(
+    entries: Iterable[ZipEntry], store: MediaStore, filename: str, *, headers: dict[str, str] | None = None
+) -> StreamingResponse:
+    """`entries` (read from `store`) streamed as the attachment `filename`, not cached unless `headers` say
+    otherwise."""
+    # A plain iterator: Starlette pulls it in a worker thread, so reads stay off the event loop.
+    return StreamingResponse(
+        iter_zip(entries, store),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+    )

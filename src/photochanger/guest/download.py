@@ -13,7 +13,7 @@ from photochanger.core.errors import problem_responses
 from photochanger.core.images import EXTENSION_BY_MIME
 from photochanger.core.media_responses import stored_response
 from photochanger.deps import ConfigDep, MediaStoreDep, ResultCacheDep, SessionmakerDep
-from photochanger.events.public import count_download
+from photochanger.eventpage.engagement import count_download
 from photochanger.public import service as public_service
 from photochanger.public.service import ResultExpired, ResultNotFound
 

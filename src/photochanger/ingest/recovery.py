@@ -16,7 +16,7 @@ from photochanger.core.images import EXTENSION_BY_MIME
 from photochanger.core.media_store import MediaStore
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
-from photochanger.ingest import cluster, repository
+from photochanger.ingest import cluster, ending, repository
 from photochanger.models import JobStatus
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ async def recover(
     async with sessionmaker() as session, session.begin():
         stale = await repository.pending_owned_by_others(session, live_owners=live, created_before=cutoff)
         for job in stale:
-            await repository.finish(
+            await ending.finish(
                 session,
                 job.id,
                 status=JobStatus.failed,

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
+from photochanger.core.forms import IMAGE_FILE, openapi_form
 from photochanger.core.time import utcnow
 from photochanger.ingest import jobs
 from photochanger.ingest.exceptions import INGEST_ERRORS
@@ -16,33 +17,19 @@ from photochanger.ingest.service import IngestRequest, IngestService
 
 router = APIRouter(tags=["ingest"])
 
-_BOOTH_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["fileToUpload", "password"],
-                    "properties": {
-                        "fileToUpload": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "JPEG, PNG or WebP",
-                        },
-                        "password": {"type": "string", "description": "The shared ingest password"},
-                        "hash": {"type": "string", "description": "The booth's own hash, stored as given"},
-                        "time": {"type": "string"},
-                        "id": {"type": "string"},
-                        "name": {"type": "string"},
-                        "version": {"type": "string"},
-                    },
-                    "additionalProperties": {"type": "string"},
-                }
-            }
-        },
-    }
-}
+_BOOTH_FORM = openapi_form(
+    {
+        "fileToUpload": IMAGE_FILE,
+        "password": {"type": "string", "description": "The shared ingest password"},
+        "hash": {"type": "string", "description": "The booth's own hash, stored as given"},
+        "time": {"type": "string"},
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "version": {"type": "string"},
+    },
+    required=["fileToUpload", "password"],
+    extra_fields=True,
+)
 
 _IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {

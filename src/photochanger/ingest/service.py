@@ -22,7 +22,7 @@ from photochanger.core.errors import PhotoChangerError
 from photochanger.core.limits import Limiter
 from photochanger.core.storage import MediaLayout, unlink_quietly
 from photochanger.core.time import utcnow
-from photochanger.ingest import repository
+from photochanger.ingest import ending, repository
 from photochanger.ingest.exceptions import Unavailable
 from photochanger.ingest.pipeline.admission import Admission
 from photochanger.ingest.pipeline.db import Transactions
@@ -35,6 +35,7 @@ from photochanger.ingest.pipeline.request import (
     IngestRequest,
     IngestResult,
     JobLinks,
+    Kit,
     Received,
     public_fields,
 )
@@ -68,57 +69,24 @@ class IngestService:
         self.sessionmaker = sessionmaker
         self.limiter = limiter
         self.layout = MediaLayout(config.media_root)
-        self.store = config.media_store()
         self.owner = owner
         self.accepting = True
         self.links = JobLinks(config)
         self._background: set[asyncio.Task[None]] = set()
-        # The jobs this process runs now, each with the event set when it ends (for joined repeats).
-        running: dict[str, asyncio.Event] = {}
-        db = Transactions(sessionmaker)
+        self._running: dict[str, asyncio.Event] = {}
+        self._db = Transactions(sessionmaker)
+        self.store = config.media_store()
+        kit = Kit(
+            config, self.layout, owner, providers, keys, self._db, self.links, self._running, self.store
+        )
         self.admission = Admission(config, limiter, keys)
-        self.receiver = Receiver(
-            config=config,
-            layout=self.layout,
-            store=self.store,
-            owner=owner,
-            providers=providers,
-            keys=keys,
-            admission=self.admission,
-            db=db,
-        )
+        self.receiver = Receiver(kit, self.admission)
         self.outcome = Outcome(
-            db=db,
-            store=self.store,
-            links=self.links,
-            slot_providers=self.receiver.slot_providers,
-            metrics=metrics,
-            webhooks=webhooks,
-            keys=keys,
+            kit, slot_providers=self.receiver.slot_providers, metrics=metrics, webhooks=webhooks
         )
-        self.idempotency = Idempotency(
-            db=db,
-            store=self.store,
-            window_seconds=config.idempotency_window_seconds,
-            running=running,
-            result_url=self.links.result_url,
-            guest_url=self.links.guest_url,
-        )
-        self.execution = Execution(
-            config=config,
-            layout=self.layout,
-            store=self.store,
-            owner=owner,
-            providers=providers,
-            keys=keys,
-            db=db,
-            links=self.links,
-            outcome=self.outcome,
-            running=running,
-            template_loader=template_loader,
-        )
-        self._running = running
-        self._db = db
+        self.idempotency = Idempotency(kit)
+        self.execution = Execution(kit, self.outcome, template_loader)
+        # The memory held by uploads, and the uploads being checked per slot (what the tests watch).
         self.inflight = self.admission.inflight
         self._checking = self.admission.checking
 
@@ -213,7 +181,7 @@ class IngestService:
             await asyncio.wait(set(self._background), timeout=5)
         try:
             async with self.sessionmaker() as session, session.begin():
-                await repository.interrupt_owned(session, self.owner, now=utcnow())
+                await ending.interrupt_owned(session, self.owner, now=utcnow())
         except Exception:
             logger.warning("could not mark this process's jobs interrupted at shutdown", exc_info=True)
 

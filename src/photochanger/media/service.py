@@ -12,7 +12,7 @@ from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.core import images
 from photochanger.core.media_store import MediaStore
-from photochanger.core.multipart import read_upload
+from photochanger.core.multipart import ParsedUpload, read_upload
 from photochanger.core.storage import unlink_quietly
 from photochanger.core.uploads import PayloadTooLarge
 from photochanger.media.exceptions import (
@@ -113,6 +113,30 @@ async def upload(
     parsed = await read_upload(
         body, content_type=content_type, dest=temp, max_bytes=cap, file_field=FILE_FIELD
     )
+    return await add(session, parsed, store=store, max_pixels=max_pixels, actor=actor, media_id=media_id)
+
+
+async def add(
+    session: AsyncSession,
+    parsed: ParsedUpload,
+    *,
+    store: MediaStore,
+    max_pixels: int,
+    actor: AuditActor,
+    media_id: str | None = None,
+    check_room: bool = False,
+) -> MediaObject:
+    """Store an upload already read (its file is moved into the media store, or removed on failure) as
+    template media, named by its `name` field or else its file name. With `check_room`, first checks the
+    store has room for it (the disk floor, or the bucket's quota)."""
+    media_id = media_id or str(uuid.uuid4())
+    if check_room:
+        try:
+            await anyio.to_thread.run_sync(store.ensure_room, parsed.size)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(unlink_quietly, parsed.path)
+            raise
     stored: str | None = None
     try:
         if parsed.size == 0:

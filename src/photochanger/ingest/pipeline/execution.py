@@ -12,19 +12,16 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.accounts.rotation import KeyedResult, call_with_keys
-from photochanger.accounts.store import KeyStore
-from photochanger.config import AppConfig
 from photochanger.core import images
 from photochanger.core.media_store import MediaStore
-from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.core.storage import unlink_quietly
 from photochanger.ingest.chain import ChainFailed, Link, run_chain
 from photochanger.ingest.exceptions import ProviderFailure
-from photochanger.ingest.pipeline.db import Transactions
 from photochanger.ingest.pipeline.outcome import Ending, Outcome, booth_error_for, reason_of
 from photochanger.ingest.pipeline.request import (
     PREVIEW_LONG_SIDE,
     IngestResult,
-    JobLinks,
+    Kit,
     Received,
     elapsed_ms,
 )
@@ -39,7 +36,6 @@ from photochanger.providers.base import (
     ProviderTimeout,
     TemplateImage,
 )
-from photochanger.providers.registry import ProviderRegistry
 from photochanger.public import provider_media
 from photochanger.slots.schemas import OnFailure
 
@@ -49,31 +45,12 @@ TemplateLoader = Callable[[AsyncSession, MediaStore, list[str]], Awaitable[dict[
 
 
 class Execution:
-    def __init__(
-        self,
-        *,
-        config: AppConfig,
-        layout: MediaLayout,
-        store: MediaStore,
-        owner: str,
-        providers: ProviderRegistry,
-        keys: KeyStore | None,
-        db: Transactions,
-        links: JobLinks,
-        outcome: Outcome,
-        running: dict[str, asyncio.Event],
-        template_loader: TemplateLoader | None,
-    ) -> None:
-        self.config = config
-        self.layout = layout
-        self.store = store
-        self.owner = owner
-        self.providers = providers
-        self.keys = keys
-        self.db = db
-        self.links = links
+    def __init__(self, kit: Kit, outcome: Outcome, template_loader: TemplateLoader | None) -> None:
+        self.kit = kit
+        self.layout = kit.layout
+        self.providers = kit.providers
+        self.links = kit.links
         self.outcome = outcome
-        self.running = running
         self.template_loader = template_loader
 
     async def execute(self, r: Received) -> IngestResult:
@@ -118,7 +95,7 @@ class Execution:
                     await self.outcome.interrupted(r)
                 if r.published:
                     await anyio.to_thread.run_sync(lambda: unlink_quietly(*r.published))
-                event = self.running.pop(r.job_id, None)
+                event = self.kit.running.pop(r.job_id, None)
                 if event is not None:
                     event.set()
 
@@ -132,7 +109,7 @@ class Execution:
         if self.template_loader is None:
             raise ProviderFailure("Template media are not available on this server.")
         loader = self.template_loader
-        templates = await self.db.read(lambda session: loader(session, self.store, ids))
+        templates = await self.kit.db.read(lambda session: loader(session, self.kit.store, ids))
         missing = [i for i in ids if i not in templates]
         if missing:
             raise ProviderFailure(
@@ -144,12 +121,12 @@ class Execution:
         async def publish(data: bytes, content_type: str) -> str:
             expires = time.time() + r.deadline.remaining()
             token, path = await anyio.to_thread.run_sync(
-                provider_media.publish, self.layout, self.owner, data, content_type, expires
+                provider_media.publish, self.layout, self.kit.owner, data, content_type, expires
             )
             r.published.append(path)
             # The extension matches the content: Turbotext reads a link's type from its name.
             ext = images.EXTENSION_BY_MIME[content_type]
-            return self.config.absolute_url(f"/public/provider-media/{token}.{ext}")
+            return self.kit.config.absolute_url(f"/public/provider-media/{token}.{ext}")
 
         return publish
 
@@ -161,9 +138,10 @@ class Execution:
             async def once(keyed: ProviderRequest) -> ProviderResult:
                 return await _call_once(link.provider, link.operation, keyed, r.deadline)
 
-            if self.keys is None:
+            keys = self.kit.keys
+            if keys is None:
                 return KeyedResult(await once(link_request), None)
-            return await call_with_keys(self.keys, link.provider.id, link_request, once)
+            return await call_with_keys(keys, link.provider.id, link_request, once)
 
         try:
             outcome = await run_chain(
@@ -192,7 +170,7 @@ class Execution:
         reuse = r.info.preview if result.meta.get("same_pixels") and data is result.data else None
         original = self._original(r)
         files = (result_rel, preview_rel) if original is None else (result_rel, preview_rel, original[1])
-        store = self.store
+        store = self.kit.store
 
         def write_files() -> None:
             # Into the media store (the filesystem or the bucket); the row points at them only afterwards.
@@ -226,14 +204,7 @@ class Execution:
             files=files,
         )
         await self.outcome.end(r, ending)
-        return IngestResult(
-            r.job_id,
-            data,
-            output_type,
-            self.links.result_url(r.job_id),
-            self.links.guest_url(r.job_id),
-            duration_ms=duration_ms,
-        )
+        return self.links.answer(r.job_id, data, output_type, duration_ms=duration_ms)
 
     def _original(self, r: Received) -> tuple[str, str, int] | None:
         """(event id, relative path, size) of the original shot to keep, when the job's event keeps them."""
@@ -258,14 +229,8 @@ class Execution:
         except images.ImageProblem:
             data = image
             output_type = images.sniff(image[:16]) or output_type
-        return IngestResult(
-            r.job_id,
-            data,
-            output_type,
-            self.links.result_url(r.job_id),
-            self.links.guest_url(r.job_id),
-            fallback=reason_of(exc),
-            duration_ms=duration_ms,
+        return self.links.answer(
+            r.job_id, data, output_type, duration_ms=duration_ms, fallback=reason_of(exc)
         )
 
 

@@ -6,26 +6,21 @@ one replays the stored result. A key whose job is too old, failed or gone is rel
 afresh."""
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 import anyio
 
-from photochanger.core.media_store import MediaStore
 from photochanger.core.time import utcnow
 from photochanger.ingest import repository
 from photochanger.ingest.exceptions import IdempotencyConflict, IngestTimeout
-from photochanger.ingest.pipeline.db import Transactions
 from photochanger.ingest.pipeline.outcome import booth_error
-from photochanger.ingest.pipeline.request import IngestResult, Received
+from photochanger.ingest.pipeline.request import IngestResult, Kit, Received
 from photochanger.models import Job, JobStatus
 from photochanger.providers.base import Deadline
 
 JOIN_POLL_SECONDS = 0.25
 # Idempotency keys the client chose (`Idempotency-Key`) start with this; derived ones with `booth:`.
 EXPLICIT_KEY = "key:"
-
-UrlFor = Callable[[str], str]
 
 
 class KeyTaken(Exception):
@@ -43,23 +38,12 @@ def key_for(header: str | None, fields: dict[str, str]) -> str | None:
 
 
 class Idempotency:
-    def __init__(
-        self,
-        *,
-        db: Transactions,
-        store: MediaStore,
-        window_seconds: float,
-        running: dict[str, asyncio.Event],
-        result_url: UrlFor,
-        guest_url: UrlFor,
-    ) -> None:
-        self.db = db
-        self.store = store
-        self.window_seconds = window_seconds
-        # The jobs this process runs now, each with the event set when it ends.
-        self.running = running
-        self.result_url = result_url
-        self.guest_url = guest_url
+    def __init__(self, kit: Kit) -> None:
+        self.db = kit.db
+        self.store = kit.store
+        self.links = kit.links
+        self.window_seconds = kit.config.idempotency_window_seconds
+        self.running = kit.running
 
     async def find(self, r: Received) -> Job | None:
         """The earlier job this upload repeats (pending or done, inside the window), else None."""
@@ -120,12 +104,4 @@ class Idempotency:
         data = await anyio.to_thread.run_sync(self.store.read, job.result_path)
         if data is None:
             return None
-        return IngestResult(
-            job.id,
-            data,
-            job.result_type,
-            self.result_url(job.id),
-            self.guest_url(job.id),
-            duration_ms=job.duration_ms or 0,
-            joined=True,
-        )
+        return self.links.answer(job.id, data, job.result_type, duration_ms=job.duration_ms or 0, joined=True)

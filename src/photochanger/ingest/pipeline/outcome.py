@@ -10,15 +10,12 @@ from typing import Any
 
 import anyio
 
-from photochanger.accounts.store import KeyStore
 from photochanger.core.errors import PhotoChangerError
-from photochanger.core.media_store import MediaStore
 from photochanger.core.time import utcnow
 from photochanger.core.uploads import ClientClosed
-from photochanger.ingest import repository
+from photochanger.ingest import ending
 from photochanger.ingest.exceptions import IngestTimeout, ProviderFailure, ProviderRefusedError, Unavailable
-from photochanger.ingest.pipeline.db import Transactions
-from photochanger.ingest.pipeline.request import JobLinks, Received, elapsed_ms
+from photochanger.ingest.pipeline.request import Kit, Received, elapsed_ms
 from photochanger.metrics.registry import Metrics
 from photochanger.models import JobSource, JobStatus
 from photochanger.problems import service as problems_service
@@ -80,22 +77,19 @@ class Ending:
 class Outcome:
     def __init__(
         self,
+        kit: Kit,
         *,
-        db: Transactions,
-        store: MediaStore,
-        links: JobLinks,
         slot_providers: dict[str, str],
         metrics: Metrics | None,
         webhooks: WebhookSender | None,
-        keys: KeyStore | None,
     ) -> None:
-        self.db = db
-        self.store = store
-        self.links = links
+        self.db = kit.db
+        self.store = kit.store
+        self.links = kit.links
+        self.keys = kit.keys
         self.slot_providers = slot_providers
         self.metrics = metrics
         self.webhooks = webhooks
-        self.keys = keys
         self.refusal_throttle = problems_service.RefusalThrottle()
 
     async def end(self, r: Received, e: Ending) -> None:
@@ -119,7 +113,7 @@ class Outcome:
             }
         action = "job done" if e.error is None else "job failed"
         try:
-            await self.db.run(action, repository.finish, r.job_id, original=e.original, **values)
+            await self.db.run(action, ending.finish, r.job_id, original=e.original, **values)
         except BaseException:
             if e.files:
                 with anyio.CancelScope(shield=True):
@@ -157,7 +151,7 @@ class Outcome:
         """The job's run ended without an outcome (cancelled, crashed): a failed `interrupted` row."""
         try:
             async with self.db.sessionmaker() as session, session.begin():
-                await repository.finish(
+                await ending.finish(
                     session,
                     r.job_id,
                     status=JobStatus.failed,

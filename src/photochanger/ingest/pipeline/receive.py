@@ -9,13 +9,10 @@ import anyio
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.accounts.store import KeyStore
-from photochanger.config import AppConfig
 from photochanger.core import images
 from photochanger.core.clients import client_key
-from photochanger.core.media_store import MediaStore
-from photochanger.core.multipart import ParsedUpload, read_upload
-from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.core.multipart import MULTIPART_OVERHEAD_BYTES, ParsedUpload, read_upload
+from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import utcnow
 from photochanger.core.uploads import InvalidRequest, PayloadTooLarge, guarded_body
 from photochanger.ingest.chain import Link, resolve_fallbacks
@@ -32,48 +29,35 @@ from photochanger.ingest.exceptions import (
 from photochanger.ingest.password import HashingBusy, IngestPasswordVerifier, ThrottleRefused
 from photochanger.ingest.pipeline import idempotency
 from photochanger.ingest.pipeline.admission import Admission
-from photochanger.ingest.pipeline.db import Transactions, busy
+from photochanger.ingest.pipeline.db import busy
 from photochanger.ingest.pipeline.request import (
     MIB,
     PREVIEW_LONG_SIDE,
     Context,
     IngestRequest,
+    Kit,
     Received,
     public_fields,
 )
 from photochanger.models import JobSource
 from photochanger.models.job import new_job_id
 from photochanger.providers.base import Deadline, InputCapped, Provider
-from photochanger.providers.registry import ProviderRegistry, UnknownOperation, UnknownProvider
+from photochanger.providers.registry import UnknownOperation, UnknownProvider
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
 
-# Room for the multipart framing and the booth's text fields on top of the photo itself.
-MULTIPART_OVERHEAD_BYTES = 256 * 1024
 BOOTH_FILE_FIELD = "fileToUpload"
 
 
 class Receiver:
-    def __init__(
-        self,
-        *,
-        config: AppConfig,
-        layout: MediaLayout,
-        store: MediaStore,
-        owner: str,
-        providers: ProviderRegistry,
-        keys: KeyStore | None,
-        admission: Admission,
-        db: Transactions,
-    ) -> None:
-        self.config = config
-        self.layout = layout
-        self.store = store
-        self.owner = owner
-        self.providers = providers
-        self.keys = keys
+    def __init__(self, kit: Kit, admission: Admission) -> None:
+        self.kit = kit
+        self.config = kit.config
+        self.layout = kit.layout
+        self.providers = kit.providers
+        self.keys = kit.keys
+        self.db = kit.db
         self.admission = admission
-        self.db = db
         self.verifier = IngestPasswordVerifier()
         # Each known slot's provider, for the labels of requests refused before their job exists.
         self.slot_providers: dict[str, str] = {}
@@ -103,9 +87,9 @@ class Receiver:
             declared = request.upload.size
         if declared is not None and declared > cap + MULTIPART_OVERHEAD_BYTES:
             raise PayloadTooLarge(f"The upload is larger than {cap // MIB} MiB.")
-        # Room for the upload and its result (the disk floor, or the bucket's quota); refusing here means no
-        # partial file is ever written.
-        await anyio.to_thread.run_sync(self.store.ensure_room, 2 * (declared or cap))
+        # Room for the upload and its result; refusing here means no partial file is ever written.
+        # (The disk floor, or the bucket's quota.)
+        await anyio.to_thread.run_sync(self.kit.store.ensure_room, 2 * (declared or cap))
 
         job_id = new_job_id()
         if request.upload is not None:
@@ -171,7 +155,7 @@ class Receiver:
         begins; a stranger trickling a body (or sending a wrong password) never takes the place of a real
         shot. Returns the upload and whether its password was checked."""
         if request.body is None:
-            raise InvalidRequest("The upload has no body.")
+            raise TypeError("an IngestRequest carries the booth's body or an upload already read")
         verified = not request.checks_password
         with self.admission.arriving(ctx) as admit:
 
@@ -193,7 +177,7 @@ class Receiver:
                     arrived_at=request.arrived_at,
                 ),
                 content_type=request.content_type,
-                dest=self.layout.upload_path(self.owner, job_id),
+                dest=self.layout.upload_path(self.kit.owner, job_id),
                 max_bytes=cap,
                 file_field=BOOTH_FILE_FIELD,
                 on_file_start=None if verified else on_file_start,

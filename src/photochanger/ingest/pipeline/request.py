@@ -1,6 +1,7 @@
 """What flows through the pipeline: the request a caller hands in, the upload once received (checked and
 ready to become a job), and the two answers (the image, or a queued job's id)."""
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -9,13 +10,18 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from photochanger.accounts.store import KeyStore
 from photochanger.config import AppConfig
 from photochanger.core import images
 from photochanger.core.links import Links
+from photochanger.core.media_store import MediaStore
 from photochanger.core.multipart import ParsedUpload
+from photochanger.core.storage import MediaLayout
 from photochanger.ingest.chain import Attempt, Link
+from photochanger.ingest.pipeline.db import Transactions
 from photochanger.models import JobSource
 from photochanger.providers.base import Deadline, Provider
+from photochanger.providers.registry import ProviderRegistry
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots.schemas import SlotSettings
 
@@ -44,6 +50,23 @@ class IngestRequest:
     source: JobSource = JobSource.ingest
     slot_override: tuple[str, str, SlotSettings] | None = None
     now: datetime | None = None
+
+    @classmethod
+    def test_run(
+        cls,
+        slot_id: str,
+        upload: ParsedUpload,
+        arrived_at: float,
+        override: tuple[str, str, SlotSettings] | None = None,
+    ) -> "IngestRequest":
+        """An admin's test run of the photo its route already read (saved settings, or `override`)."""
+        return cls(
+            slot_id=slot_id,
+            arrived_at=arrived_at,
+            upload=upload,
+            source=JobSource.ui_test,
+            slot_override=override,
+        )
 
     @property
     def checks_password(self) -> bool:
@@ -136,3 +159,42 @@ class JobLinks:
 
     def status_url(self, job_id: str) -> str:
         return self.config.absolute_url(Links.job_status(job_id))
+
+    def answer(
+        self,
+        job_id: str,
+        data: bytes,
+        content_type: str,
+        *,
+        duration_ms: int,
+        fallback: str | None = None,
+        joined: bool = False,
+    ) -> IngestResult:
+        """The booth's image with the job's links."""
+        return IngestResult(
+            job_id,
+            data,
+            content_type,
+            self.result_url(job_id),
+            self.guest_url(job_id),
+            fallback=fallback,
+            duration_ms=duration_ms,
+            joined=joined,
+        )
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What the stages share, built once by the facade."""
+
+    config: AppConfig
+    layout: MediaLayout
+    owner: str
+    providers: ProviderRegistry
+    keys: KeyStore | None
+    db: Transactions
+    links: JobLinks
+    # The jobs this process runs now, each with the event set when it ends (for joined repeats).
+    running: dict[str, asyncio.Event]
+    # Where results, previews and originals go (the filesystem or the bucket); `layout` keeps the temp files.
+    store: MediaStore
