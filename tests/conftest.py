@@ -17,6 +17,7 @@ from photochanger.config import AppConfig
 from tests.support.artifacts import ARTIFACTS
 from tests.support.auth import auth_headers
 from tests.support.db import DatabaseFactory, backend_url
+from tests.support.s3 import MotoServer, running_moto
 
 # The fake upstream providers (tests/fakes): session-wide servers, reset per test by `<name>_fake`.
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -125,3 +126,16 @@ async def admin_headers(app: FastAPI, client: httpx.AsyncClient) -> dict[str, st
 async def operator_headers(app: FastAPI, client: httpx.AsyncClient) -> dict[str, str]:
     """Bearer headers of a fresh `test-operator` user (read slots/results/stats/media, run slot tests)."""
     return await auth_headers(app, client, role=Role.operator)
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """A real S3-protocol server (moto's server mode) on a free loopback port, one per test session."""
+    with running_moto(tmp_path_factory.mktemp("moto") / "moto.log") as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(moto_server: MotoServer) -> str:
+    """A fresh, empty bucket on `moto_server`."""
+    return moto_server.new_bucket()

@@ -30,7 +30,6 @@ from photochanger.core.limits import ConcurrencyLimiter, Limiter
 from photochanger.core.logging import configure_logging, register_secret
 from photochanger.core.notify import PgListener
 from photochanger.core.request_id import RequestIdMiddleware
-from photochanger.core.storage import MediaLayout
 from photochanger.events.public import router as events_public_router
 from photochanger.events.router import router as events_router
 from photochanger.guest.download import router as guest_download_router
@@ -109,10 +108,10 @@ def _lifespan(config: AppConfig) -> Any:
         limiter: Limiter = ConcurrencyLimiter()
         if not is_sqlite(config.database_url):
             listener = PgListener(config.database_url, connect_timeout=config.db_connect_timeout_seconds)
-            layout = MediaLayout(config.media_root)
+            store = app.state.media_store
 
             async def remove_results(jobs: list[tuple[str, str]]) -> None:
-                await anyio.to_thread.run_sync(remove_unfinished_results, layout, jobs)
+                await anyio.to_thread.run_sync(remove_unfinished_results, store, jobs)
 
             membership = ClusterMembership(
                 app.state.sessionmaker,
@@ -148,9 +147,7 @@ def _lifespan(config: AppConfig) -> Any:
                 await membership.start()
             try:
                 cluster_live = await membership.live_owners() if membership is not None else None
-                await recover(
-                    app.state.sessionmaker, MediaLayout(config.media_root), lock, cluster_live=cluster_live
-                )
+                await recover(app.state.sessionmaker, app.state.media_store, lock, cluster_live=cluster_live)
             except Exception as exc:
                 if not is_unavailable_error(exc):
                     raise
@@ -229,8 +226,10 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     )
     app.state.config = config
     register_secret(*_config_secrets(config))
+    # Results, previews, originals and template media: the filesystem or the shared bucket.
+    app.state.media_store = config.media_store()
     # Per-app registry: several apps in one process (the tests) never share counters.
-    app.state.metrics = Metrics(config.media_root)
+    app.state.metrics = Metrics(config.media_root, app.state.media_store)
     # One shared HTTP client for every outbound call; per-request timeouts come from each job's deadline.
     app.state.http = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(30.0, connect=10.0))
     app.state.providers = build_providers(config, app.state.http)
@@ -296,6 +295,7 @@ def _config_secrets(config: AppConfig) -> list[str]:
             config.openai_api_key,
             config.openrouter_api_key,
             config.turbotext_api_key,
+            config.s3_secret_access_key,
         )
         if value is not None
     ]

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from photochanger.core.media_store import MediaStore, S3Settings, open_store
 from photochanger.core.passwords import HashProfile
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/photochanger.db"
@@ -81,6 +82,23 @@ class AppConfig(BaseSettings):
     max_streams_per_session: Annotated[int, Field(ge=1, le=100)] = 4
     # Ingest answers 507 insufficient_storage rather than write when less than this is free under media_root.
     min_free_disk_mb: Annotated[int, Field(ge=0)] = 500
+    # Where results, previews, event originals and template media live: "local" (under media_root) or "s3"
+    # (an S3-compatible bucket every node shares; upload temp files stay under media_root/temp).
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    # For MinIO, Ceph or R2 (e.g. http://127.0.0.1:9000); unset means AWS S3 in s3_region.
+    s3_endpoint_url: AnyHttpUrl | None = None
+    s3_region: str = "us-east-1"
+    # Unset: boto3's own chain (environment, ~/.aws, instance role).
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # Prepended to every key, so several installations can share one bucket.
+    s3_key_prefix: str = ""
+    # Lifetime of the presigned URL a guest download redirects to; 0 streams downloads through the app.
+    s3_presign_ttl_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] = 300
+    # With the bucket backend, ingest answers 507 insufficient_storage when the media would pass this many
+    # bytes (the bucket's stand-in for min_free_disk_mb); 0 means no quota.
+    s3_quota_bytes: Annotated[int, Field(ge=0)] = 0
     # argon2id cost of admin and ingest password hashes (OWASP defaults: t=2, m=19 MiB, p=1). Tests use a
     # cheap profile; production keeps these unless the machine is known to afford more.
     password_hash_time_cost: Annotated[int, Field(ge=1, le=20)] = 2
@@ -109,6 +127,33 @@ class AppConfig(BaseSettings):
                 shown = f"[{shown}]"
             data = {**data, "public_base_url": f"http://{shown}:{port}"}
         return data
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> "AppConfig":
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("PHOTOCHANGER_S3_BUCKET must be set when PHOTOCHANGER_STORAGE_BACKEND is s3")
+        return self
+
+    def s3_settings(self) -> S3Settings | None:
+        """How to reach the media bucket, or None for the filesystem backend."""
+        if self.storage_backend != "s3" or not self.s3_bucket:
+            return None
+        return S3Settings(
+            bucket=self.s3_bucket,
+            endpoint_url=str(self.s3_endpoint_url).rstrip("/") if self.s3_endpoint_url else None,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id.get_secret_value() if self.s3_access_key_id else None,
+            secret_access_key=(
+                self.s3_secret_access_key.get_secret_value() if self.s3_secret_access_key else None
+            ),
+            key_prefix=self.s3_key_prefix,
+            presign_ttl_seconds=self.s3_presign_ttl_seconds,
+            quota_bytes=self.s3_quota_bytes,
+        )
+
+    def media_store(self) -> MediaStore:
+        """The media store of this configuration (one per process: `open_store` caches it)."""
+        return open_store(self.media_root, min_free_mb=self.min_free_disk_mb, s3=self.s3_settings())
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from photochanger.auth.exceptions import CsrfFailed, InvalidToken, NotAuthenticated, PermissionDenied
 from photochanger.config import AppConfig
 from photochanger.core.errors import PhotoChangerError
+from photochanger.core.media_store import MediaStore
 from photochanger.core.storage import MediaLayout
 from photochanger.providers.registry import ProviderRegistry
 
@@ -54,7 +55,14 @@ get_engine: _FromState[AsyncEngine] = _FromState("engine")
 
 
 def get_media_layout(config: "ConfigDep") -> MediaLayout:
+    """The node-local media tree: upload temp files and provider input links (never results)."""
     return MediaLayout(config.media_root)
+
+
+def get_media_store(request: Request) -> MediaStore:
+    """Where results, previews, event originals and template media are kept (filesystem or bucket)."""
+    store: MediaStore = request.app.state.media_store
+    return store
 
 
 ConfigDep = Annotated[AppConfig, Depends(get_config)]
@@ -62,6 +70,7 @@ ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
 IngestDep = Annotated["IngestService", Depends(get_ingest)]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 MediaLayoutDep = Annotated[MediaLayout, Depends(get_media_layout)]
+MediaStoreDep = Annotated[MediaStore, Depends(get_media_store)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 ResultCacheDep = Annotated["ResultCache", Depends(get_result_cache)]
 MetricsDep = Annotated["Metrics", Depends(get_metrics)]

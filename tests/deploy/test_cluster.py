@@ -1,5 +1,6 @@
-"""Two app nodes (separate processes, ports and var dirs) behind the real nginx on one PostgreSQL: limits,
-crashes, metrics, live updates and idempotency hold across nodes. PostgreSQL only: SQLite is one process."""
+"""Two app nodes (separate processes, ports, var dirs and media roots) behind the real nginx on one PostgreSQL,
+with their media in one S3 bucket on a real S3-protocol server (moto): limits, crashes, metrics, live updates,
+idempotency and media hold across nodes. PostgreSQL only: SQLite is one process."""
 
 import asyncio
 import re
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from photochanger.cleanup.service import CleanupBusy, cleanup_lock
@@ -29,6 +31,7 @@ from tests.ingest.conftest import booth_fields
 from tests.support import images
 from tests.support.ci import require_tool
 from tests.support.nginx import main_conf, render_site_conf, self_signed, start_nginx, stop, wait_for_port
+from tests.support.s3 import MotoServer
 from tests.support.server import ServerProcess, config_env, free_port, running_server
 
 __all__ = ["gemini_fake", "gemini_server"]
@@ -49,6 +52,8 @@ class Cluster:
     nginx_url: str
     cert: Path
     config: AppConfig
+    moto: MotoServer
+    bucket: str
 
     def via_nginx(self) -> httpx.AsyncClient:
         context = ssl.create_default_context(cafile=str(self.cert))
@@ -81,7 +86,9 @@ async def _prepare(config: AppConfig, slot_concurrency: int) -> None:
 
 
 @pytest.fixture
-def cluster(config: AppConfig, tmp_path: Path, gemini_server: GeminiFake) -> Iterator[Cluster]:
+def cluster(
+    config: AppConfig, tmp_path: Path, gemini_server: GeminiFake, moto_server: MotoServer, s3_bucket: str
+) -> Iterator[Cluster]:
     if is_sqlite(config.database_url):
         pytest.skip("several nodes need PostgreSQL")
     nginx = require_tool("nginx", "the cluster tests run the real nginx")
@@ -93,12 +100,21 @@ def cluster(config: AppConfig, tmp_path: Path, gemini_server: GeminiFake) -> Ite
     ports = [free_port(), free_port()]
     http_port, https_port = free_port(), free_port()
     config.media_root.mkdir(parents=True, exist_ok=True)
+    bucket = {
+        f"PHOTOCHANGER_{name.upper()}": value.get_secret_value()
+        if isinstance(value, SecretStr)
+        else str(value)
+        for name, value in moto_server.config_overrides(s3_bucket).items()
+    }
     with ExitStack() as stack:
         nodes = []
         for index, port in enumerate(ports):
             var_dir = tmp_path / f"var-{index}"  # as if on its own host: its own locks and metrics
             env = config_env(
                 config,
+                **bucket,
+                # Its own disk, too: only upload temp files stay there; the media are in the shared bucket.
+                PHOTOCHANGER_MEDIA_ROOT=str(tmp_path / f"media-{index}"),
                 PHOTOCHANGER_VAR_DIR=str(var_dir),
                 PHOTOCHANGER_GEMINI_API_KEY=GeminiFake.api_key,
                 PHOTOCHANGER_GEMINI_BASE_URL=gemini_server.url,
@@ -123,7 +139,7 @@ def cluster(config: AppConfig, tmp_path: Path, gemini_server: GeminiFake) -> Ite
         proc = start_nginx(nginx, workdir, main, log)
         stack.callback(stop, proc)
         wait_for_port(https_port, proc, log)
-        yield Cluster(nodes, f"https://127.0.0.1:{https_port}", cert, config)
+        yield Cluster(nodes, f"https://127.0.0.1:{https_port}", cert, config, moto_server, s3_bucket)
 
 
 async def _upload(client: httpx.AsyncClient, url: str, shot: str) -> httpx.Response:
@@ -162,6 +178,43 @@ async def test_the_slot_limit_holds_across_nodes_and_metrics_add_up_to_the_jobs_
     assert all(n > 0 for n in per_node), per_node
     [(leases,)] = await _db(cluster.config, select(func.count()).select_from(PermitLease))
     assert leases == 0
+
+
+async def test_a_result_made_on_one_node_downloads_from_the_other_through_the_bucket(
+    cluster: Cluster, gemini_fake: GeminiFake, tmp_path: Path
+) -> None:
+    node_a, node_b = cluster.nodes
+    gemini_fake.always(GeminiFake.image_reply(RESULT_PNG), times=1)
+    async with httpx.AsyncClient(timeout=60) as direct:
+        shot = await _upload(direct, f"{node_a.base_url}/api/ingest/{SLOT}", "bucket-1")
+        assert shot.status_code == 200, shot.text
+        job_id = shot.headers["x-job-id"]
+        key = f"results/{SLOT}/{job_id}.jpg"
+        assert key in cluster.moto.keys(cluster.bucket)
+        # Neither node keeps a result on its own disk: node B can only have it from the bucket.
+        assert not [
+            p for i in (0, 1) for p in (tmp_path / f"media-{i}").rglob("*.jpg") if "temp" not in p.parts
+        ]
+
+        download = await direct.get(f"{node_b.base_url}/public/results/{job_id}")
+        assert download.status_code == 307, download.text
+        location = download.headers["location"]
+        assert location.startswith(f"{cluster.moto.endpoint}/{cluster.bucket}/{key}?")
+        fetched = await direct.get(location)
+        assert fetched.status_code == 200
+        assert fetched.content == shot.content
+        assert fetched.headers["content-disposition"] == f'attachment; filename="photo-{job_id[:8]}.jpg"'
+        preview = await direct.get(f"{node_b.base_url}/public/results/{job_id}/preview")
+        assert preview.status_code == 200
+        assert preview.headers["content-type"] == "image/jpeg"
+        ready = [
+            (await direct.get(f"{node.base_url}/health/ready")).json()["checks"] for node in cluster.nodes
+        ]
+    async with cluster.via_nginx() as client:
+        via_nginx = await client.get(f"/public/results/{job_id}")
+    assert via_nginx.status_code == 307
+    assert via_nginx.headers["location"].startswith(f"{cluster.moto.endpoint}/{cluster.bucket}/{key}?")
+    assert ready == [{"database": "ok", "media": "ok", "bucket": "ok"}] * 2
 
 
 async def _admin_client(base_url: str) -> httpx.AsyncClient:

@@ -73,7 +73,7 @@ async def test_preview_is_a_jpeg_with_a_320px_long_side_cached_until_expiry(
         sessionmaker, media_root, expires_at=NOW + timedelta(hours=2), result=jpeg_bytes(3000, 2000)
     )
     async with sessionmaker() as session:
-        image = await service.preview_image(session, config, job.id, now=NOW)
+        image = await service.preview_image(session, config.media_store(), job.id, now=NOW)
     with Image.open(io.BytesIO(image.data)) as img:
         assert img.format == "JPEG"
         assert img.size == (320, 213)
@@ -92,14 +92,14 @@ async def test_missing_preview_is_rendered_from_the_result(
     assert job.preview_path is not None
     (media_root / job.preview_path).unlink()
     async with sessionmaker() as session:
-        image = await service.preview_image(session, config, job.id, now=NOW)
+        image = await service.preview_image(session, config.media_store(), job.id, now=NOW)
         assert image.max_age == service.MAX_CACHE_SECONDS
         with pytest.raises(ResultNotFound):  # ingest always sets an expiry; without one nothing is public
-            await service.preview_image(session, config, no_expiry.id, now=NOW)
+            await service.preview_image(session, config.media_store(), no_expiry.id, now=NOW)
         assert job.result_path is not None
         (media_root / job.result_path).unlink()
         with pytest.raises(ResultNotFound):
-            await service.preview_image(session, config, job.id, now=NOW)
+            await service.preview_image(session, config.media_store(), job.id, now=NOW)
     with Image.open(io.BytesIO(image.data)) as img:
         assert img.size == (180, 320)
     assert not (media_root / job.preview_path).exists()
@@ -111,7 +111,9 @@ async def test_preview_of_an_expired_result_is_gone(
     job = await add_job(sessionmaker, media_root, expires_at=NOW)
     async with sessionmaker() as session:
         with pytest.raises(ResultExpired):
-            await service.preview_image(session, config, job.id, now=NOW + timedelta(microseconds=1))
+            await service.preview_image(
+                session, config.media_store(), job.id, now=NOW + timedelta(microseconds=1)
+            )
         with pytest.raises(ResultExpired):
             await service.qr_image(session, config, job.id, "png", now=NOW + timedelta(minutes=1))
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite
 from photochanger.core.limits import ConcurrencyLimiter, Limits, PermitTimeout
+from photochanger.core.media_store import LocalStore
 from photochanger.core.notify import PgListener
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
@@ -254,14 +255,14 @@ async def test_start_up_recovery_leaves_the_jobs_of_a_live_node_elsewhere_alone(
     try:
         async with maker() as session:
             live = await live_owners(session)
-        report = await recover(maker, MediaLayout(tmp_path / "media"), lock, cluster_live=live)
+        report = await recover(maker, LocalStore(MediaLayout(tmp_path / "media")), lock, cluster_live=live)
         assert report.jobs_interrupted == 0
         async with maker() as session:
             job = await session.get(Job, "job-elsewhere")
         assert job is not None
         assert job.status == JobStatus.pending
         # Without the cluster's view the same recovery would have ended it.
-        report = await recover(maker, MediaLayout(tmp_path / "media"), lock)
+        report = await recover(maker, LocalStore(MediaLayout(tmp_path / "media")), lock)
         assert report.jobs_interrupted == 1
     finally:
         lock.release()

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from photochanger.config import AppConfig
 from photochanger.core.db import create_sessionmaker, is_sqlite
 from photochanger.core.errors import Conflict
+from photochanger.core.media_store import InvalidKey, MediaStore, check_key
 from photochanger.core.time import ensure_utc
 from photochanger.jobs.repository import AvailableRow, ExpiredRow, JobRepository
 from photochanger.metrics import cleanup_state
@@ -127,11 +128,13 @@ async def cleanup_lock(engine: AsyncEngine, config: AppConfig) -> AsyncIterator[
             await auto.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
 
 
-def _inside(root: Path, relpath: str, tree: str) -> Path | None:
-    """The absolute path of a stored path if it lies under `root/tree`, else None (never deleted)."""
-    base = (root / tree).resolve()
-    candidate = (root / relpath).resolve()
-    return candidate if base in candidate.parents else None
+def _inside(relpath: str, tree: str) -> bool:
+    """Whether a stored path is a key under `tree/` of the media store (anything else is never deleted)."""
+    try:
+        check_key(relpath)
+    except InvalidKey:
+        return False
+    return relpath.startswith(f"{tree}/")
 
 
 @dataclass
@@ -143,8 +146,34 @@ class _Deletion:
     errors: list[str] = field(default_factory=list)
 
 
+def _delete_objects(store: MediaStore, targets: list[tuple[str, str]], dry_run: bool) -> _Deletion:
+    """Delete each (owner, key) from the store, in one batch (the bucket sends at most 1000 keys per request);
+    a dry run only counts what exists. Blocking: run in a thread."""
+    outcome = _Deletion()
+    if dry_run:
+        for _owner, key in targets:
+            found = store.stat(key)
+            if found is None:
+                outcome.gone += 1
+            else:
+                outcome.deleted += 1
+                outcome.bytes += found.size
+        return outcome
+    owners: dict[str, list[str]] = {}
+    for owner, key in targets:
+        owners.setdefault(key, []).append(owner)
+    done = store.delete([key for _owner, key in targets])
+    outcome.deleted = len(done.deleted)
+    outcome.gone = len(done.missing)
+    outcome.bytes = done.bytes
+    for key, reason in done.failed.items():
+        outcome.failed.update(owners.get(key, []))
+        outcome.errors.append(f"{key}: {reason}")
+    return outcome
+
+
 def _delete_files(targets: Iterable[tuple[str, Path]], dry_run: bool) -> _Deletion:
-    """Unlink each (owner, path); a dry run only counts what exists. Blocking: run in a thread."""
+    """Unlink each (owner, path) of the node-local temp tree; a dry run only counts what exists. Blocking."""
     outcome = _Deletion()
     for owner, path in targets:
         try:
@@ -185,7 +214,12 @@ async def _pages(
 
 
 async def _clean_expired(
-    engine: AsyncEngine, root: Path, now: datetime, dry_run: bool, batch_size: int, report: CleanupReport
+    engine: AsyncEngine,
+    store: MediaStore,
+    now: datetime,
+    dry_run: bool,
+    batch_size: int,
+    report: CleanupReport,
 ) -> None:
     sessionmaker = create_sessionmaker(engine)
 
@@ -195,7 +229,7 @@ async def _clean_expired(
     async for rows in _pages(sessionmaker, page, batch_size):
         report.expired_jobs += len(rows)
         refused: set[str] = set()
-        per_tree: dict[str, list[tuple[str, Path]]] = {tree: [] for tree in (*JOB_TREES, ORIGINALS)}
+        per_tree: dict[str, list[tuple[str, str]]] = {tree: [] for tree in (*JOB_TREES, ORIGINALS)}
         for row in rows:
             paths = (
                 ("results", row.result_path),
@@ -205,15 +239,14 @@ async def _clean_expired(
             for tree, relpath in paths:
                 if relpath is None:
                     continue
-                path = _inside(root, relpath, tree)
-                if path is None:
+                if not _inside(relpath, tree):
                     refused.add(row.id)
                     report.errors.append(f"job {row.id}: {relpath!r} is not under media/{tree}; left alone")
                 else:
-                    per_tree[tree].append((row.id, path))
-        results = await anyio.to_thread.run_sync(_delete_files, per_tree["results"], dry_run)
-        previews = await anyio.to_thread.run_sync(_delete_files, per_tree["previews"], dry_run)
-        originals = await anyio.to_thread.run_sync(_delete_files, per_tree[ORIGINALS], dry_run)
+                    per_tree[tree].append((row.id, relpath))
+        results = await anyio.to_thread.run_sync(_delete_objects, store, per_tree["results"], dry_run)
+        previews = await anyio.to_thread.run_sync(_delete_objects, store, per_tree["previews"], dry_run)
+        originals = await anyio.to_thread.run_sync(_delete_objects, store, per_tree[ORIGINALS], dry_run)
         report.results_deleted += results.deleted
         report.previews_deleted += previews.deleted
         report.originals_deleted += originals.deleted
@@ -245,32 +278,38 @@ def _age_seconds(path: Path, now: float) -> float | None:
 
 @dataclass
 class _Scan:
-    """Files under results/, previews/ and originals/ old enough to judge, by the job id their name carries."""
+    """Objects under results/, previews/ and originals/ old enough to judge, by the job id their name carries;
+    every key seen; and the stale temp files of this node."""
 
     candidates: dict[str, list[str]] = field(default_factory=dict)
+    present: set[str] = field(default_factory=set)
     stale_temp: list[Path] = field(default_factory=list)
 
 
-def _scan(root: Path, now: float, max_age: float, dry_run: bool) -> tuple[_Scan, _Deletion]:
-    """Find stale temp files (media/temp and half-written `*.tmp`) and the job files to match against rows.
+def _scan(store: MediaStore, now: float, max_age: float, dry_run: bool) -> tuple[_Scan, _Deletion]:
+    """Find stale temp files (media/temp and half-written `*.tmp`) and the job objects to match against rows.
 
-    Young files are skipped: ingest writes a result before its row points at it. Blocking: run in a thread.
+    Young objects are skipped: ingest writes a result before its row points at it. Blocking: run in a thread.
     """
     scan = _Scan()
+    root = store.layout.root
     for path in _files(root / TEMP_DIR):
         age = _age_seconds(path, now)
         if age is not None and age > max_age:
             scan.stale_temp.append(path)
     for tree in (*JOB_TREES, ORIGINALS):
-        for path in _files(root / tree):
-            age = _age_seconds(path, now)
-            if age is None or age <= max_age:
+        for obj in store.list(tree):
+            scan.present.add(obj.key)
+            if now - obj.modified <= max_age:
                 continue
-            if path.name.endswith(".tmp"):
-                scan.stale_temp.append(path)
+            name = obj.key.rsplit("/", 1)[-1]
+            if name.endswith(".tmp"):  # a write the filesystem backend never finished
+                local = store.local_path(obj.key)
+                if local is not None:
+                    scan.stale_temp.append(local)
                 continue
-            job_id = path.name.split(".", 1)[0]
-            scan.candidates.setdefault(job_id, []).append(path.relative_to(root).as_posix())
+            job_id = name.split(".", 1)[0]
+            scan.candidates.setdefault(job_id, []).append(obj.key)
     deletion = _delete_files((("temp", p) for p in scan.stale_temp), dry_run)
     return scan, deletion
 
@@ -303,13 +342,10 @@ async def _report_orphans(
             report.orphan_files.extend(rel for rel in candidates[job_id] if rel not in referenced)
 
 
-def _absent(root: Path, relpaths: list[tuple[str, str]]) -> list[str]:
-    return [f"job {job_id}: {rel}" for job_id, rel in relpaths if not (root / rel).is_file()]
-
-
 async def _report_missing(
-    engine: AsyncEngine, root: Path, now: datetime, batch_size: int, report: CleanupReport
+    engine: AsyncEngine, present: set[str], now: datetime, batch_size: int, report: CleanupReport
 ) -> None:
+    """Live jobs whose result or preview was not among the objects listed (one listing, not a request each)."""
 
     # Paged by (expiry, id) like the expired pass, so both databases walk `ix_job_uncleaned_expiry` (live
     # results only) instead of the whole table in id order.
@@ -317,10 +353,12 @@ async def _report_missing(
         return await repo.available_page(now, after=after, limit=batch_size)
 
     async for rows in _pages(create_sessionmaker(engine), page, batch_size):
-        wanted = [
-            (row.id, rel) for row in rows for rel in (row.result_path, row.preview_path) if rel is not None
-        ]
-        report.missing_files.extend(await anyio.to_thread.run_sync(_absent, root, wanted))
+        report.missing_files.extend(
+            f"job {row.id}: {rel}"
+            for row in rows
+            for rel in (row.result_path, row.preview_path)
+            if rel is not None and rel not in present
+        )
 
 
 async def _purge_login_attempts(engine: AsyncEngine, now: datetime, dry_run: bool) -> int:
@@ -350,16 +388,16 @@ async def run_cleanup(
     started = time.monotonic()
     now = ensure_utc(now)
     report = CleanupReport(now=now, dry_run=dry_run)
-    root = config.media_root
+    store = config.media_store()
     async with cleanup_lock(engine, config):
-        await _clean_expired(engine, root, now, dry_run, batch_size, report)
+        await _clean_expired(engine, store, now, dry_run, batch_size, report)
         scan, temp = await anyio.to_thread.run_sync(
-            _scan, root, now.timestamp(), TEMP_MAX_AGE.total_seconds(), dry_run
+            _scan, store, now.timestamp(), TEMP_MAX_AGE.total_seconds(), dry_run
         )
         report.temp_files_deleted = temp.deleted
         report.errors.extend(temp.errors)
         await _report_orphans(engine, scan.candidates, batch_size, report)
-        await _report_missing(engine, root, now, batch_size, report)
+        await _report_missing(engine, scan.present, now, batch_size, report)
         report.login_attempts_deleted = await _purge_login_attempts(engine, now, dry_run)
         if not dry_run:
             # For /metrics of every server process: runs, deleted files, the last success.

@@ -4,10 +4,14 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
 from photochanger.core.errors import PhotoChangerError
+
+if TYPE_CHECKING:
+    from photochanger.core.media_store import MediaStore
 
 MIB = 1024 * 1024
 # Only these trees hold per-slot job output; templates and temp files are counted apart.
@@ -100,19 +104,27 @@ def _walk(root: Path) -> list[tuple[Path, int]]:
     return out
 
 
-def disk_usage_sync(media_root: Path) -> DiskUsage:
-    """Walk the media tree. Blocking: use `disk_usage` from async code."""
+def _tree(media_root: Path, store: "MediaStore | None", tree: str) -> list[tuple[str, int]]:
+    """(path relative to the tree, size) of every file or object under `tree`."""
+    if store is None:
+        base = media_root / tree
+        return [(path.relative_to(base).as_posix(), size) for path, size in _walk(base)]
+    return [(obj.key[len(tree) + 1 :], obj.size) for obj in store.list(tree)]
+
+
+def disk_usage_sync(media_root: Path, store: "MediaStore | None" = None) -> DiskUsage:
+    """Walk the media tree (results, previews and templates in `store` when given; temp files always under
+    `media_root`). Blocking: use `disk_usage` from async code."""
     slots: dict[str, SlotUsage] = {}
     for tree in RESULT_DIRS:
-        base = media_root / tree
-        for path, size in _walk(base):
-            parts = path.relative_to(base).parts
+        for rel, size in _tree(media_root, store, tree):
+            parts = rel.split("/")
             if len(parts) < 2:  # a file directly under results/ belongs to no slot
                 continue
             usage = slots.setdefault(parts[0], SlotUsage())
             getattr(usage, tree).add(size)
     templates, temp = TreeUsage(), TreeUsage()
-    for _path, size in _walk(media_root / "templates"):
+    for _rel, size in _tree(media_root, store, "templates"):
         templates.add(size)
     for _path, size in _walk(media_root / "temp"):
         temp.add(size)
@@ -126,6 +138,6 @@ def disk_usage_sync(media_root: Path) -> DiskUsage:
     )
 
 
-async def disk_usage(media_root: Path) -> DiskUsage:
+async def disk_usage(media_root: Path, store: "MediaStore | None" = None) -> DiskUsage:
     """Usage per slot and in total, walked in a worker thread so the event loop never blocks on the disk."""
-    return await anyio.to_thread.run_sync(disk_usage_sync, media_root)
+    return await anyio.to_thread.run_sync(disk_usage_sync, media_root, store)

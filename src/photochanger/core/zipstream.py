@@ -10,10 +10,11 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from starlette.responses import StreamingResponse
+
+from photochanger.core.media_store import MediaStore
 
 CHUNK_BYTES = 256 * 1024
 
@@ -21,7 +22,7 @@ CHUNK_BYTES = 256 * 1024
 @dataclass(frozen=True)
 class ZipEntry:
     name: str
-    path: Path
+    key: str  # in the media store
     modified: datetime
 
 
@@ -53,21 +54,33 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def iter_zip(entries: Iterable[ZipEntry], *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Yield a ZIP archive of `entries` piece by piece. Blocking file reads: iterate it in a thread
-    (Starlette's `StreamingResponse` does so for a plain iterator). Entries whose file vanished (cleanup
-    ran meanwhile) are skipped."""
+def _size(handle: BinaryIO) -> int:
+    """The size of a local file; 0 for a bucket's stream (the data descriptor then carries it)."""
+    try:
+        return os.fstat(handle.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return 0
+
+
+def iter_zip(
+    entries: Iterable[ZipEntry], store: MediaStore, *, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[bytes]:
+    """Yield a ZIP archive of `entries` (read from `store`) piece by piece. Blocking reads: iterate it in a
+    thread (Starlette's `StreamingResponse` does so for a plain iterator). Entries whose object vanished
+    (cleanup ran meanwhile) or whose key is outside the media trees are skipped."""
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for entry in entries:
             try:
-                handle = entry.path.open("rb")
-            except FileNotFoundError:
+                handle = store.open(entry.key)
+            except ValueError:
+                continue
+            if handle is None:
                 continue
             with handle:
                 info = zipfile.ZipInfo(entry.name, date_time=entry.modified.timetuple()[:6])
                 info.compress_type = zipfile.ZIP_STORED
-                info.file_size = os.fstat(handle.fileno()).st_size
+                info.file_size = _size(handle)
                 with archive.open(info, "w") as out:
                     while chunk := handle.read(chunk_bytes):
                         out.write(chunk)
@@ -84,12 +97,13 @@ ZIP_OPENAPI: dict[str, Any] = {"description": "A ZIP of stored entries", "conten
 
 
 def zip_response(
-    entries: Iterable[ZipEntry], filename: str, *, headers: dict[str, str] | None = None
+    entries: Iterable[ZipEntry], store: MediaStore, filename: str, *, headers: dict[str, str] | None = None
 ) -> StreamingResponse:
-    """`entries` streamed as the attachment `filename`, not cached unless `headers` say otherwise."""
-    # A plain iterator: Starlette pulls it in a worker thread, so file reads stay off the event loop.
+    """`entries` (read from `store`) streamed as the attachment `filename`, not cached unless `headers` say
+    otherwise."""
+    # A plain iterator: Starlette pulls it in a worker thread, so reads stay off the event loop.
     return StreamingResponse(
-        iter_zip(entries),
+        iter_zip(entries, store),
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

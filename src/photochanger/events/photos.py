@@ -7,7 +7,6 @@ its guest link expired, until the event's retention runs out."""
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.core.images import EXTENSION_BY_MIME
-from photochanger.core.storage import MediaLayout
+from photochanger.core.media_store import MediaStore
 from photochanger.core.time import utcnow
 from photochanger.core.zipstream import ZipEntry
 from photochanger.events.exceptions import EventPhotoNotFound
@@ -34,7 +33,7 @@ MAX_PER_PAGE = 100
 @dataclass(frozen=True)
 class PhotoFile:
     job_id: str
-    path: Path
+    key: str
     content_type: str
     filename: str
 
@@ -93,7 +92,7 @@ async def _photo(
 
 async def photo_file(
     session: AsyncSession,
-    layout: MediaLayout,
+    store: MediaStore,
     event: Event,
     job_id: str,
     *,
@@ -112,11 +111,10 @@ async def photo_file(
         relpath, content_type = row.result_path, row.result_type or "application/octet-stream"
     else:
         raise EventPhotoNotFound(f"Photo {job_id!r} has no {kind}.")
-    path = layout.resolve(relpath)
-    if not await anyio.to_thread.run_sync(path.is_file):
+    if not await anyio.to_thread.run_sync(store.exists, relpath):
         raise EventPhotoNotFound(f"The file of photo {job_id!r} is gone.")
     ext = relpath.rsplit(".", 1)[-1]
-    return PhotoFile(job_id, path, content_type, f"photo-{job_id[:8]}.{ext}")
+    return PhotoFile(job_id, relpath, content_type, f"photo-{job_id[:8]}.{ext}")
 
 
 def _type_of(relpath: str) -> str:
@@ -141,12 +139,10 @@ async def set_hidden(
     await session.flush()
 
 
-async def delete_photo(
-    session: AsyncSession, layout: MediaLayout, event_id: str, job_id: str, *, actor: AuditActor
-) -> list[Path]:
+async def delete_photo(session: AsyncSession, event_id: str, job_id: str, *, actor: AuditActor) -> list[str]:
     """Remove a photo for good: its guest link answers 410 at once and it leaves the gallery and exports.
-    The job is marked cleaned (so cleanup leaves it alone); its files are returned for the caller to unlink
-    once this is committed."""
+    The job is marked cleaned (so cleanup leaves it alone); its keys are returned for the caller to delete
+    from the media store once this is committed."""
     now = utcnow()
     event = await get_event(session, event_id)
     row = await _photo(session, event, job_id, public=False, now=now)
@@ -156,27 +152,28 @@ async def delete_photo(
         session, actor, "event.photo_delete", f"event:{event.id}", {"job_id": job_id}, now=now
     )
     await session.flush()
-    relpaths = [p for p in (row.result_path, row.preview_path, row.original_path) if p is not None]
-    return [layout.resolve(p) for p in relpaths]
+    return [p for p in (row.result_path, row.preview_path, row.original_path) if p is not None]
 
 
-def _sizes(paths: list[tuple[str, Path]]) -> dict[str, TreeUsageRead]:
+def _sizes(store: MediaStore, keys: list[tuple[str, str]]) -> dict[str, TreeUsageRead]:
     usage = {kind: TreeUsageRead(files=0, bytes=0) for kind in ("results", "previews", "originals")}
-    for kind, path in paths:
+    for kind, key in keys:
         try:
-            size = path.stat().st_size
-        except FileNotFoundError:
+            found = store.stat(key)
+        except ValueError:  # outside the media trees: not the event's to count
+            continue
+        if found is None:
             continue
         usage[kind].files += 1
-        usage[kind].bytes += size
+        usage[kind].bytes += found.size
     return usage
 
 
-async def usage(session: AsyncSession, layout: MediaLayout, event_id: str) -> EventUsageRead:
-    """Bytes on disk of the event's photos (results, previews, originals), measured on the files."""
+async def usage(session: AsyncSession, store: MediaStore, event_id: str) -> EventUsageRead:
+    """Bytes stored for the event's photos (results, previews, originals), measured on the objects."""
     now = utcnow()
     event = await get_event(session, event_id)
-    paths: list[tuple[str, Path]] = []
+    paths: list[tuple[str, str]] = []
     photos = live = 0
     async for row in EventRepository(session).stream_photos(event.id):
         photos += 1
@@ -187,8 +184,8 @@ async def usage(session: AsyncSession, layout: MediaLayout, event_id: str) -> Ev
             ("originals", row.original_path),
         ):
             if rel is not None:
-                paths.append((kind, layout.resolve(rel)))
-    sizes = await anyio.to_thread.run_sync(_sizes, paths)
+                paths.append((kind, rel))
+    sizes = await anyio.to_thread.run_sync(_sizes, store, paths)
     return EventUsageRead(
         **sizes,
         bytes=sum(u.bytes for u in sizes.values()),
@@ -197,9 +194,7 @@ async def usage(session: AsyncSession, layout: MediaLayout, event_id: str) -> Ev
     )
 
 
-async def export_entries(
-    session: AsyncSession, layout: MediaLayout, event_id: str, *, originals: bool
-) -> list[ZipEntry]:
+async def export_entries(session: AsyncSession, event_id: str, *, originals: bool) -> list[ZipEntry]:
     """ZIP entries of every photo the event keeps, oldest first, `<slot>/<time>-<job>.<ext>`, plus
     `originals/<slot>/…` when asked. Raises `EventNotFound`."""
     now = utcnow()
@@ -210,12 +205,10 @@ async def export_entries(
     async for row in EventRepository(session).stream_photos(event.id):
         stem = f"{row.created_at:%Y%m%d-%H%M%S}-{row.id}"
         ext = EXTENSION_BY_MIME.get(row.result_type or "", row.result_path.rsplit(".", 1)[-1])
-        entries.append(
-            ZipEntry(f"{row.slot_id}/{stem}.{ext}", layout.resolve(row.result_path), row.created_at)
-        )
+        entries.append(ZipEntry(f"{row.slot_id}/{stem}.{ext}", row.result_path, row.created_at))
         if originals and row.original_path is not None:
             name = f"originals/{row.slot_id}/{stem}.{row.original_path.rsplit('.', 1)[-1]}"
-            entries.append(ZipEntry(name, layout.resolve(row.original_path), row.created_at))
+            entries.append(ZipEntry(name, row.original_path, row.created_at))
     return entries
 
 

@@ -5,13 +5,14 @@ the share counter. Engagement is counted here, server-side."""
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
-from photochanger.core.storage import MediaLayout
-from photochanger.deps import MediaLayoutDep
+from photochanger.core.media_responses import stored_response
+from photochanger.core.media_store import MediaStore
+from photochanger.deps import MediaStoreDep
 from photochanger.eventpage import engagement
 from photochanger.eventpage.branding import brand_context, event_of_job
 from photochanger.eventpage.engagement import Metric
@@ -69,13 +70,17 @@ async def show_event_gallery(
 _FILE_ERRORS = problem_responses(EventNotFound, EventPhotoNotFound)
 
 
+def _gone(job_id: str) -> EventPhotoNotFound:
+    return EventPhotoNotFound(f"The file of photo {job_id!r} is gone.")
+
+
 async def _gallery_file(
-    session: AsyncSession, layout: MediaLayout, token: str, job_id: str, kind: str
+    session: AsyncSession, store: MediaStore, token: str, job_id: str, kind: str
 ) -> photos.PhotoFile:
     event = await lookup.open_gallery(session, token)
     if event is None:
         raise EventNotFound("This gallery is closed or does not exist.")
-    found = await photos.photo_file(session, layout, event, job_id, kind=kind, public=True)
+    found = await photos.photo_file(session, store, event, job_id, kind=kind, public=True)
     if kind == "result":
         await engagement.count(session, event.id, Metric.download)
     return found
@@ -86,12 +91,14 @@ async def _gallery_file(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "The preview"}, **_FILE_ERRORS},
 )
-async def get_gallery_preview(
-    token: str, job_id: str, layout: MediaLayoutDep, session: SessionDep
-) -> Response:
-    found = await _gallery_file(session, layout, token, job_id, "preview")
-    return FileResponse(
-        found.path, media_type=found.content_type, headers={"Cache-Control": "private, max-age=300"}
+async def get_gallery_preview(token: str, job_id: str, store: MediaStoreDep, session: SessionDep) -> Response:
+    found = await _gallery_file(session, store, token, job_id, "preview")
+    return await stored_response(
+        store,
+        found.key,
+        media_type=found.content_type,
+        headers={"Cache-Control": "private, max-age=300"},
+        missing=lambda: _gone(job_id),
     )
 
 
@@ -103,10 +110,12 @@ async def get_gallery_preview(
         **_FILE_ERRORS,
     },
 )
-async def get_gallery_photo(token: str, job_id: str, layout: MediaLayoutDep, session: SessionDep) -> Response:
-    found = await _gallery_file(session, layout, token, job_id, "result")
-    return FileResponse(
-        found.path,
+async def get_gallery_photo(token: str, job_id: str, store: MediaStoreDep, session: SessionDep) -> Response:
+    found = await _gallery_file(session, store, token, job_id, "result")
+    return await stored_response(
+        store,
+        found.key,
+        missing=lambda: _gone(job_id),
         media_type=found.content_type,
         headers={
             "Cache-Control": "private, no-store",
@@ -123,13 +132,15 @@ async def get_gallery_photo(token: str, job_id: str, layout: MediaLayoutDep, ses
         **problem_responses(EventNotFound),
     },
 )
-async def get_event_logo(event_id: str, layout: MediaLayoutDep, session: SessionDep) -> Response:
+async def get_event_logo(event_id: str, store: MediaStoreDep, session: SessionDep) -> Response:
     event = await lookup.event_by_id(session, event_id)
     if event is None or event.logo_media_id is None:
         raise EventNotFound("This event has no logo.")
-    stored = await media_service.content(session, layout, event.logo_media_id)
-    return FileResponse(
-        stored.path,
+    stored = await media_service.content(session, store, event.logo_media_id)
+    return await stored_response(
+        store,
+        stored.key,
+        missing=lambda: EventNotFound("The logo's file is missing."),
         media_type=stored.content_type,
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )

@@ -4,11 +4,10 @@ code, disk usage, engagement, and the ZIP and CSV exports."""
 import csv
 import io
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from photochanger.auth import permissions
@@ -16,9 +15,10 @@ from photochanger.auth.dependencies import Principal, requires
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
 from photochanger.core.links import Links
-from photochanger.core.storage import unlink_quietly
+from photochanger.core.media_responses import stored_response
+from photochanger.core.media_store import MediaStore
 from photochanger.core.zipstream import ZIP_OPENAPI, zip_response
-from photochanger.deps import AUTH_ERRORS, ConfigDep, MediaLayoutDep, ProvidersDep, SessionmakerDep
+from photochanger.deps import AUTH_ERRORS, ConfigDep, MediaStoreDep, ProvidersDep, SessionmakerDep
 from photochanger.events import engagement, photos, service
 from photochanger.events.exceptions import (
     EventNotFound,
@@ -44,8 +44,9 @@ ReadDep = Annotated[Principal, requires(permissions.EVENTS_READ)]
 WriteDep = Annotated[Principal, requires(permissions.EVENTS_WRITE)]
 
 
-def _unlink_after(paths: list[Path]) -> BackgroundTask:
-    return BackgroundTask(unlink_quietly, *paths)
+def _delete_after(store: MediaStore, keys: list[str]) -> BackgroundTask:
+    """Removes `keys` from the store once the response is out, i.e. after the deletion was committed."""
+    return BackgroundTask(store.delete, keys)
 
 
 @router.get("", response_model=list[EventRead], responses=problem_responses(*AUTH_ERRORS))
@@ -116,13 +117,11 @@ async def reopen_event(
     responses=problem_responses(*AUTH_ERRORS, EventNotFound),
 )
 async def delete_event(
-    event_id: str, layout: MediaLayoutDep, principal: WriteDep, session: SessionDep
+    event_id: str, store: MediaStoreDep, principal: WriteDep, session: SessionDep
 ) -> Response:
     deleted = await service.delete_event(session, event_id, actor=principal)
     # Files go only after the response, i.e. after the deletion has been committed.
-    return Response(
-        status_code=204, background=_unlink_after([layout.resolve(p) for p in deleted.original_paths])
-    )
+    return Response(status_code=204, background=_delete_after(store, list(deleted.original_paths)))
 
 
 @router.post(
@@ -194,12 +193,18 @@ async def list_event_photos(
     },
 )
 async def get_event_photo_file(
-    event_id: str, job_id: str, kind: str, layout: MediaLayoutDep, _principal: ReadDep, session: SessionDep
+    event_id: str, job_id: str, kind: str, store: MediaStoreDep, _principal: ReadDep, session: SessionDep
 ) -> Response:
     """`kind` is `preview`, `original` or `result`."""
     event = await service.get_event(session, event_id)
-    found = await photos.photo_file(session, layout, event, job_id, kind=kind, public=False)
-    return FileResponse(found.path, media_type=found.content_type, headers=_PRIVATE)
+    found = await photos.photo_file(session, store, event, job_id, kind=kind, public=False)
+    return await stored_response(
+        store,
+        found.key,
+        media_type=found.content_type,
+        headers=_PRIVATE,
+        missing=lambda: EventPhotoNotFound(f"The file of photo {job_id!r} is gone."),
+    )
 
 
 @router.post(
@@ -231,10 +236,10 @@ async def show_event_photo(event_id: str, job_id: str, principal: WriteDep, sess
     responses=problem_responses(*AUTH_ERRORS, EventNotFound, EventPhotoNotFound),
 )
 async def delete_event_photo(
-    event_id: str, job_id: str, layout: MediaLayoutDep, principal: WriteDep, session: SessionDep
+    event_id: str, job_id: str, store: MediaStoreDep, principal: WriteDep, session: SessionDep
 ) -> Response:
-    paths = await photos.delete_photo(session, layout, event_id, job_id, actor=principal)
-    return Response(status_code=204, background=_unlink_after(paths))
+    keys = await photos.delete_photo(session, event_id, job_id, actor=principal)
+    return Response(status_code=204, background=_delete_after(store, keys))
 
 
 @router.get(
@@ -243,9 +248,9 @@ async def delete_event_photo(
     responses=problem_responses(*AUTH_ERRORS, EventNotFound),
 )
 async def get_event_usage(
-    event_id: str, layout: MediaLayoutDep, _principal: ReadDep, session: SessionDep
+    event_id: str, store: MediaStoreDep, _principal: ReadDep, session: SessionDep
 ) -> EventUsageRead:
-    return await photos.usage(session, layout, event_id)
+    return await photos.usage(session, store, event_id)
 
 
 @router.get(
@@ -268,13 +273,13 @@ async def get_event_engagement(event_id: str, _principal: ReadDep, session: Sess
 )
 async def export_event_zip(
     event_id: str,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
     _principal: ReadDep,
     session: SessionDep,
     originals: Annotated[bool, Query(description="also the original shots the event kept")] = False,
 ) -> StreamingResponse:
-    entries = await photos.export_entries(session, layout, event_id, originals=originals)
-    return zip_response(entries, f"event-{event_id}.zip", headers=_PRIVATE)
+    entries = await photos.export_entries(session, event_id, originals=originals)
+    return zip_response(entries, store, f"event-{event_id}.zip", headers=_PRIVATE)
 
 
 @router.get(

@@ -1,18 +1,27 @@
 """`GET /public/results/{job_id}`: the result as an attachment, 410 once expired, 404 when unknown. The rest
-of the `/public/results/*` family (page, preview, views, QR) is in `guest.router`."""
+of the `/public/results/*` family (page, preview, views, QR) is in `guest.router`.
+
+With the bucket backend the answer is a 307 to a short-lived presigned GET of the object (the bucket sends
+the bytes, with the same attachment name and type); with `PHOTOCHANGER_S3_PRESIGN_TTL_SECONDS=0` the app
+streams it instead."""
 
 import anyio
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from photochanger.core.errors import problem_responses
 from photochanger.core.images import EXTENSION_BY_MIME
-from photochanger.deps import ConfigDep, MediaLayoutDep, ResultCacheDep, SessionmakerDep
+from photochanger.core.media_responses import stored_response
+from photochanger.deps import ConfigDep, MediaStoreDep, ResultCacheDep, SessionmakerDep
 from photochanger.eventpage.engagement import count_download
 from photochanger.public import service as public_service
 from photochanger.public.service import ResultExpired, ResultNotFound
 
 router = APIRouter(tags=["public"])
+
+
+def _gone() -> ResultExpired:
+    return ResultExpired("This photo is no longer available.")
 
 
 @router.get(
@@ -21,6 +30,7 @@ router = APIRouter(tags=["public"])
     response_class=Response,
     responses={
         200: {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+        307: {"description": "The image, from a short-lived presigned URL of the media bucket"},
         **problem_responses(ResultNotFound, ResultExpired),
     },
 )
@@ -28,7 +38,7 @@ async def get_result(
     job_id: str,
     config: ConfigDep,
     sessionmaker: SessionmakerDep,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
     cache: ResultCacheDep,
 ) -> Response:
     ref = await public_service.find_result(sessionmaker, cache, job_id)
@@ -39,13 +49,17 @@ async def get_result(
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=300",
     }
-    if config.accel_redirect_prefix:
+    if config.accel_redirect_prefix and store.local_path(ref.relpath) is not None:
         # nginx sends the file from its internal location; the app only decided that it may.
         headers["X-Accel-Redirect"] = f"{config.accel_redirect_prefix.rstrip('/')}/{ref.relpath}"
         return Response(status_code=200, media_type=ref.content_type, headers=headers)
-    path = layout.resolve(ref.relpath)
-    try:
-        stat = await anyio.to_thread.run_sync(path.stat)
-    except FileNotFoundError:
-        raise ResultExpired("This photo is no longer available.") from None
-    return FileResponse(path, media_type=ref.content_type, headers=headers, stat_result=stat)
+    url = store.download_url(ref.relpath, filename=filename, content_type=ref.content_type)
+    if url is not None:
+        # Cleanup may have removed the object since the row was cached: answer 410 here, not a bucket 404.
+        if await anyio.to_thread.run_sync(store.stat, ref.relpath) is None:
+            raise _gone()
+        # The URL expires: neither the browser nor a proxy may keep the redirect.
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    return await stored_response(
+        store, ref.relpath, media_type=ref.content_type, headers=headers, missing=_gone
+    )

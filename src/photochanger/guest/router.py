@@ -12,9 +12,8 @@ from markupsafe import Markup
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, problem_responses
 from photochanger.core.links import Links
-from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
-from photochanger.deps import ConfigDep
+from photochanger.deps import ConfigDep, MediaStoreDep
 from photochanger.eventpage import branding as event_branding
 from photochanger.guest import service
 from photochanger.i18n import LANG_QUERY, LANGUAGE_NAMES, LANGUAGES, Translator, pick_language
@@ -151,8 +150,8 @@ _IMAGE_ERRORS = problem_responses(ResultNotFound, ResultExpired)
         **_IMAGE_ERRORS,
     },
 )
-async def get_result_preview(job_id: str, session: SessionDep, config: ConfigDep) -> Response:
-    return _image(await service.preview_image(session, config, job_id, now=utcnow()))
+async def get_result_preview(job_id: str, session: SessionDep, store: MediaStoreDep) -> Response:
+    return _image(await service.preview_image(session, store, job_id, now=utcnow()))
 
 
 @router.get(
@@ -166,8 +165,8 @@ async def get_result_preview(job_id: str, session: SessionDep, config: ConfigDep
         **_IMAGE_ERRORS,
     },
 )
-async def get_result_view(job_id: str, long_side: int, session: SessionDep, config: ConfigDep) -> Response:
-    return _image(await service.view_image(session, config, job_id, long_side, now=utcnow()))
+async def get_result_view(job_id: str, long_side: int, session: SessionDep, store: MediaStoreDep) -> Response:
+    return _image(await service.view_image(session, store, job_id, long_side, now=utcnow()))
 
 
 class LogoNotFound(NotFound):
@@ -183,12 +182,12 @@ class LogoNotFound(NotFound):
         **problem_responses(LogoNotFound),
     },
 )
-async def get_slot_logo(media_id: str, session: SessionDep, config: ConfigDep) -> Response:
+async def get_slot_logo(media_id: str, session: SessionDep, store: MediaStoreDep) -> Response:
     """A template shown as some slot's guest-page logo (other templates stay private: 404)."""
     if not await branding.is_logo(session, media_id):
         raise LogoNotFound("No slot shows this as its logo.")
     try:
-        data, media_type = await media_service.thumbnail(session, MediaLayout(config.media_root), media_id)
+        data, media_type = await media_service.thumbnail(session, store, media_id)
     except TemplateMediaNotFound:
         raise LogoNotFound("The logo's file is missing.") from None
     return Response(

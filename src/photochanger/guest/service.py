@@ -3,7 +3,6 @@
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 import segno
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from photochanger.config import AppConfig
 from photochanger.core.images import run_image_work, thumbnail
 from photochanger.core.links import Links
+from photochanger.core.media_store import MediaStore
 from photochanger.core.time import ensure_utc
 from photochanger.models.job import Job
 from photochanger.public.service import ResultNotFound, find_done_job
@@ -64,13 +64,15 @@ async def get_result(session: AsyncSession, job_id: str, *, now: datetime) -> Gu
     )
 
 
-def _inside(root: Path, relpath: str) -> Path:
-    """The absolute path of a stored relative path, refusing anything outside the media root."""
-    base = root.resolve()
-    candidate = (base / relpath).resolve()
-    if base not in candidate.parents:
-        raise ResultNotFound("The result's file is missing.")
-    return candidate
+def _read(store: MediaStore, key: str | None) -> bytes | None:
+    """The stored bytes of `key`, None when absent; `ResultNotFound` for a key outside the media trees.
+    Blocking: run in the image thread pool."""
+    if not key:
+        return None
+    try:
+        return store.read(key)
+    except ValueError:
+        raise ResultNotFound("The result's file is missing.") from None
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def _cache_seconds(job: Job, now: datetime) -> int:
 
 
 async def preview_image(
-    session: AsyncSession, config: AppConfig, job_id: str, *, now: datetime
+    session: AsyncSession, store: MediaStore, job_id: str, *, now: datetime
 ) -> GuestImage:
     """The preview JPEG (long side 320 px) of an available result, with its cache lifetime in seconds.
 
@@ -99,18 +101,17 @@ async def preview_image(
     """
     job = await find_done_job(session, job_id, now=now)
     if job.preview_path is not None:
-        data = await run_image_work(_read_if_exists, _inside(config.media_root, job.preview_path))
+        data = await run_image_work(_read, store, job.preview_path)
         if data is not None:
             return GuestImage(data, "image/jpeg", _cache_seconds(job, now))
-    result = _inside(config.media_root, job.result_path or "")
-    data = await run_image_work(_thumbnail_if_exists, result)
+    data = await run_image_work(_thumbnail_if_exists, store, job.result_path)
     if data is None:
         raise ResultNotFound("The result's file is missing.")
     return GuestImage(data, "image/jpeg", _cache_seconds(job, now))
 
 
 async def view_image(
-    session: AsyncSession, config: AppConfig, job_id: str, long_side: int, *, now: datetime
+    session: AsyncSession, store: MediaStore, job_id: str, long_side: int, *, now: datetime
 ) -> GuestImage:
     """A JPEG of an available result whose long side is `long_side` (one of `VIEW_SIDES`; a smaller result
     is not enlarged), rendered in the image thread pool and kept in a small in-process cache.
@@ -121,9 +122,7 @@ async def view_image(
     key = (job.id, long_side)
     data = _VIEW_CACHE.get(key)
     if data is None:
-        data = await run_image_work(
-            _thumbnail_if_exists, _inside(config.media_root, job.result_path or ""), long_side
-        )
+        data = await run_image_work(_thumbnail_if_exists, store, job.result_path, long_side)
         if data is None:
             raise ResultNotFound("The result's file is missing.")
         _VIEW_CACHE[key] = data
@@ -137,17 +136,13 @@ VIEW_CACHE_ENTRIES = 32
 _VIEW_CACHE: dict[tuple[str, int], bytes] = {}
 
 
-def _read_if_exists(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+def _thumbnail_if_exists(
+    store: MediaStore, key: str | None, long_side: int = PREVIEW_LONG_SIDE
+) -> bytes | None:
+    data = _read(store, key)
+    if data is None:
         return None
-
-
-def _thumbnail_if_exists(path: Path, long_side: int = PREVIEW_LONG_SIDE) -> bytes | None:
-    if not path.is_file():
-        return None
-    return thumbnail(path, long_side)
+    return thumbnail(data, long_side)
 
 
 def _qr(url: str) -> segno.QRCode:

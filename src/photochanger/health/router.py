@@ -1,4 +1,5 @@
-"""`/health/live` says the process answers; `/health/ready` checks the database and the media root."""
+"""`/health/live` says the process answers; `/health/ready` checks the database, the media root (upload temp
+files, and everything with the filesystem backend) and, with the bucket backend, the bucket."""
 
 import logging
 import os
@@ -14,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.core.errors import problem_response
-from photochanger.deps import ConfigDep, EngineDep
+from photochanger.core.media_store import MediaStore
+from photochanger.deps import ConfigDep, EngineDep, MediaStoreDep
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/health", tags=["health"])
@@ -60,16 +62,29 @@ async def _database_up(engine: AsyncEngine) -> bool:
     return True
 
 
+async def _bucket_up(store: MediaStore) -> bool:
+    try:
+        with anyio.fail_after(READY_DB_TIMEOUT_SECONDS):
+            return await anyio.to_thread.run_sync(store.check, abandon_on_cancel=True)
+    except TimeoutError:
+        logger.warning("readiness: media bucket did not answer")
+        return False
+
+
 @router.get(
     "/ready",
     response_model=ReadyRead,
     responses={503: {"description": "A dependency is down", "content": {"application/problem+json": {}}}},
 )
-async def ready(request: Request, config: ConfigDep, engine: EngineDep) -> ReadyRead | JSONResponse:
+async def ready(
+    request: Request, config: ConfigDep, engine: EngineDep, store: MediaStoreDep
+) -> ReadyRead | JSONResponse:
     checks: dict[str, CheckState] = {
         "database": "ok" if await _database_up(engine) else "down",
         "media": "ok" if await anyio.to_thread.run_sync(_media_writable, config.media_root) else "down",
     }
+    if store.kind != "local":
+        checks["bucket"] = "ok" if await _bucket_up(store) else "down"
     down = sorted(name for name, state in checks.items() if state == "down")
     if down:
         return problem_response(

@@ -12,6 +12,8 @@ from pathlib import Path
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from photochanger.core.images import EXTENSION_BY_MIME
+from photochanger.core.media_store import MediaStore
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
 from photochanger.ingest import cluster, ending, repository
@@ -75,9 +77,20 @@ class RecoveryReport:
     result_files_removed: int = 0
 
 
-def remove_unfinished_results(layout: MediaLayout, jobs: list[tuple[str, str]]) -> int:
-    """Result and preview files (and their half-written `.tmp` siblings) of jobs that never became done: a
-    process killed between writing them and committing the row leaves them behind, unreferenced."""
+def remove_unfinished_results(store: MediaStore, jobs: list[tuple[str, str]]) -> int:
+    """Result and preview objects (and, on the filesystem, their half-written `.tmp` siblings) of jobs that
+    never became done: a process killed between writing them and committing the row leaves them behind,
+    unreferenced. Blocking: run in a thread."""
+    if store.kind != "local":
+        # A bucket: no listing per slot, just the few keys such a job can have (a PUT is never half-done).
+        keys = [
+            f"{tree}/{slot_id}/{job_id}.{ext}"
+            for slot_id, job_id in jobs
+            for tree in ("results", "previews")
+            for ext in sorted(set(EXTENSION_BY_MIME.values()))
+        ]
+        return len(store.delete([key for key in keys if store.exists(key)]).deleted)
+    layout = store.layout
     removed = 0
     for slot_id, job_id in jobs:
         for directory in (layout.results / slot_id, layout.previews / slot_id):
@@ -107,7 +120,7 @@ def _remove_dead_temp_files(layout: MediaLayout, live: set[str], older_than: dat
 
 async def recover(
     sessionmaker: async_sessionmaker[AsyncSession],
-    layout: MediaLayout,
+    store: MediaStore,
     lock: InstanceLock,
     *,
     now: datetime | None = None,
@@ -135,9 +148,9 @@ async def recover(
     if cluster_live is not None and dead:
         async with sessionmaker() as session, session.begin():
             await cluster.forget(session, dead)
-    removed = await anyio.to_thread.run_sync(_remove_dead_temp_files, layout, live, cutoff)
+    removed = await anyio.to_thread.run_sync(_remove_dead_temp_files, store.layout, live, cutoff)
     unfinished = [(job.slot_id, job.id) for job in stale]
-    results = await anyio.to_thread.run_sync(remove_unfinished_results, layout, unfinished)
+    results = await anyio.to_thread.run_sync(remove_unfinished_results, store, unfinished)
     if stale or removed or results:
         logger.warning(
             "recovered after an unclean stop",

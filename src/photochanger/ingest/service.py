@@ -75,7 +75,10 @@ class IngestService:
         self._background: set[asyncio.Task[None]] = set()
         self._running: dict[str, asyncio.Event] = {}
         self._db = Transactions(sessionmaker)
-        kit = Kit(config, self.layout, owner, providers, keys, self._db, self.links, self._running)
+        self.store = config.media_store()
+        kit = Kit(
+            config, self.layout, owner, providers, keys, self._db, self.links, self._running, self.store
+        )
         self.admission = Admission(config, limiter, keys)
         self.receiver = Receiver(kit, self.admission)
         self.outcome = Outcome(

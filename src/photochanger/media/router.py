@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
 from photochanger.auth import permissions
@@ -12,9 +12,9 @@ from photochanger.core.db import SessionDep
 from photochanger.core.disk import InsufficientStorage
 from photochanger.core.errors import problem_responses
 from photochanger.core.forms import IMAGE_FILE, openapi_form
-from photochanger.core.storage import unlink_quietly
+from photochanger.core.media_responses import stored_response
 from photochanger.core.uploads import InvalidRequest, PayloadTooLarge
-from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, MediaLayoutDep, ProvidersDep
+from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, MediaStoreDep, ProvidersDep
 from photochanger.media import service
 from photochanger.media.exceptions import (
     InvalidTemplateImage,
@@ -51,7 +51,7 @@ _UPLOAD_FORM = openapi_form(
 async def create_template_media(
     request: Request,
     config: ConfigDep,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
     ingest: IngestDep,
     principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
     session: SessionDep,
@@ -59,13 +59,12 @@ async def create_template_media(
     length = request.headers.get("content-length")
     media = await service.upload(
         session,
-        layout=layout,
+        store=store,
         body=request.stream(),
         content_type=request.headers.get("content-type"),
         content_length=int(length) if length and length.isdigit() else None,
         owner=ingest.owner,
         max_pixels=config.max_image_pixels,
-        min_free_mb=config.min_free_disk_mb,
         actor=principal,
     )
     return MediaCreated(
@@ -98,12 +97,18 @@ async def list_template_media(
 )
 async def get_template_media_content(
     media_id: str,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
     _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
     session: SessionDep,
 ) -> Response:
-    stored = await service.content(session, layout, media_id)
-    return FileResponse(stored.path, media_type=stored.content_type, headers=_PRIVATE)
+    stored = await service.content(session, store, media_id)
+    return await stored_response(
+        store,
+        stored.key,
+        media_type=stored.content_type,
+        headers=_PRIVATE,
+        missing=lambda: service.missing(media_id),
+    )
 
 
 @router.get(
@@ -116,11 +121,11 @@ async def get_template_media_content(
 )
 async def get_template_media_thumbnail(
     media_id: str,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
     _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
     session: SessionDep,
 ) -> Response:
-    data, content_type = await service.thumbnail(session, layout, media_id)
+    data, content_type = await service.thumbnail(session, store, media_id)
     return Response(data, media_type=content_type, headers=_PRIVATE)
 
 
@@ -133,10 +138,10 @@ async def get_template_media_thumbnail(
 async def delete_template_media(
     media_id: str,
     providers: ProvidersDep,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
     principal: Annotated[Principal, requires(permissions.MEDIA_WRITE)],
     session: SessionDep,
 ) -> Response:
-    path = await service.delete(session, providers, layout, media_id, actor=principal)
-    # The file goes only after the response, i.e. after the row's deletion has been committed.
-    return Response(status_code=204, background=BackgroundTask(unlink_quietly, path))
+    key = await service.delete(session, providers, media_id, actor=principal)
+    # The object goes only after the response, i.e. after the row's deletion has been committed.
+    return Response(status_code=204, background=BackgroundTask(store.delete, [key]))

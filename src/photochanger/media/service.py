@@ -1,10 +1,8 @@
 """Upload, list, serve and delete template media; `load_templates` hands them to the ingest pipeline."""
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -13,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.core import images
-from photochanger.core.disk import ensure_room
+from photochanger.core.media_store import MediaStore
 from photochanger.core.multipart import ParsedUpload, read_upload
-from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.core.storage import unlink_quietly
 from photochanger.core.uploads import PayloadTooLarge
 from photochanger.media.exceptions import (
     InvalidTemplateImage,
@@ -39,7 +37,7 @@ FILE_FIELD = "file"
 
 @dataclass(frozen=True)
 class StoredFile:
-    path: Path
+    key: str
     content_type: str
 
 
@@ -87,74 +85,59 @@ def _clean_name(value: str | None) -> str:
     return " ".join((value or "").split())[:NAME_MAX_LENGTH]
 
 
-def _promote(src: Path, dest: Path) -> None:
-    """Make the fully written `src` appear at `dest` atomically (fsync, rename, fsync the directory)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(src, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    src.replace(dest)
-    dir_fd = os.open(dest.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 async def upload(
     session: AsyncSession,
     *,
-    layout: MediaLayout,
+    store: MediaStore,
     body: AsyncIterator[bytes],
     content_type: str | None,
     content_length: int | None,
     owner: str,
     max_pixels: int,
-    min_free_mb: int,
     actor: AuditActor,
 ) -> MediaObject:
     """Store a multipart upload (`file`, optional `name`) as template media, checked like a booth photo.
 
     The size cap is the runtime `upload_max_mb`; the file streams to a temp file and is renamed into
-    `media/templates/` only once it passed every check. Raises `PayloadTooLarge`, `InvalidRequest`,
-    `UnsupportedTemplateType`, `InvalidTemplateImage` or `InsufficientStorage`.
+    `templates/` of the media store only once it passed every check. Raises `PayloadTooLarge`,
+    `InvalidRequest`, `UnsupportedTemplateType`, `InvalidTemplateImage` or `InsufficientStorage` (disk floor,
+    or the bucket's quota).
     """
     runtime = await settings_service.load(session)
     cap = runtime.upload_max_mb * MIB
     if content_length is not None and content_length > cap + MULTIPART_OVERHEAD_BYTES:
         raise PayloadTooLarge(f"The file is larger than {runtime.upload_max_mb} MiB.")
-    await ensure_room(layout.root, min_free_mb, content_length or cap)
+    await anyio.to_thread.run_sync(store.ensure_room, content_length or cap)
     media_id = str(uuid.uuid4())
-    temp = layout.upload_path(owner, f"template-{media_id}")
+    temp = store.layout.upload_path(owner, f"template-{media_id}")
     parsed = await read_upload(
         body, content_type=content_type, dest=temp, max_bytes=cap, file_field=FILE_FIELD
     )
-    return await add(session, parsed, layout=layout, max_pixels=max_pixels, actor=actor, media_id=media_id)
+    return await add(session, parsed, store=store, max_pixels=max_pixels, actor=actor, media_id=media_id)
 
 
 async def add(
     session: AsyncSession,
     parsed: ParsedUpload,
     *,
-    layout: MediaLayout,
+    store: MediaStore,
     max_pixels: int,
     actor: AuditActor,
     media_id: str | None = None,
-    min_free_mb: int | None = None,
+    check_room: bool = False,
 ) -> MediaObject:
-    """Store an upload already read (its file is moved, or removed on failure) as template media, named by
-    its `name` field or else its file name. With `min_free_mb`, first checks the disk has room for it."""
+    """Store an upload already read (its file is moved into the media store, or removed on failure) as
+    template media, named by its `name` field or else its file name. With `check_room`, first checks the
+    store has room for it (the disk floor, or the bucket's quota)."""
     media_id = media_id or str(uuid.uuid4())
-    if min_free_mb is not None:
+    if check_room:
         try:
-            await ensure_room(layout.root, min_free_mb, parsed.size)
+            await anyio.to_thread.run_sync(store.ensure_room, parsed.size)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(unlink_quietly, parsed.path)
             raise
-    final: Path | None = None
+    stored: str | None = None
     try:
         if parsed.size == 0:
             raise InvalidTemplateImage("The file is empty.")
@@ -170,8 +153,8 @@ async def add(
             raise InvalidTemplateImage("The image is truncated or corrupt.") from exc
         name = _clean_name(parsed.fields.get("name")) or _clean_name(parsed.filename)
         relpath = f"templates/{media_id}.{images.EXTENSION_BY_MIME[info.content_type]}"
-        final = layout.resolve(relpath)
-        await anyio.to_thread.run_sync(_promote, parsed.path, final)
+        await anyio.to_thread.run_sync(store.put_file, relpath, parsed.path, info.content_type)
+        stored = relpath
         media = MediaObject(
             id=media_id,
             name=name or f"template-{media_id[:8]}",
@@ -194,7 +177,9 @@ async def add(
         )
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(unlink_quietly, parsed.path, final)
+            await anyio.to_thread.run_sync(unlink_quietly, parsed.path)
+            if stored is not None:
+                await anyio.to_thread.run_sync(store.delete, [stored])
         raise
     return media
 
@@ -225,23 +210,28 @@ async def get(session: AsyncSession, media_id: str) -> MediaObject:
     return media
 
 
-async def content(session: AsyncSession, layout: MediaLayout, media_id: str) -> StoredFile:
-    """The stored file; 404 when the row or its file is gone."""
+def missing(media_id: str) -> TemplateMediaNotFound:
+    return TemplateMediaNotFound(f"The file of template media {media_id!r} is missing.")
+
+
+async def content(session: AsyncSession, store: MediaStore, media_id: str) -> StoredFile:
+    """The stored object's key and type; 404 when the row or its object is gone."""
     media = await get(session, media_id)
-    path = layout.resolve(media.path)
-    if not await anyio.Path(path).is_file():
-        raise TemplateMediaNotFound(f"The file of template media {media_id!r} is missing.")
-    return StoredFile(path, media.content_type)
+    if not await anyio.to_thread.run_sync(store.exists, media.path):
+        raise missing(media_id)
+    return StoredFile(media.path, media.content_type)
 
 
-async def thumbnail(session: AsyncSession, layout: MediaLayout, media_id: str) -> tuple[bytes, str]:
+async def thumbnail(session: AsyncSession, store: MediaStore, media_id: str) -> tuple[bytes, str]:
     """A downscaled copy (long side 320 px): PNG when the template has transparency, JPEG otherwise."""
     media = await get(session, media_id)
-    stored = await content(session, layout, media_id)
+    blob = await anyio.to_thread.run_sync(store.read, media.path)
+    if blob is None:
+        raise missing(media_id)
     thumb_type = "image/png" if media.has_alpha else "image/jpeg"
     try:
         data = await images.run_image_work(
-            lambda: images.thumbnail(stored.path, THUMBNAIL_LONG_SIDE, content_type=thumb_type)
+            lambda: images.thumbnail(blob, THUMBNAIL_LONG_SIDE, content_type=thumb_type)
         )
     except images.ImageProblem as exc:
         raise TemplateMediaNotFound(f"The file of template media {media_id!r} is unreadable.") from exc
@@ -251,12 +241,11 @@ async def thumbnail(session: AsyncSession, layout: MediaLayout, media_id: str) -
 async def delete(
     session: AsyncSession,
     registry: ProviderRegistry,
-    layout: MediaLayout,
     media_id: str,
     *,
     actor: AuditActor,
-) -> Path:
-    """Delete the row (flushed) and return the file to remove once the transaction has committed.
+) -> str:
+    """Delete the row (flushed) and return the key to remove from the store once the transaction has committed.
 
     Raises `TemplateMediaInUse` (409, `used_by` lists the slots) while any slot's parameters name it.
     """
@@ -272,29 +261,31 @@ async def delete(
         session, actor, "template_media.delete", f"template_media:{media_id}", {"name": media.name}
     )
     await session.flush()
-    return layout.resolve(media.path)
+    return media.path
 
 
-def _read_files(paths: Mapping[str, Path]) -> dict[str, bytes]:
+def _read_objects(store: MediaStore, keys: Mapping[str, str]) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
-    for media_id, path in paths.items():
+    for media_id, key in keys.items():
         try:
-            out[media_id] = path.read_bytes()
-        except FileNotFoundError:
+            blob = store.read(key)
+        except ValueError:  # a stored path outside the media trees is never read
             continue
+        if blob is not None:
+            out[media_id] = blob
     return out
 
 
 async def load_templates(
-    session: AsyncSession, layout: MediaLayout, ids: Iterable[str]
+    session: AsyncSession, store: MediaStore, ids: Iterable[str]
 ) -> dict[str, TemplateImage]:
     """The template media `ids` as `TemplateImage`s for a provider request.
 
-    Ids whose row or file no longer exists are left out; the caller decides what a missing one means.
-    Files are read in a worker thread.
+    Ids whose row or object no longer exists are left out; the caller decides what a missing one means.
+    Objects are read in a worker thread.
     """
     rows = await MediaObjectRepository(session).get_many(ids)
-    paths = {row.id: layout.resolve(row.path) for row in rows}
+    keys = {row.id: row.path for row in rows}
     types = {row.id: row.content_type for row in rows}
-    data = await anyio.to_thread.run_sync(_read_files, paths)
+    data = await anyio.to_thread.run_sync(_read_objects, store, keys)
     return {media_id: TemplateImage(media_id, blob, types[media_id]) for media_id, blob in data.items()}

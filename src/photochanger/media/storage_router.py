@@ -12,7 +12,7 @@ from photochanger.cleanup import service as cleanup_service
 from photochanger.core import disk
 from photochanger.core.errors import problem_responses
 from photochanger.core.time import utcnow
-from photochanger.deps import ConfigDep, EngineDep
+from photochanger.deps import ConfigDep, EngineDep, MediaStoreDep
 from photochanger.media.schemas import CleanupRead, DiskUsageRead, SlotUsageRead, TreeUsageRead
 
 router = APIRouter(prefix="/api/media", tags=["media"])
@@ -39,9 +39,11 @@ async def run_cleanup(
     responses=problem_responses(NotAuthenticated, PermissionDenied),
 )
 async def get_usage(
-    config: ConfigDep, _principal: Annotated[Principal, requires(permissions.MEDIA_READ)]
+    config: ConfigDep,
+    store: MediaStoreDep,
+    _principal: Annotated[Principal, requires(permissions.MEDIA_READ)],
 ) -> DiskUsageRead:
-    usage = await disk.disk_usage(config.media_root)
+    usage = await disk.disk_usage(config.media_root, store)
     return DiskUsageRead(
         slots={
             slot_id: SlotUsageRead(

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core import disk
 from photochanger.core.limits import Limiter, Limits
+from photochanger.core.media_store import MediaStore
 from photochanger.metrics import cleanup_state, multiproc
 from photochanger.metrics.loop_lag import LoopLagMonitor
 from photochanger.settings import service as settings_service
@@ -157,8 +158,9 @@ class InstrumentedLimiter:
 class Metrics:
     """Every instrument of one app. Create one per app; `exposition()` is what `/metrics` answers."""
 
-    def __init__(self, media_root: Path) -> None:
+    def __init__(self, media_root: Path, store: MediaStore | None = None) -> None:
         self.media_root = media_root
+        self.store = store
         self.registry = CollectorRegistry(auto_describe=True)
         self.state = ScrapeState()
         self._fs_read_at = -1e9
@@ -308,7 +310,7 @@ class Metrics:
             self.state.fs_total_bytes, self.state.fs_used_bytes = total, used
             self._fs_read_at = now
         if now - self._tree_read_at >= TREE_CACHE_SECONDS:
-            usage = await disk.disk_usage(self.media_root)
+            usage = await disk.disk_usage(self.media_root, self.store)
             self.state.media_bytes = usage.media_bytes
             self._tree_read_at = now
 

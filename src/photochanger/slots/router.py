@@ -13,7 +13,7 @@ from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed, problem_responses
 from photochanger.core.time import ensure_utc
 from photochanger.core.zipstream import ZIP_OPENAPI, zip_response
-from photochanger.deps import AUTH_ERRORS, ConfigDep, KeyStoreDep, MediaLayoutDep, ProvidersDep
+from photochanger.deps import AUTH_ERRORS, ConfigDep, KeyStoreDep, MediaStoreDep, ProvidersDep
 from photochanger.slots import service
 from photochanger.slots.exceptions import (
     ProviderNotFound,
@@ -108,7 +108,7 @@ async def update_slot(
 )
 async def export_slot_results(
     slot_id: str,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
     _principal: Annotated[Principal, requires(permissions.RESULTS_READ)],
     session: SessionDep,
     start: Annotated[datetime | None, Query(alias="from", description="ISO time, inclusive")] = None,
@@ -117,10 +117,9 @@ async def export_slot_results(
 ) -> StreamingResponse:
     entries = await service.export_entries(
         session,
-        layout,
         slot_id,
         start=ensure_utc(start) if start else None,
         end=ensure_utc(end) if end else None,
         include_tests=include_tests,
     )
-    return zip_response(entries, f"{slot_id}-results.zip")
+    return zip_response(entries, store, f"{slot_id}-results.zip")

@@ -14,7 +14,6 @@ from photochanger.audit.service import AuditActor
 from photochanger.config import AppConfig
 from photochanger.core.images import EXTENSION_BY_MIME
 from photochanger.core.links import Links
-from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
 from photochanger.core.zipstream import ZipEntry
 from photochanger.models import Job, Slot
@@ -344,7 +343,6 @@ async def update_slot(
 
 async def export_entries(
     session: AsyncSession,
-    layout: MediaLayout,
     slot_id: str,
     *,
     start: datetime | None,
@@ -363,5 +361,5 @@ async def export_entries(
     for job_id, relpath, result_type, created_at in rows:
         ext = EXTENSION_BY_MIME.get(result_type or "", relpath.rsplit(".", 1)[-1])
         name = f"{created_at:%Y%m%d-%H%M%S}-{job_id}.{ext}"
-        entries.append(ZipEntry(name, layout.resolve(relpath), created_at))
+        entries.append(ZipEntry(name, relpath, created_at))
     return entries

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.config import AppConfig
 from photochanger.core.images import run_image_work
-from photochanger.core.storage import MediaLayout
 from photochanger.media import service as media_service
 from photochanger.providers.base import FieldProblem, Operation, SlotCheck
 from photochanger.providers.registry import ProviderRegistry, UnknownOperation, UnknownProvider
@@ -147,9 +146,7 @@ async def check_with_provider(
     provider = registry.get(provider_id)
     operation = registry.operation(provider_id, operation_id)
     ids = operation.template_ids(options)
-    templates = (
-        await media_service.load_templates(session, MediaLayout(config.media_root), ids) if ids else {}
-    )
+    templates = await media_service.load_templates(session, config.media_store(), ids) if ids else {}
     runtime = await settings_service.load(session)
     check = SlotCheck(
         options=options,

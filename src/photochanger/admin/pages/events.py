@@ -20,8 +20,7 @@ from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import PhotoChangerError
-from photochanger.core.storage import MediaLayout, unlink_quietly
-from photochanger.deps import ConfigDep, get_config, get_providers
+from photochanger.deps import ConfigDep, get_config, get_media_store, get_providers
 from photochanger.eventpage.branding import Branding
 from photochanger.events import engagement, photos
 from photochanger.events import service as events_service
@@ -207,7 +206,7 @@ async def _detail_page(
         page=page,
         per_page=GALLERY_PER_PAGE,
     )
-    usage = await photos.usage(session, MediaLayout(config.media_root), event.id)
+    usage = await photos.usage(session, get_media_store(request), event.id)
     media = await media_service.list_media(session, get_providers(request))
     others = await events_service.list_events(session, config)
     taken = {s.slot_id: e.name for e in others if e.status == "open" and e.id != event.id for s in e.slots}
@@ -290,10 +289,9 @@ async def event_action(
                 await events_service.set_gallery(session, config, event_id, is_open=is_open, actor=principal)
             elif action == "delete":
                 deleted = await events_service.delete_event(session, event_id, actor=principal)
-                layout = MediaLayout(config.media_root)
-                paths = [layout.resolve(p) for p in deleted.original_paths]
+                keys = list(deleted.original_paths)
                 return RedirectResponse(
-                    BASE, status_code=303, background=BackgroundTask(unlink_quietly, *paths)
+                    BASE, status_code=303, background=BackgroundTask(get_media_store(request).delete, keys)
                 )
             else:
                 raise EventNotFound(f"No such action {action!r}.")
@@ -330,9 +328,10 @@ async def photo_action(
         await photos.set_hidden(session, event_id, job_id, hidden=action == "hide", actor=principal)
         return _redirect(back)
     if action == "delete":
-        layout = MediaLayout(config.media_root)
-        paths = await photos.delete_photo(session, layout, event_id, job_id, actor=principal)
-        return RedirectResponse(back, status_code=303, background=BackgroundTask(unlink_quietly, *paths))
+        keys = await photos.delete_photo(session, event_id, job_id, actor=principal)
+        return RedirectResponse(
+            back, status_code=303, background=BackgroundTask(get_media_store(request).delete, keys)
+        )
     raise EventPhotoNotFound(f"No such action {action!r}.")
 
 

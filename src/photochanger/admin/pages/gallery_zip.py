@@ -11,7 +11,6 @@ from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
-from photochanger.core.storage import MediaLayout
 from photochanger.core.zipstream import zip_response
 from photochanger.deps import ConfigDep
 from photochanger.slots import service as slots_service
@@ -29,8 +28,8 @@ async def gallery_zip(
     include_tests: bool = False,
 ) -> Response:
     entries = await slots_service.export_entries(
-        session, MediaLayout(config.media_root), slot_id, start=None, end=None, include_tests=include_tests
+        session, slot_id, start=None, end=None, include_tests=include_tests
     )
     if not entries:
         return RedirectResponse(f"/admin/slots/{slot_id}/gallery?nothing_to_download=1", status_code=303)
-    return zip_response(entries, f"{slot_id}-results.zip")
+    return zip_response(entries, config.media_store(), f"{slot_id}-results.zip")

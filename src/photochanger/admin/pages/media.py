@@ -15,8 +15,7 @@ from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import PhotoChangerError
-from photochanger.core.storage import unlink_quietly
-from photochanger.deps import ConfigDep, MediaLayoutDep, ProvidersDep
+from photochanger.deps import ConfigDep, MediaStoreDep, ProvidersDep
 from photochanger.i18n import N_
 from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaInUse
@@ -59,7 +58,7 @@ async def upload_media(
     session: SessionDep,
     config: ConfigDep,
     providers: ProvidersDep,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
 ) -> Response:
     runtime = await settings_service.load(session)
     parsed = await read_form_upload(request, cap_mb=runtime.upload_max_mb, purpose="template")
@@ -68,9 +67,9 @@ async def upload_media(
             await media_service.add(
                 session,
                 parsed,
-                layout=layout,
+                store=store,
                 max_pixels=config.max_image_pixels,
-                min_free_mb=config.min_free_disk_mb,
+                check_room=True,
                 actor=principal,
             )
         except PhotoChangerError as exc:
@@ -91,10 +90,10 @@ async def delete_media(
     _form: CsrfFormDep,
     session: SessionDep,
     providers: ProvidersDep,
-    layout: MediaLayoutDep,
+    store: MediaStoreDep,
 ) -> Response:
     try:
-        path = await media_service.delete(session, providers, layout, media_id, actor=principal)
+        key = await media_service.delete(session, providers, media_id, actor=principal)
     except TemplateMediaInUse as exc:
         t = translator(request)
         used = ", ".join(exc.extra.get("used_by", []))
@@ -103,7 +102,7 @@ async def delete_media(
             session, _media_page, request, session, providers,
             banner=banner, banner_kind="error", status_code=409,
         )  # fmt: skip
-    # The file goes only after the response, i.e. after the row's deletion has been committed.
+    # The object goes only after the response, i.e. after the row's deletion has been committed.
     response = see_other("/admin/media?done=deleted")
-    response.background = BackgroundTask(unlink_quietly, path)
+    response.background = BackgroundTask(store.delete, [key])
     return response

@@ -1,5 +1,5 @@
 """`POST /admin/results/{job_id}/delete` (mounted under `/admin` by `admin.router`): remove one photo from
-the gallery and from its guest links, e.g. when a guest asks; the files go after the commit."""
+the gallery and from its guest links, e.g. when a guest asks; its objects go after the commit."""
 
 from typing import Annotated
 
@@ -12,8 +12,7 @@ from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
-from photochanger.core.storage import MediaLayout, unlink_quietly
-from photochanger.deps import ConfigDep, get_result_cache
+from photochanger.deps import get_media_store, get_result_cache
 from photochanger.slots import results
 
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
@@ -25,19 +24,11 @@ async def delete_result(
     request: Request,
     principal: Annotated[Principal, admin_requires(permissions.SLOTS_WRITE)],
     session: SessionDep,
-    config: ConfigDep,
 ) -> Response:
     await csrf_form(request)
     slot_id, paths = await results.remove_result(session, job_id, actor=principal)
     cache = get_result_cache(request)
     cache.discard(job_id)
-    layout = MediaLayout(config.media_root)
-    files = [layout.resolve(p) for p in paths]
-
-    def remove_files() -> None:
-        for path in files:
-            unlink_quietly(path)
-
     response = RedirectResponse(f"/admin/slots/{slot_id}/gallery?removed=1", status_code=303)
-    response.background = BackgroundTask(remove_files)
+    response.background = BackgroundTask(get_media_store(request).delete, list(paths))
     return response

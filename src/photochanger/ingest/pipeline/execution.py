@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.accounts.rotation import KeyedResult, call_with_keys
 from photochanger.core import images
-from photochanger.core.storage import MediaLayout, unlink_quietly, write_atomic
+from photochanger.core.media_store import MediaStore
+from photochanger.core.storage import unlink_quietly
 from photochanger.ingest.chain import ChainFailed, Link, run_chain
 from photochanger.ingest.exceptions import ProviderFailure
 from photochanger.ingest.pipeline.outcome import Ending, Outcome, booth_error_for, reason_of
@@ -40,7 +41,7 @@ from photochanger.slots.schemas import OnFailure
 
 logger = logging.getLogger(__name__)
 
-TemplateLoader = Callable[[AsyncSession, MediaLayout, list[str]], Awaitable[dict[str, TemplateImage]]]
+TemplateLoader = Callable[[AsyncSession, MediaStore, list[str]], Awaitable[dict[str, TemplateImage]]]
 
 
 class Execution:
@@ -108,7 +109,7 @@ class Execution:
         if self.template_loader is None:
             raise ProviderFailure("Template media are not available on this server.")
         loader = self.template_loader
-        templates = await self.kit.db.read(lambda session: loader(session, self.layout, ids))
+        templates = await self.kit.db.read(lambda session: loader(session, self.kit.store, ids))
         missing = [i for i in ids if i not in templates]
         if missing:
             raise ProviderFailure(
@@ -164,26 +165,25 @@ class Execution:
         ext = images.EXTENSION_BY_MIME[output_type]
         result_rel = self.layout.result_relpath(r.ctx.slot_id, r.job_id, ext)
         preview_rel = self.layout.preview_relpath(r.ctx.slot_id, r.job_id)
-        result_path = self.layout.resolve(result_rel)
-        preview_path = self.layout.resolve(preview_rel)
 
         # A result with the input's pixels reuses the preview made while validating: no second decode.
         reuse = r.info.preview if result.meta.get("same_pixels") and data is result.data else None
         original = self._original(r)
-        original_path = self.layout.resolve(original[1]) if original is not None else None
+        files = (result_rel, preview_rel) if original is None else (result_rel, preview_rel, original[1])
+        store = self.kit.store
 
         def write_files() -> None:
-            write_atomic(result_path, data)
-            write_atomic(preview_path, reuse or images.thumbnail(data, PREVIEW_LONG_SIDE))
-            if original_path is not None:
-                write_atomic(original_path, image)
+            # Into the media store (the filesystem or the bucket); the row points at them only afterwards.
+            store.put(result_rel, data, output_type)
+            store.put(preview_rel, reuse or images.thumbnail(data, PREVIEW_LONG_SIDE), "image/jpeg")
+            if original is not None:
+                store.put(original[1], image, r.info.content_type)
 
-        files = (result_path, preview_path, original_path)
         try:
             await images.run_image_work(write_files)
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(unlink_quietly, *files)
+                await anyio.to_thread.run_sync(store.delete, list(files))
             raise
         duration_ms = elapsed_ms(r.arrived_at)
         finished_at = r.started + timedelta(milliseconds=duration_ms)

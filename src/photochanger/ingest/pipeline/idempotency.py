@@ -40,7 +40,7 @@ def key_for(header: str | None, fields: dict[str, str]) -> str | None:
 class Idempotency:
     def __init__(self, kit: Kit) -> None:
         self.db = kit.db
-        self.layout = kit.layout
+        self.store = kit.store
         self.links = kit.links
         self.window_seconds = kit.config.idempotency_window_seconds
         self.running = kit.running
@@ -101,9 +101,7 @@ class Idempotency:
             return None
         if job.result_expires_at is not None and job.result_expires_at <= utcnow():
             return None
-        path = self.layout.resolve(job.result_path)
-        try:
-            data = await anyio.to_thread.run_sync(path.read_bytes)
-        except FileNotFoundError:
+        data = await anyio.to_thread.run_sync(self.store.read, job.result_path)
+        if data is None:
             return None
         return self.links.answer(job.id, data, job.result_type, duration_ms=job.duration_ms or 0, joined=True)

@@ -6,13 +6,11 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import anyio
 
 from photochanger.core.errors import PhotoChangerError
-from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import utcnow
 from photochanger.core.uploads import ClientClosed
 from photochanger.ingest import ending
@@ -63,7 +61,7 @@ def booth_error_for(exc: ProviderError) -> PhotoChangerError:
 @dataclass(frozen=True)
 class Ending:
     """How a job ends: `error` is None when it is `done`. `columns` are the result's (path, type, ...);
-    `files`, the result's files to remove should the row not be written."""
+    `files`, the result's media store keys to remove should the row not be written."""
 
     status: JobStatus
     duration_ms: int
@@ -73,7 +71,7 @@ class Ending:
     fallback: bool = False
     columns: dict[str, Any] = field(default_factory=dict)
     original: tuple[str, str, int] | None = None
-    files: tuple[Path | None, ...] = ()
+    files: tuple[str, ...] = ()
 
 
 class Outcome:
@@ -86,6 +84,7 @@ class Outcome:
         webhooks: WebhookSender | None,
     ) -> None:
         self.db = kit.db
+        self.store = kit.store
         self.links = kit.links
         self.keys = kit.keys
         self.slot_providers = slot_providers
@@ -118,7 +117,7 @@ class Outcome:
         except BaseException:
             if e.files:
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(unlink_quietly, *e.files)
+                    await anyio.to_thread.run_sync(self.store.delete, list(e.files))
             raise
         extra: dict[str, Any] = {
             "job_id": r.job_id,

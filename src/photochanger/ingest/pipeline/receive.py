@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core import images
 from photochanger.core.clients import client_key
-from photochanger.core.disk import ensure_room
 from photochanger.core.multipart import MULTIPART_OVERHEAD_BYTES, ParsedUpload, read_upload
 from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import utcnow
@@ -89,7 +88,8 @@ class Receiver:
         if declared is not None and declared > cap + MULTIPART_OVERHEAD_BYTES:
             raise PayloadTooLarge(f"The upload is larger than {cap // MIB} MiB.")
         # Room for the upload and its result; refusing here means no partial file is ever written.
-        await ensure_room(self.layout.root, self.config.min_free_disk_mb, 2 * (declared or cap))
+        # (The disk floor, or the bucket's quota.)
+        await anyio.to_thread.run_sync(self.kit.store.ensure_room, 2 * (declared or cap))
 
         job_id = new_job_id()
         if request.upload is not None:

@@ -14,6 +14,7 @@ from photochanger.accounts.store import KeyStore
 from photochanger.config import AppConfig
 from photochanger.core import images
 from photochanger.core.links import Links
+from photochanger.core.media_store import MediaStore
 from photochanger.core.multipart import ParsedUpload
 from photochanger.core.storage import MediaLayout
 from photochanger.ingest.chain import Attempt, Link
@@ -195,3 +196,5 @@ class Kit:
     links: JobLinks
     # The jobs this process runs now, each with the event set when it ends (for joined repeats).
     running: dict[str, asyncio.Event]
+    # Where results, previews and originals go (the filesystem or the bucket); `layout` keeps the temp files.
+    store: MediaStore
