@@ -103,15 +103,18 @@ async def ticketed(ticket: StreamTicket, events: AsyncIterator[str]) -> AsyncIte
 
 
 def result_item(result: ResultRead) -> dict[str, Any]:
+    # A hidden photo's public links answer 410: the admin sees it through its own, signed-in routes.
+    admin = f"/admin/results/{result.job_id}"
     return {
         "job_id": result.job_id,
         "source": result.source,
         "available": result.available,
+        "hidden": result.hidden,
         "created": format_dt(result.created_at),
         "created_at": iso_utc(result.created_at),
         "expires": format_dt(result.expires_at),
-        "preview_url": Links.preview(result.job_id),
-        "result_url": Links.result(result.job_id),
+        "preview_url": f"{admin}/preview" if result.hidden else Links.preview(result.job_id),
+        "result_url": f"{admin}/file" if result.hidden else Links.result(result.job_id),
         # A fallback of the slot's chain produced it: the tile names the provider.
         "via": result.result_provider if result.result_link else None,
     }

@@ -958,6 +958,7 @@ async def stats_page(
     since = utcnow() - stats_service.parse_window(window)
     refusals = await problems_service.refusal_summary(session, since=since, limit=STATS_REFUSALS)
     usage = await provider_pages.usage_context(session, window)
+    guests = await guest_stats.context(session, window)
     return render(
         request,
         "stats.html",
@@ -967,6 +968,7 @@ async def stats_page(
         slot_names=names,
         **data,
         **usage,
+        **guests,
     )
 
 
@@ -1210,7 +1212,10 @@ async def audit_page(
 from photochanger.admin.pages import (  # noqa: E402
     booths,
     bulk,
+    duplicate,
     gallery_zip,
+    guest_stats,
+    hiding,
     ingest_password,
     problems,
     removal,
@@ -1232,5 +1237,7 @@ router.include_router(trial.router)
 router.include_router(bulk.router)
 router.include_router(gallery_zip.router)
 router.include_router(removal.router)
+router.include_router(hiding.router)
+router.include_router(duplicate.router)
 router.include_router(provider_pages.router)
 router.include_router(chain_pages.router)

@@ -2,12 +2,11 @@
 while the operator has it open; phone-first, paged, hidden photos left out), its photos, the event logo, and
 the share counter. Engagement is counted here, server-side."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
@@ -167,11 +166,3 @@ async def count_share(job_id: str, request: Request, session: SessionDep) -> Res
         raise ResultNotFound("No event photo has this id.")
     await engagement.count(session, event.id, Metric.share)
     return Response(status_code=204)
-
-
-async def count_download(
-    sessionmaker: async_sessionmaker[AsyncSession], event_id: str | None, now: datetime | None = None
-) -> None:
-    """Count a guest download of an event photo (the download route holds no session of its own)."""
-    if event_id is not None:
-        await engagement.count_now(sessionmaker, event_id, Metric.download, now=now)

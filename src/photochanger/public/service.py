@@ -29,6 +29,17 @@ class ResultExpired(PhotoChangerError):
     title = "Result expired"
 
 
+class ResultHidden(ResultExpired):
+    """An admin hid the result (a guest asked): every guest link answers like a removed one until it is
+    shown again. A `ResultExpired`, so every guest route that handles removal handles this too."""
+
+    code = "result_hidden"
+    title = "Result hidden"
+
+
+HIDDEN_DETAIL = "This photo has been taken down by the organiser."
+
+
 @dataclass(frozen=True)
 class ResultRef:
     """What a download needs to know about a finished job; immutable until the job expires."""
@@ -38,6 +49,7 @@ class ResultRef:
     content_type: str
     expires_at: datetime
     event_id: str | None = None
+    slot_id: str | None = None
 
 
 class ResultCache:
@@ -91,6 +103,7 @@ async def find_result(
             job.result_type or "application/octet-stream",
             job.result_expires_at,
             job.event_id,
+            job.slot_id,
         )
         cache.put(ref)
     elif ensure_utc(moment) > ref.expires_at:
@@ -122,7 +135,17 @@ async def find_done_job(session: AsyncSession, job_id: str, *, now: datetime | N
         raise ResultNotFound("No result has this id.")
     if is_expired(job, now or utcnow()):
         raise ResultExpired("This photo is no longer available: its time is over.")
+    if job.hidden_at is not None:
+        raise ResultHidden(HIDDEN_DETAIL)
     return job
+
+
+async def ensure_shown(session: AsyncSession, cache: ResultCache, job_id: str) -> None:
+    """Refuse (410 `ResultHidden`) a result an admin hid after it was cached, in this worker or another;
+    the cache forgets it then."""
+    if await JobRepository(session).is_hidden(job_id):
+        cache.discard(job_id)
+        raise ResultHidden(HIDDEN_DETAIL)
 
 
 def is_expired(job: Job, now: datetime) -> bool:

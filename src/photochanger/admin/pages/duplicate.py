@@ -1,0 +1,118 @@
+"""`GET|POST /admin/slots/{id}/duplicate` (mounted under `/admin` by `admin.router`): pick another of the
+15 slots (switched-off ones first: no booth gets results from them) and write a copy of this slot's whole
+configuration over it; a switched-on target asks once more before its settings are replaced."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from photochanger.admin.rendering import render, translator
+from photochanger.admin.router import AdminDep, AdminRoute, _catalogue_titles, csrf_form, need
+from photochanger.auth import permissions
+from photochanger.config import AppConfig
+from photochanger.core.db import SessionDep
+from photochanger.core.errors import ValidationFailed
+from photochanger.providers.registry import ProviderRegistry
+from photochanger.slots import duplicate
+from photochanger.slots import service as slots_service
+from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
+
+router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
+
+
+class DuplicateForm(BaseModel):
+    """The chosen target as `slot id:version read`, and whether a switched-on target was confirmed."""
+
+    target: Annotated[str, Field(pattern=r"^slot-\d{3}:\d{1,9}$")]
+    confirm: bool = False
+
+    @property
+    def target_id(self) -> str:
+        return self.target.partition(":")[0]
+
+    @property
+    def version(self) -> int:
+        return int(self.target.partition(":")[2])
+
+
+def _suffix(request: Request) -> str:
+    return translator(request).gettext("(copy)")
+
+
+async def _page(
+    request: Request,
+    session: SessionDep,
+    slot_id: str,
+    *,
+    status_code: int = 200,
+    banner: str | None = None,
+    confirm: duplicate.Target | None = None,
+    chosen: str | None = None,
+) -> Response:
+    config: AppConfig = request.app.state.config
+    slot = await slots_service.get_slot(session, config, slot_id, limit=0)
+    targets = await duplicate.targets(session, config, slot.id)
+    free = next((t.id for t in targets if not t.is_active), None)
+    context: dict[str, Any] = {
+        "slot": slot,
+        "targets": targets,
+        "chosen": chosen or free,
+        "confirm": confirm,
+        "suffix": _suffix(request),
+        "titles": _catalogue_titles(request),
+        "banner": banner,
+        "banner_kind": "error",
+    }
+    return render(request, "slot_duplicate.html", status_code, **context)
+
+
+@router.get("/slots/{slot_id}/duplicate")
+async def duplicate_page(
+    slot_id: str, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    need(principal, permissions.SLOTS_WRITE)
+    return await _page(request, session, slot_id)
+
+
+@router.post("/slots/{slot_id}/duplicate")
+async def duplicate_slot(
+    slot_id: str, request: Request, principal: AdminDep, session: SessionDep
+) -> Response:
+    need(principal, permissions.SLOTS_WRITE)
+    form = await csrf_form(request)
+    t = translator(request)
+    try:
+        body = DuplicateForm(target=form.get("target") or "", confirm=form.get("confirm") == "on")
+    except ValidationError:
+        raise ValidationFailed("Choose the slot to copy into.") from None
+    config: AppConfig = request.app.state.config
+    registry: ProviderRegistry = request.app.state.providers
+    target = next(
+        (x for x in await duplicate.targets(session, config, slot_id) if x.id == body.target_id), None
+    )
+    if target is not None and target.is_active and not body.confirm:
+        return await _page(request, session, slot_id, status_code=409, confirm=target)
+    try:
+        await duplicate.duplicate_slot(
+            session,
+            config,
+            registry,
+            slot_id,
+            body.target_id,
+            target_version=body.version,
+            suffix=_suffix(request),
+            actor=principal,
+        )
+    except SlotVersionConflict:
+        await session.rollback()
+        banner = t.gettext("That slot was changed meanwhile. Nothing was copied: check it and choose again.")
+        return await _page(request, session, slot_id, status_code=409, banner=banner, chosen=body.target_id)
+    except SlotValidationFailed:
+        await session.rollback()
+        banner = t.gettext(
+            "This slot's saved settings do not validate any more (e.g. a template was deleted). Fix and save them first."
+        )
+        return await _page(request, session, slot_id, status_code=422, banner=banner)
+    return RedirectResponse(f"/admin/slots/{body.target_id}?saved=1", status_code=303)
