@@ -470,6 +470,7 @@ async def _editor(
         deliveries_limit=WEBHOOK_DELIVERIES,
         brand=await branding.get(session, slot.id),
         other_slots=[(i, name) for i, name in others if i != slot.id],
+        last_shot=await last_shot.describe(request, session, slot.id),
         **extra,
     )
 
@@ -1217,6 +1218,7 @@ from photochanger.admin.pages import (  # noqa: E402
     guest_stats,
     hiding,
     ingest_password,
+    last_shot,
     problems,
     removal,
     setup,
@@ -1239,5 +1241,6 @@ router.include_router(gallery_zip.router)
 router.include_router(removal.router)
 router.include_router(hiding.router)
 router.include_router(duplicate.router)
+router.include_router(last_shot.router)
 router.include_router(provider_pages.router)
 router.include_router(chain_pages.router)

@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.config import AppConfig
+from photochanger.core import last_shots
 from photochanger.core.db import create_sessionmaker, is_sqlite
 from photochanger.core.errors import Conflict
 from photochanger.core.time import ensure_utc
@@ -30,6 +31,7 @@ from photochanger.jobs.repository import JobRepository
 from photochanger.metrics import cleanup_state
 from photochanger.models import EventPhoto
 from photochanger.models.job import Job
+from photochanger.settings import service as settings_service
 
 DEFAULT_BATCH_SIZE = 500
 # The longest an upload can live: the 120 s ceiling of T_sync_response plus a margin for the provider's
@@ -62,6 +64,8 @@ class CleanupReport:
     files_already_gone: int = 0
     bytes_freed: int = 0
     temp_files_deleted: int = 0
+    # Each slot's last booth shot (kept for trial runs) once older than the result lifetime.
+    last_shots_deleted: int = 0
     orphan_files: list[str] = field(default_factory=list)
     missing_files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -331,6 +335,11 @@ async def run_cleanup(
         )
         report.temp_files_deleted = temp.deleted
         report.errors.extend(temp.errors)
+        async with create_sessionmaker(engine)() as session:
+            ttl = timedelta(hours=(await settings_service.load(session)).result_ttl_hours)
+        report.last_shots_deleted = await anyio.to_thread.run_sync(
+            lambda: last_shots.remove_expired(root, max_age=ttl, now=now, dry_run=dry_run)
+        )
         await _report_orphans(engine, scan.candidates, batch_size, report)
         await _report_missing(engine, root, now, batch_size, report)
         if not dry_run:
@@ -340,6 +349,7 @@ async def run_cleanup(
                 + report.previews_deleted
                 + report.originals_deleted
                 + report.temp_files_deleted
+                + report.last_shots_deleted
             )
             await cleanup_state.record(engine, ok=report.ok, deleted_files=deleted)
     report.orphan_files.sort()

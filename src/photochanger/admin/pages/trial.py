@@ -1,6 +1,7 @@
 """`POST /admin/slots/{id}/trial` (mounted under `/admin` by `admin.router`): a test run of the editor's
-unsaved settings on an uploaded photo. Nothing is saved: the editor comes back with the same edits and the
-photo before and after, so the operator can tweak again or save."""
+unsaved settings on an uploaded photo, or on the slot's last booth shot (`use_last_shot=1`). Nothing is
+saved: the editor comes back with the same edits and the photo before and after, so the operator can
+tweak again or save."""
 
 import time
 from typing import Any
@@ -11,7 +12,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from photochanger.admin import forms, testrun
-from photochanger.admin.rendering import translator
+from photochanger.admin.pages import last_shot
+from photochanger.admin.rendering import error_message, translator
 from photochanger.admin.router import AdminDep, AdminRoute, _editor, _pick, _text, _top_from_form, need
 from photochanger.admin.uploads import discard, read_form_upload
 from photochanger.auth import permissions
@@ -70,6 +72,14 @@ async def trial_run(slot_id: str, request: Request, principal: AdminDep, session
                 request, session, slot, **page, top=top, errors=forms.field_errors(exc.errors),
                 banner=t.gettext("Some fields need attention."), status_code=422,
             )  # fmt: skip
+        if form.get("use_last_shot") == "1":
+            try:
+                parsed = await last_shot.swap_in(request, session, slot.id, parsed)
+            except last_shot.LastShotMissing as exc:
+                return await _editor(
+                    request, session, slot, **page, top=top, banner=error_message(request, exc),
+                    status_code=exc.status_code,
+                )  # fmt: skip
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
         outcome = await testrun.run(request, parsed, slot.id, arrived_at, override)
