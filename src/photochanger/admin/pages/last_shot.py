@@ -1,6 +1,7 @@
 """The slot's last booth shot for the editor's trial run (mounted under `/admin` by `admin.router`):
-`GET /admin/slots/{id}/last-shot` shows it to admins who may run tests, and `use_last_shot` hands it to
-the trial in place of an uploaded photo. What is kept and for how long: `core.last_shots`."""
+`GET /admin/slots/{id}/last-shot` shows it, and `use_last_shot` hands it to the trial in place of an
+uploaded photo. A guest's original: admins only (`slots:write` and `slots:test`; operators, who may run
+tests on their own photos, never see it). What is kept and for how long: `core.last_shots`."""
 
 import secrets
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.admin.rendering import principal_of
 from photochanger.admin.router import AdminDep, AdminRoute, need
 from photochanger.admin.uploads import discard
 from photochanger.auth import permissions
@@ -25,6 +27,7 @@ from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
 
 PREVIEW_SIDE = 320
+LAST_SHOT_PERMISSIONS = (permissions.SLOTS_WRITE, permissions.SLOTS_TEST)
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
 
 
@@ -47,7 +50,11 @@ async def _find(request: Request, session: AsyncSession, slot_id: str) -> last_s
 
 
 async def describe(request: Request, session: AsyncSession, slot_id: str) -> LastShotInfo | None:
-    """What the trial fieldset shows of the slot's last booth shot, when there is one to try."""
+    """What the trial fieldset shows of the slot's last booth shot, when there is one and the signed-in
+    user may see it."""
+    principal = principal_of(request)
+    if principal is None or not all(principal.has(p) for p in LAST_SHOT_PERMISSIONS):
+        return None
     shot = await _find(request, session, slot_id)
     if shot is None:
         return None
@@ -82,7 +89,8 @@ async def swap_in(
 async def last_shot_preview(
     slot_id: str, request: Request, principal: AdminDep, session: SessionDep
 ) -> Response:
-    need(principal, permissions.SLOTS_TEST)
+    for permission in LAST_SHOT_PERMISSIONS:
+        need(principal, permission)
     config: AppConfig = request.app.state.config
     await slots_service.get_slot(session, config, slot_id, limit=0)
     shot = await _find(request, session, slot_id)

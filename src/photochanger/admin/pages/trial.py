@@ -73,6 +73,8 @@ async def trial_run(slot_id: str, request: Request, principal: AdminDep, session
                 banner=t.gettext("Some fields need attention."), status_code=422,
             )  # fmt: skip
         if form.get("use_last_shot") == "1":
+            for permission in last_shot.LAST_SHOT_PERMISSIONS:
+                need(principal, permission)
             try:
                 parsed = await last_shot.swap_in(request, session, slot.id, parsed)
             except last_shot.LastShotMissing as exc:
