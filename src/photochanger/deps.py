@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from photochanger.ingest.service import IngestService
     from photochanger.metrics.registry import Metrics
     from photochanger.public.service import ResultCache
+    from photochanger.stats.engagement import GuestCounts
 
 # The problems any route behind `requires(...)` can answer; routers spread it into `problem_responses`.
 AUTH_ERRORS: tuple[type[PhotoChangerError], ...] = (
@@ -54,6 +55,11 @@ def get_result_cache(request: Request) -> "ResultCache":
     return cache
 
 
+def get_guest_counts(request: Request) -> "GuestCounts":
+    counts: GuestCounts = request.app.state.guest_counts
+    return counts
+
+
 def get_metrics(request: Request) -> "Metrics":
     metrics: Metrics = request.app.state.metrics
     return metrics
@@ -82,4 +88,5 @@ MediaLayoutDep = Annotated[MediaLayout, Depends(get_media_layout)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 ResultCacheDep = Annotated["ResultCache", Depends(get_result_cache)]
 MetricsDep = Annotated["Metrics", Depends(get_metrics)]
+GuestCountsDep = Annotated["GuestCounts", Depends(get_guest_counts)]
 KeyStoreDep = Annotated["KeyStore", Depends(get_key_store)]

@@ -2,17 +2,23 @@
 the event gallery and the gallery ZIP; still in the admin gallery marked hidden, shown again on request,
 and both written to the audit log as sentences."""
 
+import asyncio
 import io
 import zipfile
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from photochanger.app import create_app
+from photochanger.config import AppConfig
+from photochanger.core.db import is_sqlite
 from photochanger.core.time import utcnow
 from photochanger.models import AuditLog, Job, JobStatus
+from photochanger.stats import engagement
 from tests.admin.conftest import csrf_of
 from tests.support.jobs import add_job
 
@@ -59,6 +65,10 @@ async def test_a_hidden_photo_leaves_every_guest_surface_and_stays_in_the_admin(
         refused = await admin_ui.get(f"/public/results/{job_id}/{suffix}")
         assert (refused.status_code, refused.json()["code"]) == (410, "result_hidden"), suffix
     assert (await admin_ui.get(f"/public/results/{other}")).status_code == 200
+    await app.state.guest_counts.flush()
+    async with app.state.sessionmaker() as session:
+        counted = await engagement.totals(session, since=utcnow() - timedelta(hours=1))
+    assert counted == {"slot-007": {"page_open": 0, "download": 2}}  # refused requests count nothing
 
     archive = await admin_ui.get("/admin/slots/slot-007/results.zip")
     names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
@@ -132,3 +142,25 @@ async def test_hiding_needs_the_write_permission_and_a_stored_result(
     assert (await admin_ui.get(f"/admin/results/{'A' * 22}/preview")).status_code == 404
     no_csrf = await admin_ui.post(f"/admin/results/{job_id}/hide", data={})
     assert no_csrf.status_code == 403
+
+
+async def test_another_worker_forgets_a_hidden_photo_it_had_cached(
+    app: FastAPI, admin_ui: httpx.AsyncClient, config: AppConfig
+) -> None:
+    if is_sqlite(config.database_url):
+        pytest.skip("SQLite runs one process; PostgreSQL tells the others through NOTIFY")
+    job_id = await _done(app, "slot-011")
+    other = create_app(config.model_copy(update={"var_dir": config.var_dir / "worker-2"}))
+    async with other.router.lifespan_context(other):
+        await other.state.listener.connected.wait()
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as worker:
+            assert (await worker.get(f"/public/results/{job_id}")).status_code == 200  # now cached there
+            assert other.state.result_cache.get(job_id) is not None
+            assert (await _hide(admin_ui, "slot-011", job_id)).status_code == 303
+            deadline = asyncio.get_running_loop().time() + 5
+            while other.state.result_cache.get(job_id) is not None:
+                assert asyncio.get_running_loop().time() < deadline, "the other worker was never told"
+                await asyncio.sleep(0.05)
+            refused = await worker.get(f"/public/results/{job_id}")
+    assert (refused.status_code, refused.json()["code"]) == (410, "result_hidden")

@@ -959,7 +959,7 @@ async def stats_page(
     since = utcnow() - stats_service.parse_window(window)
     refusals = await problems_service.refusal_summary(session, since=since, limit=STATS_REFUSALS)
     usage = await provider_pages.usage_context(session, window)
-    guests = await guest_stats.context(session, window)
+    guests = await guest_stats.context(request, session, window)
     return render(
         request,
         "stats.html",

@@ -14,7 +14,7 @@ from photochanger.core.errors import NotFound, problem_responses
 from photochanger.core.links import Links
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
-from photochanger.deps import ConfigDep
+from photochanger.deps import ConfigDep, GuestCountsDep
 from photochanger.guest import service
 from photochanger.i18n import LANG_QUERY, LANGUAGE_NAMES, LANGUAGES, Translator, pick_language
 from photochanger.i18n import jinja as i18n_jinja
@@ -22,7 +22,6 @@ from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaNotFound
 from photochanger.public.service import ResultExpired, ResultHidden, ResultNotFound
 from photochanger.slots import branding
-from photochanger.stats import engagement as guest_counts
 from photochanger.stats.engagement import GuestMetric
 
 router = APIRouter(tags=["guest"])
@@ -118,7 +117,9 @@ def time_tag(value: datetime, *, time_only: bool = False) -> Markup:
         },
     },
 )
-async def show_result_page(job_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+async def show_result_page(
+    job_id: str, request: Request, session: SessionDep, counts: GuestCountsDep
+) -> HTMLResponse:
     try:
         result = await service.get_result(session, job_id, now=utcnow())
     except ResultHidden:
@@ -138,7 +139,7 @@ async def show_result_page(job_id: str, request: Request, session: SessionDep) -
         "expires_at": result.expires_at,
         "expires_html": time_tag(result.expires_at),
     }
-    await guest_counts.count(session, result.slot_id, GuestMetric.page_open)
+    counts.add(result.slot_id, GuestMetric.page_open)
     # A photo of an event gets the event's branding (and counts as a page open of that event). Imported
     # here: the events package builds its pages on this module's rendering.
     from photochanger.events import lookup as events_lookup

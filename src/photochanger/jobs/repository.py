@@ -53,11 +53,6 @@ class JobRepository(Repository[Job]):
             query = query.where(tuple_(Job.result_expires_at, Job.id) > tuple_(*after))
         return (await self.session.execute(query)).all()
 
-    async def is_hidden(self, job_id: str) -> bool:
-        """Whether an admin hid the job's result (False for an unknown id)."""
-        hidden_at = await self.session.scalar(select(Job.hidden_at).where(Job.id == job_id))
-        return hidden_at is not None
-
     async def mark_cleaned(self, job_ids: Sequence[str], now: datetime) -> None:
         """Mark results removed (a job already marked keeps its first time)."""
         await self.session.execute(

@@ -56,7 +56,9 @@ class ResultCache:
     """Recently downloaded results, so a QR-code rush does not hit the database for every request.
 
     Safe because a done job's file, type and expiry never change before it expires, and cleanup only
-    removes expired results: expiry is still decided on every request from the cached `expires_at`.
+    removes expired results: expiry is still decided on every request from the cached `expires_at`. A
+    result taken off early is forgotten at once: removed (the file is gone) or hidden (every process is
+    told through `RESULTS_CHANNEL`; SQLite runs one process).
     """
 
     def __init__(self, size: int = 10_000) -> None:
@@ -71,8 +73,16 @@ class ResultCache:
 
     def discard(self, job_id: str) -> None:
         """Forget a result removed before its time (in this process; other workers' copies find the file
-        gone and answer 410)."""
+        gone and answer 410, or hear of a hidden one through `on_notice`)."""
         self._items.pop(job_id, None)
+
+    def on_notice(self, payload: str) -> None:
+        """A `RESULTS_CHANNEL` notification from any process: forget that job, or everything when the
+        payload is empty (the listener reconnected, and notices sent meanwhile were lost)."""
+        if payload:
+            self.discard(payload)
+        else:
+            self._items.clear()
 
     def put(self, ref: ResultRef) -> None:
         self._items[ref.job_id] = ref
@@ -138,14 +148,6 @@ async def find_done_job(session: AsyncSession, job_id: str, *, now: datetime | N
     if job.hidden_at is not None:
         raise ResultHidden(HIDDEN_DETAIL)
     return job
-
-
-async def ensure_shown(session: AsyncSession, cache: ResultCache, job_id: str) -> None:
-    """Refuse (410 `ResultHidden`) a result an admin hid after it was cached, in this worker or another;
-    the cache forgets it then."""
-    if await JobRepository(session).is_hidden(job_id):
-        cache.discard(job_id)
-        raise ResultHidden(HIDDEN_DETAIL)
 
 
 def is_expired(job: Job, now: datetime) -> bool:

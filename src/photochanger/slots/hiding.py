@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
+from photochanger.core.notify import RESULTS_CHANNEL, notify
 from photochanger.core.time import utcnow
 from photochanger.models import Job, JobStatus
 from photochanger.public.service import ResultNotFound
@@ -27,6 +28,8 @@ async def set_hidden(
     job.hidden_at = now if hidden else None
     action = "result.hide" if hidden else "result.show"
     await audit_service.record(session, actor, action, f"slot:{job.slot_id}", {"job": job.id}, now=now)
+    # Every process forgets its cached copy once this commits (this one is told by the caller too).
+    await notify(session, RESULTS_CHANNEL, job.id)
     await session.flush()
     return job.slot_id
 

@@ -4,6 +4,7 @@ window, for every slot whether it belongs to an event or not (rendered by `_stat
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.time import utcnow
@@ -11,9 +12,14 @@ from photochanger.stats import engagement
 from photochanger.stats import service as stats_service
 
 
-async def context(session: AsyncSession, window: str, *, now: datetime | None = None) -> dict[str, Any]:
+async def context(
+    request: Request, session: AsyncSession, window: str, *, now: datetime | None = None
+) -> dict[str, Any]:
     """`guests`: slot id -> {page_open, download} for the slots guests opened or downloaded from, and
-    `guest_totals` over all slots."""
+    `guest_totals` over all slots. This process's pending counts are written first (other processes'
+    arrive within `FLUSH_SECONDS`)."""
+    counts: engagement.GuestCounts = request.app.state.guest_counts
+    await counts.flush()
     since = (now or utcnow()) - stats_service.parse_window(window)
     per_slot = await engagement.totals(session, since=since)
     totals = {m.value: sum(row.get(m.value, 0) for row in per_slot.values()) for m in engagement.GuestMetric}
