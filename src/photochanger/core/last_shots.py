@@ -55,13 +55,6 @@ def keep(root: Path, slot_id: str, source: Path) -> None:
         raise
 
 
-def keep_copy(source: Path, dest: Path) -> None:
-    """A private copy of a last shot at `dest`, for one trial run to read. A copy, not a link: a link
-    would share the shot's old mtime, and cleanup removes temp files by age."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, dest)
-
-
 def find(root: Path, slot_id: str, *, max_age: timedelta, now: datetime) -> LastShot | None:
     """The slot's last shot if it is younger than `max_age` at `now` and is an image, else None."""
     path = path_of(root, slot_id)

@@ -8,18 +8,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from photochanger.admin.deps import CsrfFormDep, admin_requires
 from photochanger.admin.rendering import render, translator
-from photochanger.admin.router import AdminDep, AdminRoute, _catalogue_titles, csrf_form, need
+from photochanger.admin.routing import AdminRoute
+from photochanger.admin.views import catalogue_titles
 from photochanger.auth import permissions
-from photochanger.config import AppConfig
+from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed
-from photochanger.providers.registry import ProviderRegistry
+from photochanger.deps import ConfigDep, ProvidersDep
 from photochanger.slots import duplicate
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotValidationFailed, SlotVersionConflict
 
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
+Writer = Annotated[Principal, admin_requires(permissions.SLOTS_WRITE)]
 
 
 class DuplicateForm(BaseModel):
@@ -44,6 +47,8 @@ def _suffix(request: Request) -> str:
 async def _page(
     request: Request,
     session: SessionDep,
+    config: ConfigDep,
+    providers: ProvidersDep,
     slot_id: str,
     *,
     status_code: int = 200,
@@ -51,7 +56,6 @@ async def _page(
     confirm: duplicate.Target | None = None,
     chosen: str | None = None,
 ) -> Response:
-    config: AppConfig = request.app.state.config
     slot = await slots_service.get_slot(session, config, slot_id, limit=0)
     targets = await duplicate.targets(session, config, slot.id)
     free = next((t.id for t in targets if not t.is_active), None)
@@ -61,7 +65,7 @@ async def _page(
         "chosen": chosen or free,
         "confirm": confirm,
         "suffix": _suffix(request),
-        "titles": _catalogue_titles(request),
+        "titles": catalogue_titles(request, providers),
         "banner": banner,
         "banner_kind": "error",
     }
@@ -70,35 +74,41 @@ async def _page(
 
 @router.get("/slots/{slot_id}/duplicate")
 async def duplicate_page(
-    slot_id: str, request: Request, principal: AdminDep, session: SessionDep
+    slot_id: str,
+    request: Request,
+    _principal: Writer,
+    session: SessionDep,
+    config: ConfigDep,
+    providers: ProvidersDep,
 ) -> Response:
-    need(principal, permissions.SLOTS_WRITE)
-    return await _page(request, session, slot_id)
+    return await _page(request, session, config, providers, slot_id)
 
 
 @router.post("/slots/{slot_id}/duplicate")
 async def duplicate_slot(
-    slot_id: str, request: Request, principal: AdminDep, session: SessionDep
+    slot_id: str,
+    request: Request,
+    principal: Writer,
+    form: CsrfFormDep,
+    session: SessionDep,
+    config: ConfigDep,
+    providers: ProvidersDep,
 ) -> Response:
-    need(principal, permissions.SLOTS_WRITE)
-    form = await csrf_form(request)
     t = translator(request)
     try:
         body = DuplicateForm(target=form.get("target") or "", confirm=form.get("confirm") == "on")
     except ValidationError:
         raise ValidationFailed("Choose the slot to copy into.") from None
-    config: AppConfig = request.app.state.config
-    registry: ProviderRegistry = request.app.state.providers
     target = next(
         (x for x in await duplicate.targets(session, config, slot_id) if x.id == body.target_id), None
     )
     if target is not None and target.is_active and not body.confirm:
-        return await _page(request, session, slot_id, status_code=409, confirm=target)
+        return await _page(request, session, config, providers, slot_id, status_code=409, confirm=target)
     try:
         await duplicate.duplicate_slot(
             session,
             config,
-            registry,
+            providers,
             slot_id,
             body.target_id,
             target_version=body.version,
@@ -108,11 +118,20 @@ async def duplicate_slot(
     except SlotVersionConflict:
         await session.rollback()
         banner = t.gettext("That slot was changed meanwhile. Nothing was copied: check it and choose again.")
-        return await _page(request, session, slot_id, status_code=409, banner=banner, chosen=body.target_id)
+        return await _page(
+            request,
+            session,
+            config,
+            providers,
+            slot_id,
+            status_code=409,
+            banner=banner,
+            chosen=body.target_id,
+        )
     except SlotValidationFailed:
         await session.rollback()
         banner = t.gettext(
             "This slot's saved settings do not validate any more (e.g. a template was deleted). Fix and save them first."
         )
-        return await _page(request, session, slot_id, status_code=422, banner=banner)
+        return await _page(request, session, config, providers, slot_id, status_code=422, banner=banner)
     return RedirectResponse(f"/admin/slots/{body.target_id}?saved=1", status_code=303)

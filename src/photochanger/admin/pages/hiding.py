@@ -2,49 +2,51 @@
 (`…/preview`, `…/file`; mounted under `/admin` by `admin.router`): a guest asked for a photo to be taken
 down, so it leaves every guest surface but stays in the admin gallery, marked hidden, until shown again."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from photochanger.admin.router import AdminDep, AdminRoute, csrf_form, need
+from photochanger.admin.deps import CsrfFormDep, admin_requires
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
-from photochanger.config import AppConfig
+from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
-from photochanger.core.storage import MediaLayout
-from photochanger.public.service import ResultCache, ResultNotFound
+from photochanger.deps import MediaLayoutDep, ResultCacheDep
+from photochanger.public.service import ResultNotFound
 from photochanger.slots import hiding
 
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
+Writer = Annotated[Principal, admin_requires(permissions.SLOTS_WRITE)]
+Reader = Annotated[Principal, admin_requires(permissions.RESULTS_READ)]
 
 
 async def _set(
-    job_id: str, request: Request, principal: AdminDep, session: SessionDep, *, hidden: bool
+    job_id: str, principal: Principal, session: SessionDep, cache: ResultCacheDep, *, hidden: bool
 ) -> Response:
-    need(principal, permissions.SLOTS_WRITE)
-    await csrf_form(request)
     slot_id = await hiding.set_hidden(session, job_id, hidden=hidden, actor=principal)
-    cache: ResultCache = request.app.state.result_cache
-    cache.discard(job_id)
+    cache.discard(job_id)  # this process at once; the others through the notification at commit
     done = "hidden" if hidden else "shown"
     return RedirectResponse(f"/admin/slots/{slot_id}/gallery?done={done}", status_code=303)
 
 
 @router.post("/results/{job_id}/hide")
-async def hide_result(job_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    return await _set(job_id, request, principal, session, hidden=True)
+async def hide_result(
+    job_id: str, principal: Writer, _form: CsrfFormDep, session: SessionDep, cache: ResultCacheDep
+) -> Response:
+    return await _set(job_id, principal, session, cache, hidden=True)
 
 
 @router.post("/results/{job_id}/show")
-async def show_result(job_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    return await _set(job_id, request, principal, session, hidden=False)
-
-
-async def _stored(
-    job_id: str, request: Request, principal: AdminDep, session: SessionDep, *, preview: bool
+async def show_result(
+    job_id: str, principal: Writer, _form: CsrfFormDep, session: SessionDep, cache: ResultCacheDep
 ) -> Response:
-    need(principal, permissions.RESULTS_READ)
+    return await _set(job_id, principal, session, cache, hidden=False)
+
+
+async def _stored(job_id: str, session: SessionDep, layout: MediaLayoutDep, *, preview: bool) -> Response:
     relpath, media_type = await hiding.stored_file(session, job_id, preview=preview)
-    config: AppConfig = request.app.state.config
-    path = MediaLayout(config.media_root).resolve(relpath)
+    path = layout.resolve(relpath)
     if not path.is_file():
         raise ResultNotFound("The result's file is missing.")
     return FileResponse(
@@ -55,10 +57,14 @@ async def _stored(
 
 
 @router.get("/results/{job_id}/preview")
-async def stored_preview(job_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    return await _stored(job_id, request, principal, session, preview=True)
+async def stored_preview(
+    job_id: str, _principal: Reader, session: SessionDep, layout: MediaLayoutDep
+) -> Response:
+    return await _stored(job_id, session, layout, preview=True)
 
 
 @router.get("/results/{job_id}/file")
-async def stored_result(job_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    return await _stored(job_id, request, principal, session, preview=False)
+async def stored_result(
+    job_id: str, _principal: Reader, session: SessionDep, layout: MediaLayoutDep
+) -> Response:
+    return await _stored(job_id, session, layout, preview=False)
