@@ -112,9 +112,11 @@ async def test_gallery_and_slot_flows_in_chromium(
             tile = page.locator(f'figure[data-job="{job_id}"]')
             await pw_expect(tile).to_have_attribute("data-hidden", "yes")
             await pw_expect(tile.locator("[data-role=hidden-badge]")).to_have_text(text["hidden_badge"])
-            await page.wait_for_load_state("load")
-            width = await tile.locator("img").evaluate("img => img.complete ? img.naturalWidth : 0")
-            assert width == 320  # the admin's own preview route still serves it
+            # The admin's own preview route still serves it (lazy-loaded: wait for the image itself).
+            img = await tile.locator("img").element_handle()
+            await page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img)
+            assert await tile.locator("img").evaluate("img => img.naturalWidth") == 320
+            assert "/admin/results/" in (await tile.locator("img").get_attribute("src") or "")
             await snap(page, watch, f"gs-{lang}-01-hidden")
             await guest.goto(f"/r/{job_id}")
             await pw_expect(guest.locator("#hidden-title")).to_have_text(text["taken_down"])
