@@ -126,8 +126,9 @@ async def test_gallery_and_slot_flows_in_chromium(
 
             await tile.locator("form[data-role=show] button").click()
             await pw_expect(page.locator("#shown-done")).to_be_visible()
-            await pw_expect(page.locator(f'figure[data-job="{job_id}"]')).to_have_attribute(
-                "data-hidden", "no"
+            await pw_expect(page.locator(f'figure[data-job="{job_id}"][data-hidden]')).to_have_count(0)
+            await pw_expect(page.locator(f'figure[data-job="{job_id}"] form[data-role=hide]')).to_have_count(
+                1
             )
             await guest.goto(f"/r/{job_id}")
             await pw_expect(guest.locator("#hidden-title")).to_have_count(0)
