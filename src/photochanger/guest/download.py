@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse, Response
 from photochanger.core.errors import problem_responses
 from photochanger.core.images import EXTENSION_BY_MIME
 from photochanger.deps import ConfigDep, GuestCountsDep, MediaLayoutDep, ResultCacheDep, SessionmakerDep
-from photochanger.events import engagement as event_engagement
+from photochanger.eventpage.engagement import count_download
 from photochanger.public import service as public_service
 from photochanger.public.service import (
     ResultExpired,
@@ -45,8 +45,7 @@ async def get_result(
 ) -> Response:
     ref = await public_service.find_result(sessionmaker, cache, job_id)
     _count(counts, ref)
-    if ref.event_id is not None:
-        await event_engagement.count_now(sessionmaker, ref.event_id, event_engagement.Metric.download)
+    await count_download(sessionmaker, ref.event_id)
     filename = f"photo-{ref.job_id[:8]}.{EXTENSION_BY_MIME.get(ref.content_type, 'bin')}"
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',

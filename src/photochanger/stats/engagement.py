@@ -19,9 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.tasks import cancel_and_wait
-from photochanger.core.time import utcnow
+from photochanger.core.time import hour_of, utcnow
 from photochanger.models import SlotEngagement
-from photochanger.stats.rollup import hour_of
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 5.0
