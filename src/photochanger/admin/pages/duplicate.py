@@ -5,11 +5,11 @@ configuration over it; a switched-on target asks once more before its settings a
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
 from photochanger.admin.deps import CsrfFormDep, admin_requires
-from photochanger.admin.rendering import render, translator
+from photochanger.admin.rendering import render, rerender, see_other, translator
 from photochanger.admin.routing import AdminRoute
 from photochanger.admin.views import catalogue_titles
 from photochanger.auth import permissions
@@ -116,22 +116,16 @@ async def duplicate_slot(
             actor=principal,
         )
     except SlotVersionConflict:
-        await session.rollback()
         banner = t.gettext("That slot was changed meanwhile. Nothing was copied: check it and choose again.")
-        return await _page(
-            request,
-            session,
-            config,
-            providers,
-            slot_id,
-            status_code=409,
-            banner=banner,
-            chosen=body.target_id,
-        )
+        return await rerender(
+            session, _page, request, session, config, providers, slot_id,
+            status_code=409, banner=banner, chosen=body.target_id,
+        )  # fmt: skip
     except SlotValidationFailed:
-        await session.rollback()
         banner = t.gettext(
             "This slot's saved settings do not validate any more (e.g. a template was deleted). Fix and save them first."
         )
-        return await _page(request, session, config, providers, slot_id, status_code=422, banner=banner)
-    return RedirectResponse(f"/admin/slots/{body.target_id}?saved=1", status_code=303)
+        return await rerender(
+            session, _page, request, session, config, providers, slot_id, status_code=422, banner=banner
+        )
+    return see_other(f"/admin/slots/{body.target_id}?saved=1")

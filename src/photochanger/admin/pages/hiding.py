@@ -5,9 +5,10 @@ down, so it leaves every guest surface but stays in the admin gallery, marked hi
 from typing import Annotated
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, Response
 
 from photochanger.admin.deps import CsrfFormDep, admin_requires
+from photochanger.admin.rendering import see_other
 from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
@@ -27,7 +28,7 @@ async def _set(
     slot_id = await hiding.set_hidden(session, job_id, hidden=hidden, actor=principal)
     cache.discard(job_id)  # this process at once; the others through the notification at commit
     done = "hidden" if hidden else "shown"
-    return RedirectResponse(f"/admin/slots/{slot_id}/gallery?done={done}", status_code=303)
+    return see_other(f"/admin/slots/{slot_id}/gallery?done={done}")
 
 
 @router.post("/results/{job_id}/hide")
