@@ -28,7 +28,7 @@ from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite, 
 from photochanger.core.errors import install_error_handlers
 from photochanger.core.limits import ConcurrencyLimiter, Limiter
 from photochanger.core.logging import configure_logging, register_secret
-from photochanger.core.notify import PgListener
+from photochanger.core.notify import RESULTS_CHANNEL, PgListener
 from photochanger.core.request_id import RequestIdMiddleware
 from photochanger.events.public import router as events_public_router
 from photochanger.events.router import router as events_router
@@ -59,6 +59,7 @@ from photochanger.public.service import ResultCache
 from photochanger.settings.router import router as settings_router
 from photochanger.slots.router import catalogue_router as slots_catalogue_router
 from photochanger.slots.router import router as slots_router
+from photochanger.stats.engagement import GuestCounts
 from photochanger.stats.router import admin_router as stats_admin_router
 from photochanger.stats.router import router as stats_router
 from photochanger.usage.router import router as usage_router
@@ -122,8 +123,12 @@ def _lifespan(config: AppConfig) -> Any:
             )
             limiter = LeaseLimiter(app.state.sessionmaker, membership, listener)
         app.state.listener = listener
+        if listener is not None:
+            # A result hidden through any process is forgotten by this one's cache.
+            listener.subscribe(RESULTS_CHANNEL, app.state.result_cache.on_notice)
         app.state.membership = membership
         app.state.limiter = limiter
+        app.state.guest_counts = GuestCounts(app.state.sessionmaker)
         app.state.webhooks = WebhookSender(
             app.state.sessionmaker,
             allow=config.webhook_allowed_targets,
@@ -156,8 +161,10 @@ def _lifespan(config: AppConfig) -> Any:
             # First admin and ingest password; generated secrets are shown once on the terminal.
             await bootstrap(app.state.sessionmaker, config)
             app.state.metrics.loop_lag.start()
+            app.state.guest_counts.start()
             yield
         finally:
+            await app.state.guest_counts.stop()
             await app.state.metrics.loop_lag.stop()
             # Uvicorn has stopped accepting and drained synchronous requests; finish background jobs.
             await app.state.ingest.aclose()

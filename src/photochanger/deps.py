@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from photochanger.ingest.service import IngestService
     from photochanger.metrics.registry import Metrics
     from photochanger.public.service import ResultCache
+    from photochanger.stats.engagement import GuestCounts
 
 T = TypeVar("T")
 
@@ -48,6 +49,7 @@ get_providers: _FromState[ProviderRegistry] = _FromState("providers")
 get_ingest: "_FromState[IngestService]" = _FromState("ingest")
 get_key_store: "_FromState[KeyStore]" = _FromState("keys")
 get_result_cache: "_FromState[ResultCache]" = _FromState("result_cache")
+get_guest_counts: "_FromState[GuestCounts]" = _FromState("guest_counts")
 get_metrics: "_FromState[Metrics]" = _FromState("metrics")
 # For routes that run their own short transactions (streams, counters) instead of `SessionDep`.
 get_sessionmaker: _FromState[async_sessionmaker[AsyncSession]] = _FromState("sessionmaker")
@@ -74,4 +76,5 @@ MediaStoreDep = Annotated[MediaStore, Depends(get_media_store)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 ResultCacheDep = Annotated["ResultCache", Depends(get_result_cache)]
 MetricsDep = Annotated["Metrics", Depends(get_metrics)]
+GuestCountsDep = Annotated["GuestCounts", Depends(get_guest_counts)]
 KeyStoreDep = Annotated["KeyStore", Depends(get_key_store)]

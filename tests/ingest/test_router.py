@@ -73,7 +73,12 @@ async def test_booth_upload_returns_the_processed_jpeg_with_headers(
     assert job.duration_ms is not None
     assert job.result_expires_at is not None
     assert job.result_expires_at - job.finished_at == timedelta(hours=72)
-    assert media_files(config) == [f"previews/slot-001/{job_id}.jpg", f"results/slot-001/{job_id}.jpg"]
+    # The result and its preview, and the shot kept as the slot's last booth shot (for trial runs).
+    assert media_files(config) == [
+        "last_shots/slot-001",
+        f"previews/slot-001/{job_id}.jpg",
+        f"results/slot-001/{job_id}.jpg",
+    ]
     assert (config.media_root / f"results/slot-001/{job_id}.jpg").read_bytes() == response.content
 
     download = await client.get(f"/public/results/{job_id}")

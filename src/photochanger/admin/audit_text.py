@@ -109,6 +109,18 @@ def sentence(row: AuditLog, names: Names, t: Translator) -> str:
         return t.gettext("%(who)s closed the guest gallery of %(slot)s", who=who, slot=slot)
     if row.action == "result.delete":
         return t.gettext("%(who)s removed a photo from %(slot)s", who=who, slot=slot)
+    if row.action == "slot.duplicate":
+        source = str(changes.get("source") or "")
+        return t.gettext(
+            "%(who)s duplicated %(source)s into %(slot)s",
+            who=who,
+            source=names.slots.get(source, source),
+            slot=slot,
+        )
+    if row.action == "result.hide":
+        return t.gettext("%(who)s hid a photo of %(slot)s from guests", who=who, slot=slot)
+    if row.action == "result.show":
+        return t.gettext("%(who)s showed a hidden photo of %(slot)s to guests again", who=who, slot=slot)
     if row.action == "template_media.create":
         return t.gettext("%(who)s uploaded the template %(name)s", who=who, name=changes.get("name") or ident)
     if row.action == "template_media.delete":

@@ -108,6 +108,8 @@ class ResultTile(TypedDict):
     job_id: str
     source: str
     available: bool
+    # Hidden from guests by an admin: the tile's links are the admin's own.
+    hidden: bool
     created: str
     created_at: str | None
     expires: str
@@ -137,15 +139,18 @@ class GalleryState(TypedDict):
 
 
 def result_item(result: ResultRead) -> ResultTile:
+    # A hidden photo's public links answer 410: the admin sees it through its own, signed-in routes.
+    admin = f"/admin/results/{result.job_id}"
     return {
         "job_id": result.job_id,
         "source": result.source,
         "available": result.available,
+        "hidden": result.hidden,
         "created": format_dt(result.created_at),
         "created_at": iso_utc(result.created_at),
         "expires": format_dt(result.expires_at),
-        "preview_url": Links.preview(result.job_id),
-        "result_url": Links.result(result.job_id),
+        "preview_url": f"{admin}/preview" if result.hidden else Links.preview(result.job_id),
+        "result_url": f"{admin}/file" if result.hidden else Links.result(result.job_id),
         "via": result.result_provider if result.result_link else None,
     }
 

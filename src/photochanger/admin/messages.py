@@ -35,6 +35,9 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "provider_unavailable": N_("The provider is unavailable."),
     "interrupted": N_("Interrupted by a server restart."),
     "idempotency_conflict": N_("A different photo was sent under the same shot id."),
+    "last_shot_missing": N_("This slot has had no booth shot recently: upload a photo to try instead."),
+    "duplicate_onto_itself": N_("Choose another slot than the one being duplicated."),
+    "result_not_found": N_("There is no such photo."),
 }
 
 # Messages by pydantic error type.

@@ -11,10 +11,13 @@ from photochanger.admin.pages import (
     bulk,
     chain,
     dashboard,
+    duplicate,
     events,
     gallery,
     gallery_zip,
+    hiding,
     ingest_password,
+    last_shot,
     media,
     problems,
     providers,
@@ -57,3 +60,6 @@ router.include_router(gallery_zip.router, prefix=PREFIX)
 router.include_router(removal.router, prefix=PREFIX)
 router.include_router(providers.router, prefix=PREFIX)
 router.include_router(chain.router, prefix=PREFIX)
+router.include_router(hiding.router, prefix=PREFIX)
+router.include_router(duplicate.router, prefix=PREFIX)
+router.include_router(last_shot.router, prefix=PREFIX)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from photochanger.admin import forms
+from photochanger.admin import forms, last_shots
 from photochanger.admin.rendering import field_messages, render
 from photochanger.config import AppConfig
 from photochanger.media import service as media_service
@@ -182,5 +182,6 @@ async def editor(
         deliveries_limit=WEBHOOK_DELIVERIES,
         brand=await branding.get(session, slot.id),
         other_slots=[(i, name) for i, name in others if i != slot.id],
+        last_shot=await last_shots.describe(request, session, slot.id),
         **extra,
     )

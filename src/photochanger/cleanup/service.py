@@ -24,6 +24,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from photochanger.config import AppConfig
+from photochanger.core import last_shots
 from photochanger.core.db import create_sessionmaker, is_sqlite
 from photochanger.core.errors import Conflict
 from photochanger.core.media_store import InvalidKey, MediaStore, check_key
@@ -32,6 +33,7 @@ from photochanger.jobs.repository import AvailableRow, ExpiredRow, JobRepository
 from photochanger.metrics import cleanup_state
 from photochanger.models import EventPhoto
 from photochanger.models.job import Job
+from photochanger.settings import service as settings_service
 from photochanger.users.throttle import purge_login_attempts
 
 DEFAULT_BATCH_SIZE = 500
@@ -66,6 +68,8 @@ class CleanupReport:
     bytes_freed: int = 0
     temp_files_deleted: int = 0
     login_attempts_deleted: int = 0
+    # Each slot's last booth shot (kept for trial runs) once older than the result lifetime.
+    last_shots_deleted: int = 0
     orphan_files: list[str] = field(default_factory=list)
     missing_files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -396,6 +400,11 @@ async def run_cleanup(
         )
         report.temp_files_deleted = temp.deleted
         report.errors.extend(temp.errors)
+        async with create_sessionmaker(engine)() as session:
+            ttl = timedelta(hours=(await settings_service.load(session)).result_ttl_hours)
+        report.last_shots_deleted = await anyio.to_thread.run_sync(
+            lambda: last_shots.remove_expired(store.layout.root, max_age=ttl, now=now, dry_run=dry_run)
+        )
         await _report_orphans(engine, scan.candidates, batch_size, report)
         await _report_missing(engine, scan.present, now, batch_size, report)
         report.login_attempts_deleted = await _purge_login_attempts(engine, now, dry_run)
@@ -406,6 +415,7 @@ async def run_cleanup(
                 + report.previews_deleted
                 + report.originals_deleted
                 + report.temp_files_deleted
+                + report.last_shots_deleted
             )
             await cleanup_state.record(engine, ok=report.ok, deleted_files=deleted)
     report.orphan_files.sort()

@@ -24,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 JOBS_CHANNEL = "photochanger_jobs"
 PERMITS_CHANNEL = "photochanger_permits"
-CHANNELS = (JOBS_CHANNEL, PERMITS_CHANNEL)
+# A result's guest availability changed before its expiry (hidden by an admin): the payload is its job id,
+# for every process to forget its cached copy.
+RESULTS_CHANNEL = "photochanger_results"
+CHANNELS = (JOBS_CHANNEL, PERMITS_CHANNEL, RESULTS_CHANNEL)
 
 Callback = Callable[[str], None]
 

@@ -91,7 +91,8 @@ class EventRepository:
             )
         )
         if public:
-            query = query.where(EventPhoto.hidden_at.is_(None))
+            # Hidden from the event gallery, or hidden from every guest surface in the slot gallery.
+            query = query.where(EventPhoto.hidden_at.is_(None), Job.hidden_at.is_(None))
         return query
 
     async def photo_page(

@@ -12,16 +12,27 @@ from fastapi.responses import RedirectResponse, Response
 from photochanger.core.errors import problem_responses
 from photochanger.core.images import EXTENSION_BY_MIME
 from photochanger.core.media_responses import stored_response
-from photochanger.deps import ConfigDep, MediaStoreDep, ResultCacheDep, SessionmakerDep
+from photochanger.deps import ConfigDep, GuestCountsDep, MediaStoreDep, ResultCacheDep, SessionmakerDep
 from photochanger.eventpage.engagement import count_download
 from photochanger.public import service as public_service
-from photochanger.public.service import ResultExpired, ResultNotFound
+from photochanger.public.service import (
+    ResultExpired,
+    ResultHidden,
+    ResultNotFound,
+)
+from photochanger.stats.engagement import GuestCounts, GuestMetric
 
 router = APIRouter(tags=["public"])
 
 
 def _gone() -> ResultExpired:
     return ResultExpired("This photo is no longer available.")
+
+
+def _count(counts: GuestCounts, ref: public_service.ResultRef) -> None:
+    """Count the download for its slot, in memory (written every few seconds, see `stats.engagement`)."""
+    if ref.slot_id is not None:
+        counts.add(ref.slot_id, GuestMetric.download)
 
 
 @router.get(
@@ -31,17 +42,19 @@ def _gone() -> ResultExpired:
     responses={
         200: {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
         307: {"description": "The image, from a short-lived presigned URL of the media bucket"},
-        **problem_responses(ResultNotFound, ResultExpired),
+        **problem_responses(ResultNotFound, ResultExpired, ResultHidden),
     },
 )
 async def get_result(
     job_id: str,
+    counts: GuestCountsDep,
     config: ConfigDep,
     sessionmaker: SessionmakerDep,
     store: MediaStoreDep,
     cache: ResultCacheDep,
 ) -> Response:
     ref = await public_service.find_result(sessionmaker, cache, job_id)
+    _count(counts, ref)
     await count_download(sessionmaker, ref.event_id)
     filename = f"photo-{ref.job_id[:8]}.{EXTENSION_BY_MIME.get(ref.content_type, 'bin')}"
     headers = {

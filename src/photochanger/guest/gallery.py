@@ -171,7 +171,7 @@ async def show_public_gallery(
         return render_page(request, "not_found.html", 404, brand=None)
     slot_id, expires_at = found
     slot = await slots_service.get_slot(session, config, slot_id, limit=GALLERY_SIZE)
-    results = [r for r in slot.recent_results if r.available]
+    results = [r for r in slot.recent_results if r.available and not r.hidden]
     brand = await branding.get(session, slot_id)
     return render_page(
         request,

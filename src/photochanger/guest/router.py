@@ -13,15 +13,16 @@ from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound, problem_responses
 from photochanger.core.links import Links
 from photochanger.core.time import ensure_utc, utcnow
-from photochanger.deps import ConfigDep, MediaStoreDep
+from photochanger.deps import ConfigDep, GuestCountsDep, MediaStoreDep
 from photochanger.eventpage import branding as event_branding
 from photochanger.guest import service
 from photochanger.i18n import LANG_QUERY, LANGUAGE_NAMES, LANGUAGES, Translator, pick_language
 from photochanger.i18n import jinja as i18n_jinja
 from photochanger.media import service as media_service
 from photochanger.media.exceptions import TemplateMediaNotFound
-from photochanger.public.service import ResultExpired, ResultNotFound
+from photochanger.public.service import ResultExpired, ResultHidden, ResultNotFound
 from photochanger.slots import branding
+from photochanger.stats.engagement import GuestMetric
 
 router = APIRouter(tags=["guest"])
 
@@ -110,12 +111,19 @@ def time_tag(value: datetime, *, time_only: bool = False) -> Markup:
     response_class=HTMLResponse,
     responses={
         404: {"description": "Unknown result (HTML page)", "content": {"text/html": {}}},
-        410: {"description": "The result has expired (HTML page)", "content": {"text/html": {}}},
+        410: {
+            "description": "The result has expired or was taken down (HTML page)",
+            "content": {"text/html": {}},
+        },
     },
 )
-async def show_result_page(job_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+async def show_result_page(
+    job_id: str, request: Request, session: SessionDep, counts: GuestCountsDep
+) -> HTMLResponse:
     try:
         result = await service.get_result(session, job_id, now=utcnow())
+    except ResultHidden:
+        return render_page(request, "hidden.html", 410, brand=None)
     except ResultExpired:
         return render_page(request, "gone.html", 410, brand=None)
     except ResultNotFound:
@@ -131,6 +139,7 @@ async def show_result_page(job_id: str, request: Request, session: SessionDep) -
         "expires_at": result.expires_at,
         "expires_html": time_tag(result.expires_at),
     }
+    counts.add(result.slot_id, GuestMetric.page_open)
     # A photo of an event gets the event's branding (and counts as a page open of that event).
     event = await event_branding.event_of_job(session, job_id) if result.event_id else None
     if event is not None:

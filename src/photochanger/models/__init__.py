@@ -23,6 +23,7 @@ from photochanger.models.provider_usage import ProviderUsageDaily
 from photochanger.models.refresh_token import RefreshToken
 from photochanger.models.slot import Slot
 from photochanger.models.slot_branding import SlotBranding
+from photochanger.models.slot_engagement import SlotEngagement
 from photochanger.models.user import User
 from photochanger.models.webhook_delivery import WebhookDelivery
 
@@ -55,6 +56,7 @@ __all__ = [
     "RefreshToken",
     "Slot",
     "SlotBranding",
+    "SlotEngagement",
     "User",
     "WebhookDelivery",
 ]

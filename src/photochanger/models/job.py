@@ -102,6 +102,8 @@ class Job(Base):
     result_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     preview_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
     cleaned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Hidden by an admin (a guest asked): off every guest link and gallery, still in the admin, reversible.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The chain link that produced the result (0: the slot's primary configuration), its provider, and
     # what became of every link: [{link, provider, operation, outcome, reason, ms, key_last4}].
     result_link: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -27,6 +27,17 @@ class ResultExpired(PhotoChangerError):
     title = "Result expired"
 
 
+class ResultHidden(ResultExpired):
+    """An admin hid the result (a guest asked): every guest link answers like a removed one until it is
+    shown again. A `ResultExpired`, so every guest route that handles removal handles this too."""
+
+    code = "result_hidden"
+    title = "Result hidden"
+
+
+HIDDEN_DETAIL = "This photo has been taken down by the organiser."
+
+
 @dataclass(frozen=True)
 class ResultRef:
     """What a download needs to know about a finished job; immutable until the job expires."""
@@ -36,13 +47,16 @@ class ResultRef:
     content_type: str
     expires_at: datetime
     event_id: str | None = None
+    slot_id: str | None = None
 
 
 class ResultCache:
     """Recently downloaded results, so a QR-code rush does not hit the database for every request.
 
     Safe because a done job's file, type and expiry never change before it expires, and cleanup only
-    removes expired results: expiry is still decided on every request from the cached `expires_at`.
+    removes expired results: expiry is still decided on every request from the cached `expires_at`. A
+    result taken off early is forgotten at once: removed (the file is gone) or hidden (every process is
+    told through `RESULTS_CHANNEL`; SQLite runs one process).
     """
 
     def __init__(self, size: int = 10_000) -> None:
@@ -57,8 +71,16 @@ class ResultCache:
 
     def discard(self, job_id: str) -> None:
         """Forget a result removed before its time (in this process; other workers' copies find the file
-        gone and answer 410)."""
+        gone and answer 410, or hear of a hidden one through `on_notice`)."""
         self._items.pop(job_id, None)
+
+    def on_notice(self, payload: str) -> None:
+        """A `RESULTS_CHANNEL` notification from any process: forget that job, or everything when the
+        payload is empty (the listener reconnected, and notices sent meanwhile were lost)."""
+        if payload:
+            self.discard(payload)
+        else:
+            self._items.clear()
 
     def put(self, ref: ResultRef) -> None:
         self._items[ref.job_id] = ref
@@ -89,6 +111,7 @@ async def find_result(
             job.result_type or "application/octet-stream",
             job.result_expires_at,
             job.event_id,
+            job.slot_id,
         )
         cache.put(ref)
     elif ensure_utc(moment) > ref.expires_at:
@@ -120,6 +143,8 @@ async def find_done_job(session: AsyncSession, job_id: str, *, now: datetime | N
         raise ResultNotFound("No result has this id.")
     if is_expired(job, now or utcnow()):
         raise ResultExpired("This photo is no longer available: its time is over.")
+    if job.hidden_at is not None:
+        raise ResultHidden(HIDDEN_DETAIL)
     return job
 
 

@@ -81,6 +81,8 @@ class SlotRepository:
             Job.status == JobStatus.done,
             Job.result_path.is_not(None),
             Job.result_available_at(now),
+            # A photo hidden because a guest asked stays out of what is handed on.
+            Job.hidden_at.is_(None),
         )
         if not include_tests:
             query = query.where(Job.source == JobSource.ingest)

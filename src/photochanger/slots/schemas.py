@@ -127,6 +127,8 @@ class ResultRead(BaseModel):
     # The chain link that produced it (0: the primary) and its provider; None for slots without a chain.
     result_link: int | None = None
     result_provider: str | None = None
+    # Hidden by an admin: off every guest link and gallery (`available` still says whether it is stored).
+    hidden: bool = False
 
 
 class SlotSummaryRead(BaseModel):

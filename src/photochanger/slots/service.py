@@ -151,6 +151,7 @@ def result_read(config: AppConfig, job: Job, now: datetime) -> ResultRead:
         preview_url=config.absolute_url(Links.preview(job.id)),
         result_link=job.result_link,
         result_provider=job.result_provider,
+        hidden=job.hidden_at is not None,
     )
 
 

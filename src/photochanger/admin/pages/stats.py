@@ -1,4 +1,5 @@
-"""Statistics (`/admin/stats`): per-slot charts of a window, the refusal reasons, provider usage and cost."""
+"""Statistics (`/admin/stats`): per-slot charts of a window, guest opens and downloads, the refusal reasons,
+provider usage and cost."""
 
 from typing import Annotated
 
@@ -7,6 +8,7 @@ from fastapi.responses import Response
 
 from photochanger.admin import charts
 from photochanger.admin.deps import admin_requires
+from photochanger.admin.pages import guest_stats
 from photochanger.admin.pages import providers as provider_pages
 from photochanger.admin.rendering import render
 from photochanger.admin.routing import AdminRoute
@@ -37,6 +39,7 @@ async def stats_page(
     since = utcnow() - stats_service.parse_window(window)
     refusals = await problems_service.refusal_summary(session, since=since, limit=STATS_REFUSALS)
     usage = await provider_pages.usage_context(session, window)
+    guests = await guest_stats.context(request, session, window)
     return render(
         request,
         "stats.html",
@@ -46,4 +49,5 @@ async def stats_page(
         slot_names=names,
         **data,
         **usage,
+        **guests,
     )

@@ -1,6 +1,7 @@
 """`POST /admin/slots/{id}/trial` (mounted under `/admin` by `admin.router`): a test run of the editor's
-unsaved settings on an uploaded photo. Nothing is saved: the editor comes back with the same edits and the
-photo before and after, so the operator can tweak again or save."""
+unsaved settings on an uploaded photo, or on the slot's last booth shot (`use_last_shot=1`, admins only,
+see `admin.last_shots`). Nothing is saved: the editor comes back with the same edits and the photo before
+and after, so the operator can tweak again or save."""
 
 import time
 from typing import Annotated, Any
@@ -10,9 +11,9 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from photochanger.admin import testrun
-from photochanger.admin.deps import admin_requires
-from photochanger.admin.rendering import translator
+from photochanger.admin import last_shots, testrun
+from photochanger.admin.deps import admin_requires, holding
+from photochanger.admin.rendering import error_message, translator
 from photochanger.admin.routing import AdminRoute
 from photochanger.admin.slot_editor import editor, submitted
 from photochanger.admin.uploads import discard, read_form_upload
@@ -73,6 +74,16 @@ async def trial_run(
                 request, session, config, providers, keyed, slot, **page, errors=exc.errors,
                 banner=t.gettext("Some fields need attention."), status_code=422,
             )  # fmt: skip
+        if parsed.fields.get("use_last_shot") == "1":
+            for permission in last_shots.LAST_SHOT_PERMISSIONS:
+                holding(principal, permission)
+            try:
+                parsed = await last_shots.swap_in(request, session, slot.id, parsed)
+            except last_shots.LastShotMissing as exc:
+                return await editor(
+                    request, session, config, providers, keyed, slot, **page,
+                    banner=error_message(request, exc), status_code=exc.status_code,
+                )  # fmt: skip
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
         outcome = await testrun.run(request, parsed, slot.id, arrived_at, override)

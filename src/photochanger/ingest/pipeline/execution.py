@@ -12,7 +12,7 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.accounts.rotation import KeyedResult, call_with_keys
-from photochanger.core import images
+from photochanger.core import images, last_shots
 from photochanger.core.media_store import MediaStore
 from photochanger.core.storage import unlink_quietly
 from photochanger.ingest.chain import ChainFailed, Link, run_chain
@@ -25,7 +25,7 @@ from photochanger.ingest.pipeline.request import (
     Received,
     elapsed_ms,
 )
-from photochanger.models import JobStatus
+from photochanger.models import JobSource, JobStatus
 from photochanger.providers.base import (
     Deadline,
     Provider,
@@ -61,6 +61,7 @@ class Execution:
         finished = False
         try:
             image = await anyio.to_thread.run_sync(r.upload.path.read_bytes)
+            await self._keep_last_shot(r)
             request = ProviderRequest(
                 job_id=r.job_id,
                 image=image,
@@ -98,6 +99,17 @@ class Execution:
                 event = self.kit.running.pop(r.job_id, None)
                 if event is not None:
                     event.set()
+
+    async def _keep_last_shot(self, r: Received) -> None:
+        """A booth shot becomes its slot's last shot, for the admin's trial runs (`core.last_shots`): a
+        hard link of the upload, before the provider is called so a failed shot can be tried again. It
+        never fails the shot."""
+        if r.source != JobSource.ingest:
+            return
+        try:
+            await anyio.to_thread.run_sync(last_shots.keep, self.layout.root, r.ctx.slot_id, r.upload.path)
+        except OSError:
+            logger.warning("last booth shot not kept", exc_info=True, extra={"slot_id": r.ctx.slot_id})
 
     async def _templates(self, r: Received) -> dict[str, TemplateImage]:
         ids: list[str] = []
