@@ -29,19 +29,11 @@ ONLY = {
     "commands": {"core", "config"},
 }
 
-# Imports that run upward today, in files that are being restructured in other branches (the ingest pipeline
-# split, the admin pages split). Each entry is (importing module, imported package). The lead empties this
-# list as those land; an entry that no longer matches an import fails the test, so it can only shrink.
+# Imports that run upward today, in files that are being restructured in other branches. Each entry is
+# (importing module, imported package). The lead empties this list as those land; an entry that no longer
+# matches an import fails the test, so it can only shrink.
 ALLOWED_UPWARD = {
-    # ingest -> slots/stats/public/metrics/webhooks/settings are the pipeline's own needs; these are the
-    # edges back into ingest that close the loops:
-    ("slots/router.py", "ingest"),  # the slot test run re-feeds a parsed upload to the pipeline (issue 16 §1)
-    ("media/router.py", "ingest"),  # multipart errors live in ingest until the reader moves to core (§1)
-    ("media/service.py", "ingest"),  # the multipart reader, same move
-    ("admin/uploads.py", "ingest"),  # same; the re-encoding helper goes away with §1
-    ("public/router.py", "ingest"),  # provider input links live in ingest until they move to public (§1)
-    ("metrics/registry.py", "ingest"),  # the limiter lives in ingest until it moves to core (§1)
-    # Not in those files: the guest result page and the download reach up into events for an event photo's
+    # The guest result page and the download reach up into events for an event photo's
     # branding and its download counter (events builds its own pages on guest's rendering). They go when
     # the event hooks move below guest (an engagement counter and branding lookup events and guest share).
     ("guest/router.py", "events"),

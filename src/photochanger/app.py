@@ -26,6 +26,7 @@ from photochanger.core.bodies import KIB, UPLOAD, BodyLimitMiddleware, BodyPolic
 from photochanger.core.crypto import SecretBox
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite, is_unavailable_error
 from photochanger.core.errors import install_error_handlers
+from photochanger.core.limits import ConcurrencyLimiter, Limiter
 from photochanger.core.logging import configure_logging, register_secret
 from photochanger.core.notify import PgListener
 from photochanger.core.request_id import RequestIdMiddleware
@@ -38,10 +39,10 @@ from photochanger.guest.router import router as guest_router
 from photochanger.health.router import router as health_router
 from photochanger.ingest.cluster import ClusterMembership
 from photochanger.ingest.leases import LeaseLimiter
-from photochanger.ingest.limits import ConcurrencyLimiter, Limiter
 from photochanger.ingest.recovery import InstanceLock, recover, remove_unfinished_results
 from photochanger.ingest.router import router as ingest_router
 from photochanger.ingest.service import IngestService
+from photochanger.ingest.testrun import router as ingest_test_run_router
 from photochanger.media import service as media_service
 from photochanger.media.router import router as media_router
 from photochanger.media.storage_router import router as media_storage_router
@@ -262,6 +263,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(slots_catalogue_router)
     app.include_router(slots_router)
+    app.include_router(ingest_test_run_router)
     app.include_router(media_router)
     app.include_router(admin_router)
     app.include_router(root_router)

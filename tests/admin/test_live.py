@@ -10,15 +10,17 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.admin import live
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite
 from photochanger.core.notify import JOBS_CHANNEL, asyncpg_dsn
 from photochanger.core.time import utcnow
-from photochanger.ingest import repository
+from photochanger.ingest import ending, repository
 from photochanger.models import JobSource, JobStatus
-from tests.support.jobs import new_job_id
+from photochanger.models.job import new_job_id
+from tests.support.jobs import add_job
 
 
 def _needs_postgres(app: FastAPI) -> None:
@@ -50,7 +52,7 @@ async def _finish_job_elsewhere(database_url: str, slot_id: str) -> str:
             )
         async with maker() as session, session.begin():
             now = utcnow()
-            await repository.finish(
+            await ending.finish(
                 session,
                 job_id,
                 status=JobStatus.done,
@@ -231,3 +233,49 @@ def test_the_stream_cap_counts_per_session_key() -> None:
     limiter.open("session-a").close()
     other.close()
     assert limiter.count("session-b") == 0
+
+
+async def test_the_dashboard_reads_every_slot_in_the_same_few_queries(app: FastAPI) -> None:
+    """Every stream re-reads the dashboard on each poll: the queries do not grow with the slots or their
+    results, and each card still shows its slot's newest done result."""
+    config = app.state.config
+    now = utcnow()
+    newest: dict[str, str] = {}
+    for slot_id in ("slot-001", "slot-002", "slot-005"):
+        for minutes in (30, 10, 20):
+            job = await add_job(
+                app.state.sessionmaker,
+                config.media_root,
+                slot_id=slot_id,
+                created_at=now - timedelta(minutes=minutes),
+                expires_at=now + timedelta(hours=1),
+            )
+            if minutes == 10:
+                newest[slot_id] = job.id
+    await add_job(
+        app.state.sessionmaker,
+        config.media_root,
+        slot_id="slot-001",
+        status=JobStatus.failed,
+        created_at=now - timedelta(minutes=1),
+        expires_at=None,
+        with_result=False,
+    )
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        async with app.state.sessionmaker() as session:
+            cards = await live.dashboard_state(session, config, app.state.providers)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(cards) >= 8
+    assert len(selects) == 4, selects
+    last = {card["slot_id"]: card["last"]["job_id"] if card["last"] else None for card in cards}
+    assert {slot_id: last[slot_id] for slot_id in newest} == newest
+    assert last["slot-003"] is None

@@ -9,11 +9,13 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from photochanger.admin import live
+from photochanger.admin.pages.settings import SettingsForm
 from photochanger.auth.permissions import Role
 from photochanger.core.time import utcnow
 from photochanger.i18n import Translator
 from photochanger.models import AppSetting, AuditLog, Job, JobStatus, Slot, User
 from photochanger.settings import service as settings_service
+from photochanger.settings.schemas import RUNTIME_SETTING_KEYS
 from photochanger.stats import rollup
 from tests.admin.conftest import csrf_of, form_login
 from tests.support import images
@@ -571,3 +573,7 @@ async def test_stats_page_draws_outcomes_and_latency_as_inline_svg(
     assert 'class="seg-p95"' in latency.group(0)
     bad = await admin_ui.get("/admin/stats?window=1y")
     assert bad.status_code == 422
+
+
+def test_the_settings_form_has_a_field_for_every_runtime_setting() -> None:
+    assert tuple(SettingsForm.model_fields) == RUNTIME_SETTING_KEYS

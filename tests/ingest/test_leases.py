@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from photochanger.core.db import create_engine, create_sessionmaker, is_sqlite
+from photochanger.core.limits import ConcurrencyLimiter, Limits, PermitTimeout
 from photochanger.core.notify import PgListener
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
@@ -19,7 +20,6 @@ from photochanger.ingest import repository
 from photochanger.ingest.cluster import ClusterMembership, live_owners
 from photochanger.ingest.exceptions import Unavailable
 from photochanger.ingest.leases import POLL_SECONDS, LeaseLimiter
-from photochanger.ingest.limits import ConcurrencyLimiter, Limits, PermitTimeout
 from photochanger.ingest.recovery import InstanceLock, recover
 from photochanger.models import ClusterNode, Job, JobSource, JobStatus, PermitLease
 from tests.support.server import free_port

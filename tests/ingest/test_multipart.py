@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.config import AppConfig
-from photochanger.ingest.exceptions import InvalidRequest
-from photochanger.ingest.multipart import MAX_PARTS, read_upload
+from photochanger.core.multipart import MAX_PARTS, read_upload
+from photochanger.core.uploads import InvalidRequest
 from tests.ingest.conftest import INGEST_PASSWORD, booth_fields, jobs
 from tests.ingest.test_router import assert_nothing_left, assert_problem
 from tests.support import images

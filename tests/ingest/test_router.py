@@ -416,7 +416,7 @@ async def test_a_flood_is_refused_429_once_the_password_checks_out_before_the_ph
 ) -> None:
     from contextlib import AsyncExitStack
 
-    from photochanger.ingest.limits import Limits
+    from photochanger.core.limits import Limits
 
     async with sessionmaker() as session, session.begin():
         await settings_service.update(session, {"slot_concurrency": 1}, actor="test")

@@ -5,7 +5,7 @@ import asyncio
 import httpx
 from fastapi import FastAPI
 
-from photochanger.ingest.limits import Limits, PermitTimeout
+from photochanger.core.limits import Limits, PermitTimeout
 from tests.metrics.test_metrics import scrape, value
 
 ONE = Limits(slot=1, provider=5, global_=5)

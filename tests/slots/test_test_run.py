@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from photochanger.config import AppConfig
+from photochanger.core.limits import Limits
 from photochanger.core.time import utcnow
-from photochanger.ingest.limits import Limits
 from photochanger.models import Job, JobSource, Slot
 from photochanger.settings import service as settings_service
 from tests.support import images

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core import migrations
 from photochanger.core.db import create_engine
+from photochanger.ingest import ending
 from photochanger.ingest import repository as ingest_repository
 from photochanger.models import (
     Job,
@@ -127,7 +128,7 @@ def _pending(
     }
 
 
-# 10 hours of jobs before NOW, every 7 minutes, each ended by `ingest.repository.finish` (the path every
+# 10 hours of jobs before NOW, every 7 minutes, each ended by `ingest.ending.finish` (the path every
 # request takes) with a mix of outcomes and durations from 20 ms to 200 s; the owner "worker-gone" jobs are
 # ended by `interrupt_owned` (graceful shutdown) and job 1 stays pending.
 async def _scripted_jobs(maker: async_sessionmaker[AsyncSession]) -> None:
@@ -152,7 +153,7 @@ async def _scripted_jobs(maker: async_sessionmaker[AsyncSession]) -> None:
             if n % 7 == 0:
                 continue
             status, reason = outcomes[n % len(outcomes)]
-            moved = await ingest_repository.finish(
+            moved = await ending.finish(
                 session,
                 f"job-{n:05d}",
                 status=status,
@@ -162,8 +163,8 @@ async def _scripted_jobs(maker: async_sessionmaker[AsyncSession]) -> None:
             )
             assert moved
         # A job that is no longer pending is not counted twice.
-        assert not await ingest_repository.finish(session, "job-00002", status=JobStatus.failed)
-        assert await ingest_repository.interrupt_owned(session, "worker-gone", now=NOW) == 13
+        assert not await ending.finish(session, "job-00002", status=JobStatus.failed)
+        assert await ending.interrupt_owned(session, "worker-gone", now=NOW) == 13
 
 
 async def test_every_path_that_ends_a_job_keeps_the_rollups_equal_to_a_recount(app: FastAPI) -> None:
@@ -343,7 +344,7 @@ async def test_ending_a_job_is_one_round_trip_on_postgresql(app: FastAPI) -> Non
     event.listen(engine, "before_cursor_execute", seen)
     try:
         async with maker() as session, session.begin():
-            moved = await ingest_repository.finish(
+            moved = await ending.finish(
                 session, "job-00003", status=JobStatus.done, duration_ms=1234, finished_at=NOW
             )
     finally:

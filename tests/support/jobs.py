@@ -1,7 +1,6 @@
 """Job rows and their media files, made the way the ingest pipeline lays them out, for result-lifecycle tests."""
 
 import io
-import secrets
 from datetime import datetime
 from pathlib import Path
 
@@ -9,13 +8,9 @@ from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.images import thumbnail
-from photochanger.models.job import Job, JobStatus
+from photochanger.models.job import Job, JobStatus, new_job_id
 
 PREVIEW_LONG_SIDE = 320
-
-
-def new_job_id() -> str:
-    return secrets.token_urlsafe(16)  # 22 characters, as ingest makes them
 
 
 def jpeg_bytes(width: int = 1200, height: int = 800, color: tuple[int, int, int] = (200, 80, 40)) -> bytes:

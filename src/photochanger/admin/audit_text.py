@@ -1,8 +1,9 @@
 """Audit log entries as sentences with names ("serg changed the frame of Wedding booth: Beach → Gold")
 instead of ids and JSON diffs; the raw action and target stay available for filtering."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from photochanger.i18n import N_, Translator
@@ -140,3 +141,20 @@ def sentence(row: AuditLog, names: Names, t: Translator) -> str:
     if row.action == "user.password_reset":
         return t.gettext("%(who)s set a new password for %(user)s", who=who, user=user)
     return f"{who}: {row.action} {kind} {ident}".strip()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the audit page: the sentence, with the raw action and target for filtering."""
+
+    created_at: datetime
+    actor: str
+    action: str
+    target: str
+    sentence: str
+
+
+def entries(rows: Iterable[AuditLog], names: Names, t: Translator) -> list[AuditEntry]:
+    return [
+        AuditEntry(row.created_at, row.actor, row.action, row.target, sentence(row, names, t)) for row in rows
+    ]

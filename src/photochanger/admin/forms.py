@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 PARAM_PREFIX = "param."
@@ -149,9 +150,24 @@ def parse_params(schema: Mapping[str, Any], form: FormData) -> dict[str, Any]:
     return params
 
 
-def field_errors(errors: Sequence[Mapping[str, Any]] | None) -> dict[str, dict[str, str]]:
-    """Problem `errors` entries grouped as {"params": {name: type|msg}, "": {field: type|msg}}: the first
-    error per field wins, keyed by the top-level parameter (list indexes folded into their field)."""
+def problem_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """A form model's validation errors as the problem `errors` entries the API sends (dotted field, type,
+    message), so a page shows them as it shows the service's."""
+    return [
+        {"field": ".".join(str(part) for part in err["loc"]), "type": err["type"], "msg": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def field_errors(
+    errors: ValidationError | Sequence[Mapping[str, Any]] | None,
+) -> dict[str, dict[str, str]]:
+    """A form model's validation errors, or problem `errors` entries, grouped as
+    {"params": {name: type|msg}, "": {field: type|msg}}: the first error per field wins, keyed by the
+    top-level parameter (list indexes folded into their field). The one place a page's field errors come
+    from; `rendering.field_messages` words them."""
+    if isinstance(errors, ValidationError):
+        errors = problem_errors(errors)
     out: dict[str, dict[str, str]] = {"params": {}, "": {}}
     for error in errors or []:
         parts = str(error.get("field", "")).split(".")

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection
-from typing import Any
+from typing import Any, TypedDict
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -102,7 +102,41 @@ async def ticketed(ticket: StreamTicket, events: AsyncIterator[str]) -> AsyncIte
         ticket.close()
 
 
-def result_item(result: ResultRead) -> dict[str, Any]:
+class ResultTile(TypedDict):
+    """One result as a gallery tile or a dashboard card shows it (and the live stream sends it)."""
+
+    job_id: str
+    source: str
+    available: bool
+    created: str
+    created_at: str | None
+    expires: str
+    preview_url: str
+    result_url: str
+    # A fallback of the slot's chain produced it: the tile names the provider.
+    via: str | None
+
+
+class SlotCard(TypedDict):
+    """One slot on the dashboard."""
+
+    slot_id: str
+    display_name: str
+    provider: str
+    operation: str
+    is_active: bool
+    ingest_url: str
+    outcomes: dict[str, int]
+    configured: bool
+    last: ResultTile | None
+
+
+class GalleryState(TypedDict):
+    slot_id: str
+    results: list[ResultTile]
+
+
+def result_item(result: ResultRead) -> ResultTile:
     return {
         "job_id": result.job_id,
         "source": result.source,
@@ -112,7 +146,6 @@ def result_item(result: ResultRead) -> dict[str, Any]:
         "expires": format_dt(result.expires_at),
         "preview_url": Links.preview(result.job_id),
         "result_url": Links.result(result.job_id),
-        # A fallback of the slot's chain produced it: the tile names the provider.
         "via": result.result_provider if result.result_link else None,
     }
 
@@ -138,14 +171,16 @@ async def dashboard_state(
     config: AppConfig,
     providers: ProviderRegistry | None = None,
     keyed: Collection[str] = (),
-) -> list[dict[str, Any]]:
-    """One entry per slot: its summary, last-hour outcomes (refused uploads among them), whether its
-    provider can work at all, and its last result."""
-    cards: list[dict[str, Any]] = []
-    refused = await problems_service.refusal_counts(session, since=utcnow() - slots_service.OUTCOME_WINDOW)
-    for summary in await slots_service.list_slots(session, config):
-        slot = await slots_service.get_slot(session, config, summary.id, limit=1)
-        last = slot.recent_results[0] if slot.recent_results else None
+) -> list[SlotCard]:
+    """One card per slot: its summary, last-hour outcomes (refused uploads among them), whether its
+    provider can work at all, and its last result. A fixed number of queries however many slots there
+    are: the stream re-reads this every poll."""
+    now = utcnow()
+    refused = await problems_service.refusal_counts(session, since=now - slots_service.OUTCOME_WINDOW)
+    latest = await slots_service.latest_results(session, config, now=now)
+    cards: list[SlotCard] = []
+    for summary in await slots_service.list_slots(session, config, now=now):
+        last = latest.get(summary.id)
         cards.append(
             {
                 "slot_id": summary.id,
@@ -164,7 +199,7 @@ async def dashboard_state(
 
 async def gallery_state(
     session: AsyncSession, config: AppConfig, slot_id: str, *, limit: int
-) -> dict[str, Any]:
+) -> GalleryState:
     """The slot's last `limit` results, newest first. Raises `SlotNotFound`."""
     slot = await slots_service.get_slot(session, config, slot_id, limit=limit)
     return {"slot_id": slot.id, "results": [result_item(r) for r in slot.recent_results]}

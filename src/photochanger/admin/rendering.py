@@ -2,14 +2,18 @@
 HTML rendering of domain errors."""
 
 import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.admin import forms
 from photochanger.admin.messages import FIELD_MESSAGES, PROBLEM_MESSAGES
 from photochanger.auth.cookies import new_csrf_token, set_csrf_cookie
 from photochanger.auth.dependencies import CSRF_COOKIE, Principal
@@ -18,6 +22,8 @@ from photochanger.core.errors import PhotoChangerError
 from photochanger.core.time import ensure_utc
 from photochanger.i18n import Translator, pick_language
 from photochanger.i18n import jinja as i18n_jinja
+
+P = ParamSpec("P")
 
 CSRF_FIELD = "csrf"
 # A CSRF cookie minted by a page (login, or a session whose cookie was lost) lives as long as a session.
@@ -147,6 +153,16 @@ def field_message(request: Request, encoded: str) -> str:
     return t.gettext(message) if message else msg
 
 
+def field_messages(
+    request: Request, errors: ValidationError | Sequence[Mapping[str, Any]] | None, group: str = ""
+) -> dict[str, str]:
+    """Field -> message in the request's language, for one group of `forms.field_errors` (the top-level
+    fields by default, `"params"` for an operation's parameters)."""
+    return {
+        name: field_message(request, encoded) for name, encoded in forms.field_errors(errors)[group].items()
+    }
+
+
 def error_page(request: Request, exc: PhotoChangerError) -> HTMLResponse:
     response = render(
         request,
@@ -160,3 +176,24 @@ def error_page(request: Request, exc: PhotoChangerError) -> HTMLResponse:
         if name.lower() == "retry-after":
             response.headers[name] = value
     return response
+
+
+def done_banner(request: Request, messages: Mapping[str, str], done: str | None) -> str | None:
+    """The banner of a page reached after a form worked (`?done=<what>`), translated; None for no or an
+    unknown `done`. `messages` maps each `done` to its `N_()` message."""
+    message = messages.get(done or "")
+    return translator(request).gettext(message) if message else None
+
+
+def see_other(url: str) -> RedirectResponse:
+    """The answer to a form that worked (post/redirect/get)."""
+    return RedirectResponse(url, status_code=303)
+
+
+async def rerender(
+    session: AsyncSession, page: Callable[P, Awaitable[Response]], /, *args: P.args, **kwargs: P.kwargs
+) -> Response:
+    """A refused form's page again, `page(*args, **kwargs)`: the request's transaction is rolled back first,
+    so nothing half-done is committed and the page reads what is stored."""
+    await session.rollback()
+    return await page(*args, **kwargs)

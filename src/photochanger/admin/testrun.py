@@ -8,12 +8,10 @@ from typing import Any
 from fastapi import Request
 
 from photochanger.admin.rendering import error_message, problem_text
-from photochanger.admin.uploads import Replay
 from photochanger.core import images
 from photochanger.core.errors import PhotoChangerError
-from photochanger.ingest.multipart import ParsedUpload
-from photochanger.ingest.service import IngestService
-from photochanger.models import JobSource
+from photochanger.core.multipart import ParsedUpload
+from photochanger.ingest.service import IngestRequest, IngestService
 from photochanger.slots.schemas import SlotSettings
 
 ORIGINAL_PREVIEW_SIDE = 640
@@ -39,19 +37,9 @@ async def run(
         outcome["original"] = data_url(original, "image/jpeg")
     except images.ImageProblem:
         outcome["original"] = None
-    replay = Replay(parsed)
     try:
-        result = await ingest.run(
-            slot_id=slot_id,
-            body=replay.body(),
-            content_type=replay.content_type,
-            content_length=replay.content_length,
-            arrived_at=arrived_at,
-            source=JobSource.ui_test,
-            file_field="file",
-            check_password=False,
-            slot_override=override,
-        )
+        received = await ingest.receive(IngestRequest.test_run(slot_id, parsed, arrived_at, override))
+        result = await ingest.process(received)
     except PhotoChangerError as exc:
         outcome.update(
             ok=False,

@@ -1,5 +1,5 @@
 """Request body limits per route, enforced before any parser runs: a form or JSON route gets a small cap and
-no multipart, while upload routes keep their own streamed, per-route caps (`ingest.multipart.read_upload`).
+no multipart, while upload routes keep their own streamed, per-route caps (`core.multipart.read_upload`).
 
 Bodies of capped routes are read here, up to the cap, and replayed to the app: a declared length over the
 cap is refused without reading a byte, a chunked body as soon as it passes the cap. Starlette's own form

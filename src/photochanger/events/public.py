@@ -22,7 +22,8 @@ from photochanger.guest.gallery import ClientRateLimiter
 from photochanger.guest.router import render_page
 from photochanger.media import service as media_service
 from photochanger.models import Event
-from photochanger.public.service import JOB_ID_PATTERN, ResultNotFound
+from photochanger.models.job import JOB_ID_PATTERN
+from photochanger.public.service import ResultNotFound
 
 router = APIRouter(tags=["guest"])
 GALLERY_PER_PAGE = 24

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from photochanger.core.notify import PERMITS_CHANNEL, notify
 from photochanger.core.tasks import cancel_and_wait
 from photochanger.core.time import utcnow
-from photochanger.ingest import repository
+from photochanger.ingest import ending
 from photochanger.models import ClusterNode, Job, JobStatus, PermitLease
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ async def reap(session: AsyncSession) -> tuple[int, list[tuple[str, str]]]:
     moment = utcnow()
     ended: list[tuple[str, str]] = []
     for slot_id, job_id in jobs:
-        moved = await repository.finish(
+        moved = await ending.finish(
             session,
             job_id,
             status=JobStatus.failed,

@@ -2,27 +2,7 @@
 
 from photochanger.core.disk import InsufficientStorage
 from photochanger.core.errors import PhotoChangerError
-
-
-class InvalidRequest(PhotoChangerError):
-    status_code = 400
-    code = "invalid_request"
-    title = "Invalid request"
-
-
-class UploadTimeout(PhotoChangerError):
-    status_code = 408
-    code = "upload_timeout"
-    title = "The upload arrived too slowly"
-
-
-class ClientClosed(PhotoChangerError):
-    """The booth went away before its upload was read: nobody hears the answer; logged at INFO, counted
-    under its own code and status (nginx's 499), never as a server error."""
-
-    status_code = 499
-    code = "client_closed"
-    title = "Client closed the request"
+from photochanger.core.uploads import InvalidRequest, PayloadTooLarge, UploadTimeout
 
 
 class InvalidPassword(PhotoChangerError):
@@ -41,12 +21,6 @@ class SlotDisabled(PhotoChangerError):
     status_code = 409
     code = "slot_disabled"
     title = "Slot disabled"
-
-
-class PayloadTooLarge(PhotoChangerError):
-    status_code = 413
-    code = "payload_too_large"
-    title = "Upload too large"
 
 
 class UnsupportedMediaType(PhotoChangerError):

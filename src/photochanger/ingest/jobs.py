@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.errors import PhotoChangerError
 from photochanger.models import Job, JobStatus
-from photochanger.public.service import JOB_ID_PATTERN
+from photochanger.models.job import JOB_ID_PATTERN
 
 
 class JobNotFound(PhotoChangerError):

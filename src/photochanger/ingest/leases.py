@@ -25,11 +25,11 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.db import is_unavailable_error
+from photochanger.core.limits import Held, Limits, PermitTimeout
 from photochanger.core.notify import PERMITS_CHANNEL, PgListener, notify
 from photochanger.core.time import utcnow
 from photochanger.ingest import cluster
 from photochanger.ingest.exceptions import Unavailable
-from photochanger.ingest.limits import Held, Limits, PermitTimeout
 from photochanger.models import ClusterNode, PermitLease
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
-from photochanger.ingest import cluster, repository
+from photochanger.ingest import cluster, ending, repository
 from photochanger.models import JobStatus
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ async def recover(
     async with sessionmaker() as session, session.begin():
         stale = await repository.pending_owned_by_others(session, live_owners=live, created_before=cutoff)
         for job in stale:
-            await repository.finish(
+            await ending.finish(
                 session,
                 job.id,
                 status=JobStatus.failed,

@@ -1,25 +1,16 @@
-"""Job rows: each write is its own short transaction, so no connection is held while a provider runs."""
+"""Job rows: each write is its own short transaction, so no connection is held while a provider runs. The
+statements that end a job are built here and run by `ingest.ending` (which adds the stats rollups)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from photochanger.core.notify import JOBS_CHANNEL, notify
 from photochanger.models import EventPhoto, EventSlot, Job, JobStatus
-from photochanger.stats import rollup
-
-# What the stats rollup needs of a job leaving `pending` (the fields of `rollup.FinishedJob`, in order).
-_FINISHED = (
-    Job.slot_id,
-    Job.source,
-    Job.provider,
-    Job.status,
-    Job.failure_reason,
-    Job.created_at,
-    Job.duration_ms,
-)
 
 
 async def insert_pending(
@@ -39,34 +30,51 @@ async def insert_pending(
     return assignment
 
 
-async def finish(
-    session: AsyncSession, job_id: str, *, original: tuple[str, str, int] | None = None, **values: Any
-) -> bool:
-    """Move a pending job to its terminal state, counted in the rollups in the same transaction; False when
-    it was no longer pending. On PostgreSQL the move and the rollups are one statement (one round trip).
-    `original` is the (event id, relative path, size) of the original shot kept for the job's event."""
-    moving = (
+def finishing(job_id: str, returning: Sequence[Any], **values: Any) -> ReturningUpdate[Any]:
+    """The UPDATE moving a pending job to its terminal state, returning `returning` of it (nothing when it
+    was no longer pending)."""
+    return (
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.pending)
         .values(**values)
-        .returning(*_FINISHED)
+        .returning(*returning)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        count, slot_id = (await session.execute(rollup.moved_and_recorded(moving))).one()
-        slots = {slot_id} if count else set()
-    else:
-        moved = (await session.execute(moving)).all()
-        await rollup.record_finished(session, (rollup.FinishedJob(*row) for row in moved))
-        slots = {row[0] for row in moved}
-    if slots and original is not None:
-        event_id, relpath, size = original
-        session.add(EventPhoto(job_id=job_id, event_id=event_id, original_path=relpath, original_size=size))
-        await session.flush()
-    await _notify_finished(session, slots)
-    return bool(slots)
 
 
-async def _notify_finished(session: AsyncSession, slot_ids: set[str]) -> None:
+def interrupting(owner: str, returning: Sequence[Any], *, now: datetime) -> ReturningUpdate[Any]:
+    """The UPDATE ending every job `owner` still has pending as `interrupted` (graceful shutdown)."""
+    return (
+        update(Job)
+        .where(Job.status == JobStatus.pending, Job.owner == owner)
+        .values(
+            status=JobStatus.failed,
+            failure_reason="interrupted",
+            finished_at=now,
+            input_path=None,
+            idempotency_key=None,
+        )
+        .returning(*returning)
+    )
+
+
+def on_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def rows_of(session: AsyncSession, statement: Executable) -> Sequence[Row[Any]]:
+    return (await session.execute(statement)).all()
+
+
+async def one_of(session: AsyncSession, statement: Executable) -> tuple[Any, ...]:
+    return tuple((await session.execute(statement)).one())
+
+
+async def add_event_photo(session: AsyncSession, job_id: str, event_id: str, relpath: str, size: int) -> None:
+    session.add(EventPhoto(job_id=job_id, event_id=event_id, original_path=relpath, original_size=size))
+    await session.flush()
+
+
+async def notify_finished(session: AsyncSession, slot_ids: set[str]) -> None:
     """Live dashboards of every process wake when the transaction that ended these slots' jobs commits."""
     for slot_id in sorted(slot_ids):
         await notify(session, JOBS_CHANNEL, slot_id)
@@ -100,23 +108,3 @@ async def get_detached(session: AsyncSession, job_id: str) -> Job | None:
     if job is not None:
         session.expunge(job)
     return job
-
-
-async def interrupt_owned(session: AsyncSession, owner: str, *, now: datetime) -> int:
-    """End every job this process still has pending (graceful shutdown)."""
-    result = await session.execute(
-        update(Job)
-        .where(Job.status == JobStatus.pending, Job.owner == owner)
-        .values(
-            status=JobStatus.failed,
-            failure_reason="interrupted",
-            finished_at=now,
-            input_path=None,
-            idempotency_key=None,
-        )
-        .returning(*_FINISHED)
-    )
-    moved = [rollup.FinishedJob(*row) for row in result.all()]
-    await rollup.record_finished(session, moved)
-    await _notify_finished(session, {job.slot_id for job in moved})
-    return len(moved)

@@ -8,41 +8,28 @@ from fastapi.responses import JSONResponse, Response
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
+from photochanger.core.forms import IMAGE_FILE, openapi_form
 from photochanger.core.time import utcnow
 from photochanger.ingest import jobs
 from photochanger.ingest.exceptions import INGEST_ERRORS
 from photochanger.ingest.jobs import JobAccepted, JobNotFound, JobRead
-from photochanger.ingest.service import IngestService
+from photochanger.ingest.service import IngestRequest, IngestService
 
 router = APIRouter(tags=["ingest"])
 
-_BOOTH_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["fileToUpload", "password"],
-                    "properties": {
-                        "fileToUpload": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "JPEG, PNG or WebP",
-                        },
-                        "password": {"type": "string", "description": "The shared ingest password"},
-                        "hash": {"type": "string", "description": "The booth's own hash, stored as given"},
-                        "time": {"type": "string"},
-                        "id": {"type": "string"},
-                        "name": {"type": "string"},
-                        "version": {"type": "string"},
-                    },
-                    "additionalProperties": {"type": "string"},
-                }
-            }
-        },
-    }
-}
+_BOOTH_FORM = openapi_form(
+    {
+        "fileToUpload": IMAGE_FILE,
+        "password": {"type": "string", "description": "The shared ingest password"},
+        "hash": {"type": "string", "description": "The booth's own hash, stored as given"},
+        "time": {"type": "string"},
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "version": {"type": "string"},
+    },
+    required=["fileToUpload", "password"],
+    extra_fields=True,
+)
 
 _IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -93,17 +80,19 @@ async def ingest(
     arrived_at = time.monotonic()
     service: IngestService = request.app.state.ingest
     length = request.headers.get("content-length")
-    common: dict[str, Any] = {
-        "slot_id": slot_id,
-        "body": request.stream(),
-        "content_type": request.headers.get("content-type"),
-        "content_length": int(length) if length and length.isdigit() else None,
-        "arrived_at": arrived_at,
-        "idempotency_header": request.headers.get("idempotency-key"),
-        "client": request.client.host if request.client else None,
-    }
+    received = await service.receive(
+        IngestRequest(
+            slot_id=slot_id,
+            arrived_at=arrived_at,
+            body=request.stream(),
+            content_type=request.headers.get("content-type"),
+            content_length=int(length) if length and length.isdigit() else None,
+            idempotency_header=request.headers.get("idempotency-key"),
+            client=request.client.host if request.client else None,
+        )
+    )
     if mode == "async" or _wants_async(request):
-        accepted = await service.submit(**common)
+        accepted = await service.queue(received)
         body = JobAccepted(
             job_id=accepted.job_id,
             status_url=service.status_url(accepted.job_id),
@@ -119,7 +108,7 @@ async def ingest(
                 "Cache-Control": "no-store",
             },
         )
-    result = await service.run(**common)
+    result = await service.process(received)
     headers = {
         "Cache-Control": "no-store",
         "X-Job-Id": result.job_id,

@@ -1,6 +1,6 @@
 """`/api/template-media`: upload, list, view and delete template media (never publicly reachable)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -11,9 +11,10 @@ from photochanger.auth.dependencies import Principal, requires
 from photochanger.core.db import SessionDep
 from photochanger.core.disk import InsufficientStorage
 from photochanger.core.errors import problem_responses
+from photochanger.core.forms import IMAGE_FILE, openapi_form
 from photochanger.core.storage import unlink_quietly
+from photochanger.core.uploads import InvalidRequest, PayloadTooLarge
 from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, MediaLayoutDep, ProvidersDep
-from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
 from photochanger.media import service
 from photochanger.media.exceptions import (
     InvalidTemplateImage,
@@ -27,23 +28,9 @@ router = APIRouter(prefix="/api/template-media", tags=["template media"])
 
 _PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
-_UPLOAD_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"},
-                        "name": {"type": "string", "maxLength": 200},
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_FORM = openapi_form(
+    {"file": IMAGE_FILE, "name": {"type": "string", "maxLength": 200}}, required=["file"]
+)
 
 
 @router.post(

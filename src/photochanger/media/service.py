@@ -14,9 +14,9 @@ from photochanger.audit import service as audit_service
 from photochanger.audit.service import AuditActor
 from photochanger.core import images
 from photochanger.core.disk import ensure_room
+from photochanger.core.multipart import ParsedUpload, read_upload
 from photochanger.core.storage import MediaLayout, unlink_quietly
-from photochanger.ingest.exceptions import PayloadTooLarge
-from photochanger.ingest.multipart import read_upload
+from photochanger.core.uploads import PayloadTooLarge
 from photochanger.media.exceptions import (
     InvalidTemplateImage,
     TemplateMediaInUse,
@@ -131,6 +131,29 @@ async def upload(
     parsed = await read_upload(
         body, content_type=content_type, dest=temp, max_bytes=cap, file_field=FILE_FIELD
     )
+    return await add(session, parsed, layout=layout, max_pixels=max_pixels, actor=actor, media_id=media_id)
+
+
+async def add(
+    session: AsyncSession,
+    parsed: ParsedUpload,
+    *,
+    layout: MediaLayout,
+    max_pixels: int,
+    actor: AuditActor,
+    media_id: str | None = None,
+    min_free_mb: int | None = None,
+) -> MediaObject:
+    """Store an upload already read (its file is moved, or removed on failure) as template media, named by
+    its `name` field or else its file name. With `min_free_mb`, first checks the disk has room for it."""
+    media_id = media_id or str(uuid.uuid4())
+    if min_free_mb is not None:
+        try:
+            await ensure_room(layout.root, min_free_mb, parsed.size)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(unlink_quietly, parsed.path)
+            raise
     final: Path | None = None
     try:
         if parsed.size == 0:

@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core import disk
-from photochanger.ingest.limits import Limiter, Limits
+from photochanger.core.limits import Limiter, Limits
 from photochanger.metrics import cleanup_state, multiproc
 from photochanger.metrics.loop_lag import LoopLagMonitor
 from photochanger.settings import service as settings_service

@@ -1,5 +1,7 @@
 """One booth upload (or admin test run) and its outcome."""
 
+import re
+import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -22,6 +24,15 @@ class JobStatus(StrEnum):
 class JobSource(StrEnum):
     ingest = "ingest"
     ui_test = "ui_test"
+
+
+# 128 random bits, URL-safe: 22 characters. The job id is also the capability for its public links.
+JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def new_job_id() -> str:
+    """A fresh job id (`JOB_ID_PATTERN`)."""
+    return secrets.token_urlsafe(16)
 
 
 def result_available(expires_at: datetime | None, now: datetime) -> bool:

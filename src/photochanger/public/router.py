@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from photochanger.deps import MediaLayoutDep
-from photochanger.ingest import provider_media
+from photochanger.public import provider_media
 
 router = APIRouter(tags=["public"])
 

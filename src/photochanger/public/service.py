@@ -1,6 +1,5 @@
 """Decide whether a result can be downloaded now: expiry is decided at request time, not by cleanup."""
 
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,8 +12,7 @@ from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
 from photochanger.jobs.repository import JobRepository
 from photochanger.models import Job, JobStatus
-
-JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+from photochanger.models.job import JOB_ID_PATTERN
 
 
 class ResultNotFound(PhotoChangerError):

@@ -52,6 +52,20 @@ class SlotRepository:
         )
         return rows.scalars().all()
 
+    async def latest_done(self) -> Sequence[Job]:
+        """The newest done job of every slot that has one, in one query (a correlated subquery per slot row,
+        served by the `(slot_id, created_at)` index), for a page that shows each slot's last result."""
+        newest = (
+            select(Job.id)
+            .where(Job.slot_id == Slot.id, Job.status == JobStatus.done)
+            .order_by(Job.created_at.desc(), Job.id)
+            .limit(1)
+            .correlate(Slot)
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(select(Job).join(Slot, Job.id == newest))
+        return rows.scalars().all()
+
     async def downloadable(
         self,
         slot_id: str,

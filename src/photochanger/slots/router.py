@@ -1,32 +1,19 @@
-"""Admin slot API: `/api/providers` catalogue, `/api/slots` read/update, test runs and the results ZIP."""
+"""Admin slot API: `/api/providers` catalogue, `/api/slots` read/update and the results ZIP (the test run,
+`POST /api/slots/{slot_id}/test-run`, is the pipeline's: `ingest.testrun`)."""
 
-import json
-import re
-import secrets
-import time
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
 
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal, requires
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed, problem_responses
-from photochanger.core.links import Links
-from photochanger.core.storage import unlink_quietly
 from photochanger.core.time import ensure_utc
 from photochanger.core.zipstream import iter_zip
-from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, KeyStoreDep, MediaLayoutDep, ProvidersDep
-from photochanger.ingest.exceptions import INGEST_ERRORS, PayloadTooLarge
-from photochanger.ingest.multipart import read_upload
-from photochanger.models import JobSource
-from photochanger.settings import service as settings_service
+from photochanger.deps import AUTH_ERRORS, ConfigDep, KeyStoreDep, MediaLayoutDep, ProvidersDep
 from photochanger.slots import service
 from photochanger.slots.exceptions import (
     ProviderNotFound,
@@ -40,39 +27,10 @@ from photochanger.slots.schemas import (
     SlotRead,
     SlotSummaryRead,
     SlotUpdate,
-    TrialRunRead,
-    TrialSettings,
 )
 
 router = APIRouter(prefix="/api/slots", tags=["slots"])
 catalogue_router = APIRouter(tags=["slots"])
-
-MIB = 1024 * 1024
-MULTIPART_OVERHEAD_BYTES = 256 * 1024
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
-_MIME = re.compile(r"[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+")
-
-_TEST_RUN_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"},
-                        "settings": {
-                            "type": "string",
-                            "description": "Optional JSON of unsaved settings to try: provider, operation, "
-                            "params, size_limit_mb, output_format, on_failure (missing keys: saved values)",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
 
 
 @catalogue_router.get(
@@ -137,113 +95,6 @@ async def update_slot(
     session: SessionDep,
 ) -> SlotRead:
     return await service.update_slot(session, config, providers, slot_id, body, actor=principal)
-
-
-def _trial_settings(raw: str | None) -> TrialSettings | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        return TrialSettings.model_validate(json.loads(raw))
-    except json.JSONDecodeError:
-        raise SlotValidationFailed(
-            "The settings field is not JSON.",
-            errors=[
-                {"loc": ["body", "settings"], "field": "settings", "msg": "Invalid JSON", "type": "json"}
-            ],
-        ) from None
-    except ValidationError as exc:
-        errors = [
-            {
-                "loc": ["body", "settings", *(str(p) for p in err["loc"])],
-                "field": ".".join(["settings", *(str(p) for p in err["loc"])]),
-                "msg": err["msg"],
-                "type": err["type"],
-            }
-            for err in exc.errors(include_url=False, include_input=False)
-        ]
-        raise SlotValidationFailed("The settings to try are invalid.", errors=errors) from None
-
-
-async def _replay(path: Path, head: bytes, tail: bytes) -> AsyncIterator[bytes]:
-    yield head
-    async with await anyio.open_file(path, "rb") as handle:
-        while chunk := await handle.read(MIB):
-            yield chunk
-    yield tail
-
-
-@router.post(
-    "/{slot_id}/test-run",
-    response_model=TrialRunRead,
-    summary="Run one photo through the slot (saved or unsaved settings) like a booth upload",
-    openapi_extra=_TEST_RUN_FORM,
-    responses=problem_responses(*AUTH_ERRORS, *INGEST_ERRORS, SlotValidationFailed),
-)
-async def run_slot_test(
-    slot_id: str,
-    request: Request,
-    config: ConfigDep,
-    providers: ProvidersDep,
-    ingest: IngestDep,
-    _principal: Annotated[Principal, requires(permissions.SLOTS_TEST)],
-    session: SessionDep,
-) -> TrialRunRead:
-    arrived_at = getattr(request.state, "arrived_at", None) or time.monotonic()
-    runtime = await settings_service.load(session)
-    cap = runtime.upload_max_mb * MIB
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > cap + MULTIPART_OVERHEAD_BYTES:
-        raise PayloadTooLarge(f"The upload is larger than {runtime.upload_max_mb} MiB.")
-    # The settings field has to be known before the pipeline starts, so the form is read here first (into
-    # a capped temp file) and the photo is then replayed to the ingest pipeline as its own upload.
-    temp = ingest.layout.upload_path(ingest.owner, f"trial-{secrets.token_urlsafe(12)}")
-    parsed = await read_upload(
-        request.stream(),
-        content_type=request.headers.get("content-type"),
-        dest=temp,
-        max_bytes=cap,
-        file_field="file",
-    )
-    try:
-        trial = _trial_settings(parsed.fields.get("settings"))
-        override = await service.trial_override(session, config, providers, slot_id, trial)
-        # Release this request's connection: the provider call below must not hold one.
-        await session.commit()
-        boundary = secrets.token_hex(16)
-        filename = _UNSAFE_FILENAME.sub("_", parsed.filename or "photo")[:100] or "photo"
-        declared = parsed.declared_type or ""
-        if not _MIME.fullmatch(declared):
-            declared = "application/octet-stream"
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            f"Content-Type: {declared}\r\n\r\n"
-        ).encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
-        result = await ingest.run(
-            slot_id=slot_id,
-            body=_replay(parsed.path, head, tail),
-            content_type=f"multipart/form-data; boundary={boundary}",
-            content_length=len(head) + parsed.size + len(tail),
-            arrived_at=arrived_at,
-            source=JobSource.ui_test,
-            file_field="file",
-            check_password=False,
-            slot_override=override,
-        )
-    finally:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(unlink_quietly, parsed.path)
-    done = result.fallback is None
-    return TrialRunRead(
-        job_id=result.job_id,
-        status="done" if done else "failed",
-        content_type=result.content_type,
-        result_url=result.result_url if done else None,
-        preview_url=config.absolute_url(Links.preview(result.job_id)) if done else None,
-        guest_url=result.guest_url if done else None,
-        fallback=result.fallback,
-        duration_ms=result.duration_ms,
-    )
 
 
 @router.get(

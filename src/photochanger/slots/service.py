@@ -378,6 +378,15 @@ async def get_slot(
     return _slot_read(config, slot, [result_read(config, job, now) for job in jobs])
 
 
+async def latest_results(
+    session: AsyncSession, config: AppConfig, *, now: datetime | None = None
+) -> dict[str, ResultRead]:
+    """Slot id -> its newest done job, for every slot with one, read in one query."""
+    now = now or utcnow()
+    jobs = await SlotRepository(session).latest_done()
+    return {job.slot_id: result_read(config, job, now) for job in jobs}
+
+
 # --- update ----------------------------------------------------------------------------------------------
 
 

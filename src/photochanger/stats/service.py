@@ -3,14 +3,16 @@ runs (`ui_test`) counted apart."""
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.auth.repository import RefreshTokenRepository, UserRepository
 from photochanger.core.errors import ValidationFailed
 from photochanger.core.time import ensure_utc, utcnow
-from photochanger.models import JobSource, JobStatus
+from photochanger.models import Job, JobSource, JobStatus
 from photochanger.slots import service as slots_service
 from photochanger.slots.exceptions import SlotNotFound
 from photochanger.stats import repository, rollup
@@ -190,3 +192,28 @@ async def admin_stats(session: AsyncSession, *, now: datetime | None = None) -> 
         active_sessions=await RefreshTokenRepository(session).count_live(now=now),
         jobs=jobs,
     )
+
+
+# --- the rollups, counted in the transaction that ends each job (`ingest.ending`) -------------------------
+# What the rollups need of a job leaving `pending` (the fields of `rollup.FinishedJob`, in order): the
+# RETURNING list of the UPDATE that ends it.
+FINISHED_COLUMNS: tuple[Any, ...] = (
+    Job.slot_id,
+    Job.source,
+    Job.provider,
+    Job.status,
+    Job.failure_reason,
+    Job.created_at,
+    Job.duration_ms,
+)
+
+
+def moved_and_counted(moving: Any) -> Any:
+    """PostgreSQL: the one statement that runs `moving` (an UPDATE of one job leaving `pending`, RETURNING
+    `FINISHED_COLUMNS`) and adds it to the rollups, answering (jobs moved, the slot of one)."""
+    return rollup.moved_and_recorded(moving)
+
+
+async def count_finished(session: AsyncSession, rows: Iterable[Sequence[Any]]) -> None:
+    """Add jobs that have just left `pending` (rows of `FINISHED_COLUMNS`) to the rollups."""
+    await rollup.record_finished(session, (rollup.FinishedJob(*row) for row in rows))

@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from photochanger.admin.deps import admin_requires
 from photochanger.admin.rendering import render
-from photochanger.admin.router import AdminDep, AdminRoute, need
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
+from photochanger.auth.dependencies import Principal
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.time import utcnow
@@ -25,11 +27,10 @@ router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
 @router.get("/booths")
 async def list_booths(
     request: Request,
-    principal: AdminDep,
+    principal: Annotated[Principal, admin_requires(permissions.SLOTS_READ)],
     session: SessionDep,
     silent: Annotated[Literal[5, 15, 30, 60], Query(description="minutes without a shot")] = 15,
 ) -> Response:
-    need(principal, permissions.SLOTS_READ)
     config: AppConfig = request.app.state.config
     now = utcnow()
     booths = await problems_service.booths(

@@ -1,14 +1,16 @@
 """`POST /admin/bulk/slots` (mounted under `/admin` by `admin.router`): enable, disable or copy one slot's
 settings to the slots ticked on the dashboard; all or nothing, then back to the dashboard."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from photochanger.admin.router import AdminDep, AdminRoute, csrf_form, need
+from photochanger.admin.deps import admin_requires, csrf_form
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
+from photochanger.auth.dependencies import Principal
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import PhotoChangerError, ValidationFailed
@@ -25,8 +27,11 @@ class BulkForm(BaseModel):
 
 
 @router.post("/bulk/slots")
-async def bulk_change(request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    need(principal, permissions.SLOTS_WRITE)
+async def bulk_change(
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SLOTS_WRITE)],
+    session: SessionDep,
+) -> Response:
     form = await csrf_form(request)
     try:
         body = BulkForm(

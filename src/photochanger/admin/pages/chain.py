@@ -2,15 +2,17 @@
 configuration, each a provider operation with its own parameters (JSON), saved through the slot service."""
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from photochanger.admin.rendering import render, translator
-from photochanger.admin.router import AdminDep, AdminRoute, _redirect, csrf_form, need
+from photochanger.admin.deps import admin_requires, csrf_form
+from photochanger.admin.rendering import render, rerender, see_other, translator
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
+from photochanger.auth.dependencies import Principal
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.slots import service as slots_service
@@ -66,17 +68,24 @@ async def _page(
 
 @router.get("/{slot_id}/chain")
 async def chain_page(
-    slot_id: str, request: Request, principal: AdminDep, session: SessionDep, saved: bool = False
+    slot_id: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SLOTS_READ)],
+    session: SessionDep,
+    saved: bool = False,
 ) -> Response:
-    need(principal, permissions.SLOTS_READ)
     config: AppConfig = request.app.state.config
     slot = await slots_service.get_slot(session, config, slot_id, limit=1)
     return await _page(request, slot, banner=translator(request).gettext("Saved.") if saved else None)
 
 
 @router.post("/{slot_id}/chain")
-async def save_chain(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    need(principal, permissions.SLOTS_WRITE)
+async def save_chain(
+    slot_id: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SLOTS_WRITE)],
+    session: SessionDep,
+) -> Response:
     form = await csrf_form(request)
     t = translator(request)
     config: AppConfig = request.app.state.config
@@ -126,15 +135,18 @@ async def save_chain(slot_id: str, request: Request, principal: AdminDep, sessio
         except SlotVersionConflict:
             problems = [t.gettext("Someone else changed this slot; reload the page and try again.")]
     if problems:
-        await session.rollback()
-        fresh = await slots_service.get_slot(session, config, slot_id, limit=1)
-        return await _page(
-            request,
-            fresh,
-            rows=rows,
-            hedge=hedge,
-            problems=problems,
-            banner=t.gettext("The fallbacks were not saved."),
-            status_code=422,
-        )
-    return _redirect(f"/admin/slots/{slot_id}/chain?saved=1")
+
+        async def again() -> Response:
+            fresh = await slots_service.get_slot(session, config, slot_id, limit=1)
+            return await _page(
+                request,
+                fresh,
+                rows=rows,
+                hedge=hedge,
+                problems=problems,
+                banner=t.gettext("The fallbacks were not saved."),
+                status_code=422,
+            )
+
+        return await rerender(session, again)
+    return see_other(f"/admin/slots/{slot_id}/chain?saved=1")

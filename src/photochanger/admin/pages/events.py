@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
+from photochanger.admin.deps import admin_requires, csrf_form
 from photochanger.admin.rendering import error_message, render, translator
-from photochanger.admin.router import AdminDep, AdminRoute, csrf_form, need
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
 from photochanger.auth.dependencies import Principal
 from photochanger.config import AppConfig
@@ -159,14 +160,20 @@ async def _list_page(
 
 
 @router.get("")
-async def list_events(request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    need(principal, permissions.EVENTS_READ)
+async def list_events(
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.EVENTS_READ)],
+    session: SessionDep,
+) -> Response:
     return await _list_page(request, session)
 
 
 @router.post("")
-async def create_event(request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    need(principal, permissions.EVENTS_WRITE)
+async def create_event(
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.EVENTS_WRITE)],
+    session: SessionDep,
+) -> Response:
     form = await csrf_form(request)
     try:
         body = EventForm.from_form(form).to_create()
@@ -232,19 +239,22 @@ async def _detail_page(
 async def show_event(
     event_id: str,
     request: Request,
-    principal: AdminDep,
+    principal: Annotated[Principal, admin_requires(permissions.EVENTS_READ)],
     session: SessionDep,
     page: Annotated[int, Query(ge=1)] = 1,
     saved: bool = False,
 ) -> Response:
-    need(principal, permissions.EVENTS_READ)
     banner = translator(request).gettext("Saved.") if saved else None
     return await _detail_page(request, session, principal, event_id, page=page, banner=banner)
 
 
 @router.post("/{event_id}")
-async def update_event(event_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    need(principal, permissions.EVENTS_WRITE)
+async def update_event(
+    event_id: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.EVENTS_WRITE)],
+    session: SessionDep,
+) -> Response:
     form = await csrf_form(request)
     try:
         body = EventForm.from_form(form).to_update()
@@ -263,10 +273,13 @@ async def update_event(event_id: str, request: Request, principal: AdminDep, ses
 
 @router.post("/{event_id}/{action}")
 async def event_action(
-    event_id: str, action: str, request: Request, principal: AdminDep, session: SessionDep
+    event_id: str,
+    action: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.EVENTS_WRITE)],
+    session: SessionDep,
 ) -> Response:
     """close, reopen, gallery-open, gallery-close, delete."""
-    need(principal, permissions.EVENTS_WRITE)
     await csrf_form(request)
     config = _config(request)
     try:
@@ -304,10 +317,14 @@ async def event_action(
 
 @router.post("/{event_id}/photos/{job_id}/{action}")
 async def photo_action(
-    event_id: str, job_id: str, action: str, request: Request, principal: AdminDep, session: SessionDep
+    event_id: str,
+    job_id: str,
+    action: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.EVENTS_WRITE)],
+    session: SessionDep,
 ) -> Response:
     """hide, show, delete one photo; back to the gallery page it was on."""
-    need(principal, permissions.EVENTS_WRITE)
     form = await csrf_form(request)
     page = str(form.get("page") or "1")
     back = f"{BASE}/{quote(event_id)}?page={quote(page)}#photos"
@@ -322,8 +339,12 @@ async def photo_action(
 
 
 @router.get("/{event_id}/card")
-async def table_card(event_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
+async def table_card(
+    event_id: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.EVENTS_READ)],
+    session: SessionDep,
+) -> Response:
     """A printable card with the public gallery's QR code."""
-    need(principal, permissions.EVENTS_READ)
     event: EventRead = await events_service.read_event(session, _config(request), event_id)
     return render(request, "event_card.html", event=event)

@@ -1,11 +1,15 @@
 """`GET /admin/slots/{id}/results.zip` (mounted under `/admin` by `admin.router`): the gallery's ZIP, booth
 shots only unless test runs are asked for; with nothing to put in it, back to the gallery saying so."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from photochanger.admin.router import AdminDep, AdminRoute, need
+from photochanger.admin.deps import admin_requires
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
+from photochanger.auth.dependencies import Principal
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.storage import MediaLayout
@@ -17,9 +21,12 @@ router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
 
 @router.get("/slots/{slot_id}/results.zip")
 async def gallery_zip(
-    slot_id: str, request: Request, principal: AdminDep, session: SessionDep, include_tests: bool = False
+    slot_id: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.RESULTS_READ)],
+    session: SessionDep,
+    include_tests: bool = False,
 ) -> Response:
-    need(principal, permissions.RESULTS_READ)
     config: AppConfig = request.app.state.config
     entries = await slots_service.export_entries(
         session, MediaLayout(config.media_root), slot_id, start=None, end=None, include_tests=include_tests

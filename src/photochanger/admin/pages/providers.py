@@ -2,7 +2,7 @@
 Keys are write-only: a page shows the last four characters, who set the key and when, never the key."""
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -18,16 +18,25 @@ from photochanger.accounts.schemas import (
     ProviderSettingsUpdate,
 )
 from photochanger.accounts.store import KeyStore
-from photochanger.admin.rendering import render, translator
-from photochanger.admin.router import AdminDep, AdminRoute, _redirect, csrf_form, need
+from photochanger.admin.deps import admin_requires, csrf_form
+from photochanger.admin.rendering import done_banner, render, rerender, see_other, translator
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
+from photochanger.auth.dependencies import Principal
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed
 from photochanger.core.time import utcnow
+from photochanger.i18n import N_
 from photochanger.providers.registry import ProviderRegistry
 from photochanger.usage import service as usage_service
 
 PAGE = "/admin/settings/providers"
+DONE = {
+    "added": N_("Key added."),
+    "replaced": N_("Key replaced."),
+    "removed": N_("Key removed."),
+    "settings": N_("Provider settings saved."),
+}
 
 # Included under `/admin` by `admin.router`.
 router: APIRouter = APIRouter(prefix="/settings/providers", route_class=AdminRoute, include_in_schema=False)
@@ -78,22 +87,20 @@ def _problem(exc: ValidationError) -> str:
 
 @router.get("")
 async def providers_page(
-    request: Request, principal: AdminDep, session: SessionDep, done: str | None = None
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SETTINGS_READ)],
+    session: SessionDep,
+    done: str | None = None,
 ) -> Response:
-    need(principal, permissions.SETTINGS_READ)
-    t = translator(request)
-    banner = {
-        "added": t.gettext("Key added."),
-        "replaced": t.gettext("Key replaced."),
-        "removed": t.gettext("Key removed."),
-        "settings": t.gettext("Provider settings saved."),
-    }.get(done or "")
-    return await _page(request, session, banner=banner)
+    return await _page(request, session, banner=done_banner(request, DONE, done))
 
 
 @router.post("/keys")
-async def add_key(request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    need(principal, permissions.SETTINGS_WRITE)
+async def add_key(
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SETTINGS_WRITE)],
+    session: SessionDep,
+) -> Response:
     form = await csrf_form(request)
     fields: dict[str, Any] = {name: form.get(name) for name in ProviderKeyCreate.model_fields}
     provider = str(fields.get("provider") or "")
@@ -111,14 +118,16 @@ async def add_key(request: Request, principal: AdminDep, session: SessionDep) ->
         )
     await accounts_service.add_key(session, _registry(request), _store(request).box, body, actor=principal)
     _store(request).invalidate()
-    return _redirect(f"{PAGE}?done=added")
+    return see_other(f"{PAGE}?done=added")
 
 
 @router.post("/{provider_id}/settings")
 async def save_provider_settings(
-    provider_id: str, request: Request, principal: AdminDep, session: SessionDep
+    provider_id: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SETTINGS_WRITE)],
+    session: SessionDep,
 ) -> Response:
-    need(principal, permissions.SETTINGS_WRITE)
     form = await csrf_form(request)
     prices = {
         str(name)[len("price.") :]: value
@@ -142,9 +151,10 @@ async def save_provider_settings(
         errors = {f"settings:{provider_id}": "; ".join(str(e.get("msg")) for e in exc.errors or [])}
     else:
         _store(request).invalidate()
-        return _redirect(f"{PAGE}?done=settings")
-    await session.rollback()
-    return await _page(
+        return see_other(f"{PAGE}?done=settings")
+    return await rerender(
+        session,
+        _page,
         request,
         session,
         banner=t.gettext("The provider settings were not saved."),
@@ -156,9 +166,11 @@ async def save_provider_settings(
 
 @router.post("/keys/{key_id}/replace")
 async def replace_key(
-    key_id: uuid.UUID, request: Request, principal: AdminDep, session: SessionDep
+    key_id: uuid.UUID,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SETTINGS_WRITE)],
+    session: SessionDep,
 ) -> Response:
-    need(principal, permissions.SETTINGS_WRITE)
     form = await csrf_form(request)
     try:
         body = ProviderKeyReplace.model_validate({"api_key": form.get("api_key") or ""})
@@ -174,25 +186,29 @@ async def replace_key(
         )
     await accounts_service.replace_key(session, _store(request).box, key_id, body, actor=principal)
     _store(request).invalidate()
-    return _redirect(f"{PAGE}?done=replaced")
+    return see_other(f"{PAGE}?done=replaced")
 
 
 @router.post("/keys/{key_id}/delete")
 async def remove_key(
-    key_id: uuid.UUID, request: Request, principal: AdminDep, session: SessionDep
+    key_id: uuid.UUID,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SETTINGS_WRITE)],
+    session: SessionDep,
 ) -> Response:
-    need(principal, permissions.SETTINGS_WRITE)
     await csrf_form(request)
     await accounts_service.remove_key(session, key_id, actor=principal)
     _store(request).invalidate()
-    return _redirect(f"{PAGE}?done=removed")
+    return see_other(f"{PAGE}?done=removed")
 
 
 @router.post("/keys/{key_id}/check")
 async def check_key(
-    key_id: uuid.UUID, request: Request, principal: AdminDep, session: SessionDep
+    key_id: uuid.UUID,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SETTINGS_WRITE)],
+    session: SessionDep,
 ) -> Response:
-    need(principal, permissions.SETTINGS_WRITE)
     await csrf_form(request)
     result = await accounts_service.check_key(session, _registry(request), _store(request).box, key_id)
     _store(request).invalidate()

@@ -1,12 +1,16 @@
 """Setup guidance (mounted under `/admin` by `admin.router`): the dashboard checklist's live fragment and
 each slot's booth setup card, naming DSLR Remote Pro's own settings."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from photochanger.admin.deps import admin_requires
 from photochanger.admin.rendering import render
-from photochanger.admin.router import AdminDep, AdminRoute, need
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth import permissions
+from photochanger.auth.dependencies import Principal
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.onboarding import service as onboarding
@@ -17,15 +21,22 @@ router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
 
 
 @router.get("/setup/checklist")
-async def setup_checklist(request: Request, principal: AdminDep, session: SessionDep) -> Response:
+async def setup_checklist(
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SLOTS_READ)],
+    session: SessionDep,
+) -> Response:
     """The checklist alone, which the dashboard re-fetches every few seconds until every step is done."""
-    need(principal, permissions.SLOTS_READ)
     return render(request, "_checklist.html", setup=await onboarding.progress(session))
 
 
 @router.get("/slots/{slot_id}/booth")
-async def booth_setup(slot_id: str, request: Request, principal: AdminDep, session: SessionDep) -> Response:
-    need(principal, permissions.SLOTS_READ)
+async def booth_setup(
+    slot_id: str,
+    request: Request,
+    principal: Annotated[Principal, admin_requires(permissions.SLOTS_READ)],
+    session: SessionDep,
+) -> Response:
     config: AppConfig = request.app.state.config
     slot = await slots_service.get_slot(session, config, slot_id, limit=1)
     runtime = await settings_service.load(session)

@@ -4,8 +4,9 @@ shows a sign-out button (signing out stays a CSRF-checked POST), or the login pa
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from photochanger.admin.deps import get_admin
 from photochanger.admin.rendering import render
-from photochanger.admin.router import AdminRoute, get_admin
+from photochanger.admin.routing import AdminRoute
 from photochanger.auth.dependencies import CodecDep
 from photochanger.auth.exceptions import InvalidToken, NotAuthenticated
 from photochanger.core.db import SessionDep

@@ -19,8 +19,11 @@ import anyio
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from photochanger.ingest.exceptions import InvalidRequest, PayloadTooLarge
+from photochanger.core.uploads import InvalidRequest, PayloadTooLarge
 
+# Room for the multipart framing and the text fields on top of the file itself: a declared length past the
+# file's cap plus this is refused before a byte is read.
+MULTIPART_OVERHEAD_BYTES = 256 * 1024
 # Every part, text or file, whatever its name: the booth sends about ten.
 MAX_PARTS = 64
 MAX_FIELD_BYTES = 8 * 1024

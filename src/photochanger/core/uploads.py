@@ -1,4 +1,5 @@
-"""The request body as the ingest pipeline reads it: bounded in idle and total time, a vanished client named."""
+"""An upload's request body as upload routes read it: bounded in idle and total time, a vanished client named,
+and the problems of reading one (the multipart reader's, `core.multipart`, too)."""
 
 import asyncio
 import time
@@ -6,7 +7,34 @@ from collections.abc import AsyncIterator
 
 from starlette.requests import ClientDisconnect
 
-from photochanger.ingest.exceptions import ClientClosed, UploadTimeout
+from photochanger.core.errors import PhotoChangerError
+
+
+class InvalidRequest(PhotoChangerError):
+    status_code = 400
+    code = "invalid_request"
+    title = "Invalid request"
+
+
+class UploadTimeout(PhotoChangerError):
+    status_code = 408
+    code = "upload_timeout"
+    title = "The upload arrived too slowly"
+
+
+class ClientClosed(PhotoChangerError):
+    """The client went away before its upload was read: nobody hears the answer; logged at INFO, counted
+    under its own code and status (nginx's 499), never as a server error."""
+
+    status_code = 499
+    code = "client_closed"
+    title = "Client closed the request"
+
+
+class PayloadTooLarge(PhotoChangerError):
+    status_code = 413
+    code = "payload_too_large"
+    title = "Upload too large"
 
 
 async def guarded_body(

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from photochanger.core.storage import MediaLayout
-from photochanger.ingest import provider_media
+from photochanger.public import provider_media
 
 
 def _layout(tmp_path: Path) -> MediaLayout:

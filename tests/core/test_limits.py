@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from photochanger.ingest.limits import ConcurrencyLimiter, Limits, PermitTimeout
+from photochanger.core.limits import ConcurrencyLimiter, Limits, PermitTimeout
 
 LIMITS = Limits(slot=2, provider=3, global_=4)
 
