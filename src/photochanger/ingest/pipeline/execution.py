@@ -7,13 +7,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.accounts.rotation import KeyedResult, call_with_keys
 from photochanger.core import images
-from photochanger.core.storage import MediaLayout, unlink_quietly, write_atomic
+from photochanger.core.storage import MediaLayout, link_atomic, unlink_quietly, write_atomic
 from photochanger.ingest.chain import ChainFailed, Link, run_chain
 from photochanger.ingest.exceptions import ProviderFailure
 from photochanger.ingest.pipeline.outcome import Ending, Outcome, booth_error_for, reason_of
@@ -27,6 +28,7 @@ from photochanger.ingest.pipeline.request import (
 from photochanger.models import JobStatus
 from photochanger.providers.base import (
     Deadline,
+    Photo,
     Provider,
     ProviderError,
     ProviderFailed,
@@ -59,10 +61,12 @@ class Execution:
         provider_started = time.monotonic()
         finished = False
         try:
-            image = await anyio.to_thread.run_sync(r.upload.path.read_bytes)
+            # Read from disk only by a driver that needs the bytes: one that sends the input the validation
+            # prepared never does, and the job does not hold the photo while its provider works.
+            photo = Photo(path=r.upload.path)
             request = ProviderRequest(
                 job_id=r.job_id,
-                image=image,
+                photo=photo,
                 content_type=r.info.content_type,
                 options=r.options,
                 deadline=r.deadline,
@@ -71,21 +75,22 @@ class Execution:
                 public_media_url=self._publisher(r),
                 guest_url=self.links.guest_url(r.job_id),
                 prepared_input=r.info.provider_input,
+                image_size=(r.info.width, r.info.height),
             )
             try:
                 result = await self._call_provider(r, request)
             except ProviderError as exc:
-                answer = await self._fail(r, exc, image, output_type, elapsed_ms(provider_started))
+                answer = await self._fail(r, exc, photo, output_type, elapsed_ms(provider_started))
                 finished = True
                 return answer
             provider_ms = elapsed_ms(provider_started)
             if r.deadline.expired:
                 # Late output is dropped: the booth has been told (or is being told) 504.
                 late = ProviderTimeout("the provider answered after the deadline")
-                answer = await self._fail(r, late, image, output_type, provider_ms)
+                answer = await self._fail(r, late, photo, output_type, provider_ms)
                 finished = True
                 return answer
-            answer = await self._store(r, result, output_type, provider_ms, image)
+            answer = await self._store(r, result, output_type, provider_ms)
             finished = True
             return answer
         finally:
@@ -153,7 +158,7 @@ class Execution:
         return outcome.result
 
     async def _store(
-        self, r: Received, result: ProviderResult, output_type: str, provider_ms: int, image: bytes
+        self, r: Received, result: ProviderResult, output_type: str, provider_ms: int
     ) -> IngestResult:
         data = result.data
         if images.sniff(data[:16]) != output_type:
@@ -172,11 +177,17 @@ class Execution:
         original = self._original(r)
         original_path = self.layout.resolve(original[1]) if original is not None else None
 
+        # A result that is the upload itself (a clean JPEG passed through) becomes a second name of the
+        # upload's file: nothing copied, written or synced twice. The original an event keeps is that file.
+        same_file = bool(result.meta.get("same_bytes")) and data is result.data
+        upload_path = r.upload.path
+
         def write_files() -> None:
-            write_atomic(result_path, data)
+            if not (same_file and _linked(upload_path, result_path)):
+                write_atomic(result_path, data)
             write_atomic(preview_path, reuse or images.thumbnail(data, PREVIEW_LONG_SIDE))
-            if original_path is not None:
-                write_atomic(original_path, image)
+            if original_path is not None and not _linked(upload_path, original_path):
+                write_atomic(original_path, upload_path.read_bytes())
 
         files = (result_path, preview_path, original_path)
         try:
@@ -214,7 +225,7 @@ class Execution:
         return r.event[0], self.layout.original_relpath(r.ctx.slot_id, r.job_id, ext), r.upload.size
 
     async def _fail(
-        self, r: Received, exc: ProviderError, image: bytes, output_type: str, provider_ms: int
+        self, r: Received, exc: ProviderError, photo: Photo, output_type: str, provider_ms: int
     ) -> IngestResult:
         status = JobStatus.timeout if isinstance(exc, ProviderTimeout) else JobStatus.failed
         fallback = r.ctx.slot_settings.on_failure is OnFailure.original and r.mode == "sync"
@@ -224,6 +235,7 @@ class Execution:
         await self.outcome.end(r, ending)
         if not fallback:
             raise booth_error_for(exc)
+        image = await anyio.to_thread.run_sync(lambda: photo.data)
         try:
             data = await images.run_image_work(images.reencode, image, output_type)
         except images.ImageProblem:
@@ -232,6 +244,15 @@ class Execution:
         return self.links.answer(
             r.job_id, data, output_type, duration_ms=duration_ms, fallback=reason_of(exc)
         )
+
+
+def _linked(source: Path, path: Path) -> bool:
+    """`link_atomic`, or False where the file system takes no second link (the caller copies)."""
+    try:
+        link_atomic(source, path)
+    except OSError:
+        return False
+    return True
 
 
 async def _call_once(
