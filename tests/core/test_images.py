@@ -221,3 +221,11 @@ def test_a_provider_input_is_encoded_at_the_input_quality() -> None:
     sent.convert("RGB").save(at_q90, "JPEG", quality=90)
     assert INPUT_QUALITY == 85
     assert len(info.provider_input.data) < 0.9 * len(at_q90.getvalue())
+
+
+def test_a_refused_file_leaves_its_mapping_closed(tmp_path: Path) -> None:
+    """The structure walk's error must not keep the mapped file open (the refusal is InvalidImage)."""
+    path = tmp_path / "bomb"
+    path.write_bytes(images.scan_bomb(1000))
+    with pytest.raises(InvalidImage, match="scans"):
+        inspect_image(path, preview_long_side=320)

@@ -59,6 +59,14 @@ def walk(data: Buffer, *, max_scans: int = MAX_SCANS) -> JpegLayout:
     between segments that are not a marker are skipped the way libjpeg skips them (to the next marker), so
     every scan a decoder would run is counted. Raises `TooManyScans` or `JpegStructureError`."""
     view = memoryview(data).cast("B")
+    try:
+        return _walk(view, max_scans)
+    finally:
+        # An error's traceback keeps this frame: without the release, a mapped file could not be closed.
+        view.release()
+
+
+def _walk(view: memoryview, max_scans: int) -> JpegLayout:
     size = len(view)
     if size < 2 or view[0] != 0xFF or view[1] != SOI:
         raise JpegStructureError("no SOI marker")
