@@ -9,8 +9,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.time import utcnow
-from photochanger.events import engagement
-from photochanger.events.engagement import Metric
+from photochanger.eventpage import engagement
+from photochanger.eventpage.engagement import Metric
 from photochanger.models import Job, JobSource, JobStatus
 from tests.events.conftest import create_event
 from tests.support.jobs import add_job

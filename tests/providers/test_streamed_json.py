@@ -4,7 +4,7 @@ import base64
 import json
 import os
 
-from photochanger.providers.remote import Blob, StreamedJson
+from photochanger.providers.wire import Blob, StreamedJson
 
 
 async def _read(body: StreamedJson) -> tuple[bytes, list[bytes]]:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core import migrations
 from photochanger.core.db import create_engine
+from photochanger.core.time import day_of, hour_of
 from photochanger.ingest import ending
 from photochanger.ingest import repository as ingest_repository
 from photochanger.models import (
@@ -42,7 +43,7 @@ NOW = datetime(2026, 11, 22, 12, 20, tzinfo=UTC)
 Rollups = tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]
 
 
-def recount(jobs: list[Job], grain: Callable[[datetime], datetime] = rollup.hour_of) -> Rollups:
+def recount(jobs: list[Job], grain: Callable[[datetime], datetime] = hour_of) -> Rollups:
     """Both rollups of one grain (hourly by default) recomputed from raw job rows: (count, duration sum)
     keys and duration bucket keys."""
     counts: Counter[tuple[Any, ...]] = Counter()
@@ -97,7 +98,7 @@ async def assert_rollups_match(maker: async_sessionmaker[AsyncSession]) -> None:
     """Hourly and daily rollups, per slot and over all slots, equal a recount of the job rows."""
     async with maker() as session:
         jobs = list((await session.execute(select(Job))).scalars())
-        for daily, grain in ((False, rollup.hour_of), (True, rollup.day_of)):
+        for daily, grain in ((False, hour_of), (True, day_of)):
             counts, buckets = recount(jobs, grain)
             assert await stored(session, daily=daily) == (counts, buckets)
             assert await stored_overall(session, daily=daily) == without_slot(buckets)

@@ -19,7 +19,7 @@ from photochanger.auth.tokens import REFRESH_ABSOLUTE_TTL, REFRESH_IDLE_TTL, Iss
 from photochanger.core.db import create_engine, create_sessionmaker
 from photochanger.core.time import utcnow
 from photochanger.models import User
-from photochanger.users import service, throttle
+from photochanger.users import service, sessions, throttle
 from photochanger.users.exceptions import InvalidCredentials, TooManyLoginAttempts
 from tests.support.auth import DEFAULT_PASSWORD
 from tests.support.db import DatabaseFactory
@@ -56,7 +56,7 @@ async def _login(
     username: str = "serg",
 ) -> IssuedTokens:
     async with sm() as session:
-        issued = await service.login(
+        issued = await sessions.login(
             session, CODEC, username=username, password=password, client=client, now=now
         )
         await session.commit()
@@ -66,7 +66,7 @@ async def _login(
 async def _refresh(sm: async_sessionmaker[AsyncSession], token: str, now: datetime) -> IssuedTokens:
     async with sm() as session:
         try:
-            issued = await service.refresh(session, CODEC, token, now=now)
+            issued = await sessions.refresh(session, CODEC, token, now=now)
         except BaseException:
             await session.rollback()
             raise
@@ -113,7 +113,7 @@ async def _play(url: str, user_id: uuid.UUID, ops: list[tuple[str, int, int]]) -
         async with sm() as session:
             user = await session.get(User, user_id)
             assert user is not None
-            first = await service._issue(session, CODEC, user, now=now)
+            first = await sessions._issue(session, CODEC, user, now=now)
             await session.commit()
         model.families.append(_Family([(first.refresh_token, first.access_token)]))
         for kind, fam_pick, tok_pick in ops:
@@ -122,7 +122,7 @@ async def _play(url: str, user_id: uuid.UUID, ops: list[tuple[str, int, int]]) -
                 async with sm() as session:
                     user = await session.get(User, user_id)
                     assert user is not None
-                    issued = await service._issue(session, CODEC, user, now=now)
+                    issued = await sessions._issue(session, CODEC, user, now=now)
                     await session.commit()
                 model.families.append(_Family([(issued.refresh_token, issued.access_token)]))
                 continue
@@ -131,7 +131,7 @@ async def _play(url: str, user_id: uuid.UUID, ops: list[tuple[str, int, int]]) -
             refresh_token = family.tokens[index][0]
             if kind == "logout":
                 async with sm() as session:
-                    await service.logout(session, CODEC, refresh_token, now=now)
+                    await sessions.logout(session, CODEC, refresh_token, now=now)
                     await session.commit()
                 family.alive = False
                 continue

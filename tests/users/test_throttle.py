@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.core.clients import client_key
 from photochanger.models import LoginAttempt, User
-from photochanger.users import service, throttle
+from photochanger.users import service, sessions, throttle
 from photochanger.users.exceptions import InvalidCredentials, TooManyLoginAttempts, WrongPassword
 from tests.support.auth import DEFAULT_PASSWORD, bearer, create_user, login
 from tests.users.test_service import CODEC, T0, sessionmaker, user
@@ -30,7 +30,7 @@ async def _try(
     """One login; returns the outcome's name."""
     async with sm() as session:
         try:
-            await service.login(session, CODEC, username="serg", password=password, client=client, now=now)
+            await sessions.login(session, CODEC, username="serg", password=password, client=client, now=now)
         except InvalidCredentials:
             return "evaluated"
         except TooManyLoginAttempts:
@@ -73,7 +73,7 @@ async def test_many_clients_share_one_ceiling_per_account_and_a_known_client_sti
     # A new client is slowed too, with Retry-After until the oldest failure leaves the window...
     async with sessionmaker() as session:
         with pytest.raises(TooManyLoginAttempts) as slowed:
-            await service.login(
+            await sessions.login(
                 session, CODEC, username="serg", password=DEFAULT_PASSWORD, client="192.0.2.99", now=later
             )
     assert slowed.value.headers["Retry-After"] == str(15 * 60 - 60)
@@ -118,7 +118,7 @@ async def test_wrong_current_passwords_on_change_password_are_throttled(
         async with sessionmaker() as session:
             row = await service.get_user(session, user.id)
             try:
-                await service.change_password(
+                await sessions.change_password(
                     session,
                     CODEC,
                     row,

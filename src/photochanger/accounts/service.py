@@ -21,12 +21,10 @@ from photochanger.core.crypto import SecretBox, SecretUnreadable
 from photochanger.core.logging import register_secret
 from photochanger.core.time import utcnow
 from photochanger.models import KeyStatus, ProviderKey
-from photochanger.providers.base import Deadline, Provider
+from photochanger.providers.base import CONNECTION_CHECK_SECONDS, Deadline, Provider
 from photochanger.providers.registry import ProviderRegistry, UnknownProvider
 from photochanger.providers.remote import RemoteProvider
 from photochanger.slots.exceptions import ProviderNotFound
-
-CHECK_SECONDS = 10.0
 
 
 def keyed_provider(registry: ProviderRegistry, provider_id: str) -> Provider:
@@ -145,7 +143,7 @@ async def remove_key(session: AsyncSession, key_id: uuid.UUID, *, actor: AuditAc
 async def check_key(
     session: AsyncSession, registry: ProviderRegistry, box: SecretBox, key_id: uuid.UUID
 ) -> KeyCheckRead:
-    """The provider's cheap authenticated call with this key (at most `CHECK_SECONDS`): ok, or the
+    """The provider's cheap authenticated call with this key (at most `CONNECTION_CHECK_SECONDS`): ok, or the
     provider's own text. The outcome is stored on the key; a broken key that checks ok is usable again."""
     row = await _get(session, key_id)
     provider = keyed_provider(registry, row.provider)
@@ -158,7 +156,7 @@ async def check_key(
             None,
         )
     else:
-        check = await provider.check_connection(Deadline.after(CHECK_SECONDS), api_key=secret)
+        check = await provider.check_connection(Deadline.after(CONNECTION_CHECK_SECONDS), api_key=secret)
         ok, detail, status = check.ok, check.detail, check.upstream_status
     row.checked_at = utcnow()
     row.check_ok = ok

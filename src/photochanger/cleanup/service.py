@@ -12,21 +12,22 @@ run is finished by the next one. Nothing whose `result_expires_at` is still ahea
 import fcntl
 import os
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from photochanger.config import AppConfig
 from photochanger.core.db import create_sessionmaker, is_sqlite
 from photochanger.core.errors import Conflict
 from photochanger.core.time import ensure_utc
-from photochanger.jobs.repository import JobRepository
+from photochanger.jobs.repository import AvailableRow, ExpiredRow, JobRepository
 from photochanger.metrics import cleanup_state
 from photochanger.models import EventPhoto
 from photochanger.models.job import Job
@@ -158,18 +159,37 @@ def _delete_files(targets: Iterable[tuple[str, Path]], dry_run: bool) -> _Deleti
     return outcome
 
 
+_Row = TypeVar("_Row", ExpiredRow, AvailableRow)
+
+
+async def _pages(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    page: Callable[[JobRepository, tuple[datetime, str] | None], Awaitable[Sequence[_Row]]],
+    batch_size: int,
+) -> AsyncIterator[Sequence[_Row]]:
+    """The job rows `page` returns after each (expiry, id) key, a page per short session. Keyset pagination,
+    so a dry run (which marks nothing) still walks every job exactly once."""
+    after: tuple[datetime, str] | None = None
+    while True:
+        async with sessionmaker() as session:
+            rows = await page(JobRepository(session), after)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch_size:
+            return
+        after = (rows[-1].result_expires_at, rows[-1].id)
+
+
 async def _clean_expired(
     engine: AsyncEngine, root: Path, now: datetime, dry_run: bool, batch_size: int, report: CleanupReport
 ) -> None:
     sessionmaker = create_sessionmaker(engine)
-    after: tuple[datetime, str] | None = None
-    while True:
-        # Keyset pagination, so a dry run (which marks nothing) still walks every expired job exactly once.
-        async with sessionmaker() as session:
-            rows = await JobRepository(session).expired_page(now, after=after, limit=batch_size)
-        if not rows:
-            return
-        after = (rows[-1].result_expires_at, rows[-1].id)
+
+    async def page(repo: JobRepository, after: tuple[datetime, str] | None) -> Sequence[ExpiredRow]:
+        return await repo.expired_page(now, after=after, limit=batch_size)
+
+    async for rows in _pages(sessionmaker, page, batch_size):
         report.expired_jobs += len(rows)
         refused: set[str] = set()
         per_tree: dict[str, list[tuple[str, Path]]] = {tree: [] for tree in (*JOB_TREES, ORIGINALS)}
@@ -205,8 +225,6 @@ async def _clean_expired(
                 await JobRepository(session).mark_cleaned(cleaned, now)
                 await session.commit()
         report.jobs_marked_cleaned += len(cleaned)
-        if len(rows) < batch_size:
-            return
 
 
 def _files(base: Path) -> list[Path]:
@@ -289,22 +307,17 @@ def _absent(root: Path, relpaths: list[tuple[str, str]]) -> list[str]:
 async def _report_missing(
     engine: AsyncEngine, root: Path, now: datetime, batch_size: int, report: CleanupReport
 ) -> None:
-    sessionmaker = create_sessionmaker(engine)
-    after: tuple[datetime, str] | None = None
-    while True:
-        # Paged by (expiry, id) like the expired pass, so both databases walk `ix_job_uncleaned_expiry`
-        # (live results only) instead of the whole table in id order.
-        async with sessionmaker() as session:
-            rows = await JobRepository(session).available_page(now, after=after, limit=batch_size)
-        if not rows:
-            return
-        after = (rows[-1].result_expires_at, rows[-1].id)
+
+    # Paged by (expiry, id) like the expired pass, so both databases walk `ix_job_uncleaned_expiry` (live
+    # results only) instead of the whole table in id order.
+    async def page(repo: JobRepository, after: tuple[datetime, str] | None) -> Sequence[AvailableRow]:
+        return await repo.available_page(now, after=after, limit=batch_size)
+
+    async for rows in _pages(create_sessionmaker(engine), page, batch_size):
         wanted = [
             (row.id, rel) for row in rows for rel in (row.result_path, row.preview_path) if rel is not None
         ]
         report.missing_files.extend(await anyio.to_thread.run_sync(_absent, root, wanted))
-        if len(rows) < batch_size:
-            return
 
 
 async def run_cleanup(

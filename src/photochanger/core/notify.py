@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.core.tasks import cancel_and_wait
+from photochanger.core.tasks import BackgroundTask
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class PgListener:
         self.reconnect_seconds = reconnect_seconds
         self.connected = asyncio.Event()
         self._subscribers: dict[str, set[Callback]] = defaultdict(set)
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("pg-listener")
 
     def subscribe(self, channel: str, callback: Callback) -> Callable[[], None]:
         """Add `callback` for `channel`; returns the function that removes it again."""
@@ -66,12 +66,10 @@ class PgListener:
         return len(self._subscribers[channel])
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="pg-listener")
+        self._task.start(self._run)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
+        await self._task.stop()
 
     def _dispatch(self, channel: str, payload: str) -> None:
         for callback in list(self._subscribers[channel]):

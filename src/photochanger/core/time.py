@@ -12,3 +12,13 @@ def ensure_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def hour_of(moment: datetime) -> datetime:
+    """The UTC hour `moment` falls in (the grain of the hourly counters and rollups)."""
+    return ensure_utc(moment).replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(moment: datetime) -> datetime:
+    """The UTC day `moment` falls in, as its midnight."""
+    return ensure_utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from starlette.responses import StreamingResponse
 
 CHUNK_BYTES = 256 * 1024
 
@@ -74,3 +77,23 @@ def iter_zip(entries: Iterable[ZipEntry], *, chunk_bytes: int = CHUNK_BYTES) -> 
                 yield data
     if data := sink.take():
         yield data
+
+
+# The OpenAPI description of a route answering `zip_response`.
+ZIP_OPENAPI: dict[str, Any] = {"description": "A ZIP of stored entries", "content": {"application/zip": {}}}
+
+
+def zip_response(
+    entries: Iterable[ZipEntry], filename: str, *, headers: dict[str, str] | None = None
+) -> StreamingResponse:
+    """`entries` streamed as the attachment `filename`, not cached unless `headers` say otherwise."""
+    # A plain iterator: Starlette pulls it in a worker thread, so file reads stay off the event loop.
+    return StreamingResponse(
+        iter_zip(entries),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+    )

@@ -1,18 +1,11 @@
-"""Finding an event from a public handle (a job id, a gallery token, an event id) for the guest pages."""
+"""Finding an event from a public handle (a gallery token, an event id) for the gallery pages; the event of a
+job is `eventpage.branding.event_of_job`."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.time import utcnow
 from photochanger.events.repository import EventRepository
-from photochanger.jobs.repository import JobRepository
 from photochanger.models import Event
-
-
-async def event_of_job(session: AsyncSession, job_id: str) -> Event | None:
-    job = await JobRepository(session).get(job_id)
-    if job is None or job.event_id is None:
-        return None
-    return await EventRepository(session).get(job.event_id)
 
 
 async def open_gallery(session: AsyncSession, token: str) -> Event | None:

@@ -2,47 +2,30 @@
 while the operator has it open; phone-first, paged, hidden photos left out), its photos, the event logo, and
 the share counter. Engagement is counted here, server-side."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
-from photochanger.core.links import Links
 from photochanger.core.storage import MediaLayout
 from photochanger.deps import MediaLayoutDep
-from photochanger.events import engagement, lookup, photos
-from photochanger.events.engagement import Metric
+from photochanger.eventpage import engagement
+from photochanger.eventpage.branding import brand_context, event_of_job
+from photochanger.eventpage.engagement import Metric
+from photochanger.events import lookup, photos
 from photochanger.events.exceptions import EventNotFound, EventPhotoNotFound
-from photochanger.events.service import branding_of
 from photochanger.guest.gallery import ClientRateLimiter
 from photochanger.guest.router import render_page
 from photochanger.media import service as media_service
-from photochanger.models import Event
 from photochanger.models.job import JOB_ID_PATTERN
 from photochanger.public.service import ResultNotFound
 
 router = APIRouter(tags=["guest"])
 GALLERY_PER_PAGE = 24
 _limiter = ClientRateLimiter()
-
-
-def _brand(event: Event) -> dict[str, object]:
-    branding = branding_of(event)
-    return {
-        "brand": branding,
-        "logo_url": Links.event_logo(event.id) if branding.logo_media_id else None,
-    }
-
-
-async def result_page_context(session: AsyncSession, event: Event, *, job_id: str) -> dict[str, object]:
-    """What the guest page of an event photo adds to the result page: the event's branding and its share
-    counter. Counts a page open."""
-    await engagement.count(session, event.id, Metric.page_open)
-    return {"share_url": Links.share(job_id), **_brand(event)}
 
 
 def _client(request: Request) -> str:
@@ -79,7 +62,7 @@ async def show_event_gallery(
         pages=pages,
         total=found.total,
         base_url=f"/e/{token}",
-        **_brand(event),
+        **brand_context(event),
     )
 
 
@@ -163,16 +146,8 @@ async def count_share(job_id: str, request: Request, session: SessionDep) -> Res
     about the guest."""
     if not _limiter.allow(_client(request)):
         return Response(status_code=204)
-    event = await lookup.event_of_job(session, job_id) if JOB_ID_PATTERN.match(job_id) else None
+    event = await event_of_job(session, job_id) if JOB_ID_PATTERN.match(job_id) else None
     if event is None:
         raise ResultNotFound("No event photo has this id.")
     await engagement.count(session, event.id, Metric.share)
     return Response(status_code=204)
-
-
-async def count_download(
-    sessionmaker: async_sessionmaker[AsyncSession], event_id: str | None, now: datetime | None = None
-) -> None:
-    """Count a guest download of an event photo (the download route holds no session of its own)."""
-    if event_id is not None:
-        await engagement.count_now(sessionmaker, event_id, Metric.download, now=now)

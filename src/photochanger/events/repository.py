@@ -1,11 +1,9 @@
 """Event rows, their slots, per-photo state and engagement counters."""
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.models import Event, EventEngagement, EventPhoto, EventSlot, Job, JobSource, JobStatus
@@ -155,14 +153,3 @@ class EventRepository:
     async def counters(self, event_id: str) -> Sequence[EventEngagement]:
         rows = await self.session.execute(select(EventEngagement).where(EventEngagement.event_id == event_id))
         return rows.scalars().all()
-
-    async def count(self, event_id: str, hour: datetime, metric: str) -> None:
-        """Add one to a counter: an upsert, so concurrent guests never lose a count."""
-        table: Any = EventEngagement.__table__
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(table).values(event_id=event_id, hour=hour, metric=metric, count=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["event_id", "hour", "metric"], set_={"count": table.c.count + 1}
-        )
-        await self.session.execute(stmt)

@@ -17,7 +17,7 @@ from photochanger.core.db import SessionDep
 from photochanger.core.errors import problem_responses
 from photochanger.core.links import Links
 from photochanger.core.storage import unlink_quietly
-from photochanger.core.zipstream import iter_zip
+from photochanger.core.zipstream import ZIP_OPENAPI, zip_response
 from photochanger.deps import AUTH_ERRORS, ConfigDep, MediaLayoutDep, ProvidersDep, SessionmakerDep
 from photochanger.events import engagement, photos, service
 from photochanger.events.exceptions import (
@@ -262,7 +262,7 @@ async def get_event_engagement(event_id: str, _principal: ReadDep, session: Sess
     response_class=StreamingResponse,
     summary="Every photo the event keeps as one ZIP, streamed",
     responses={
-        200: {"description": "A ZIP of stored entries", "content": {"application/zip": {}}},
+        200: ZIP_OPENAPI,
         **problem_responses(*AUTH_ERRORS, EventNotFound),
     },
 )
@@ -274,11 +274,7 @@ async def export_event_zip(
     originals: Annotated[bool, Query(description="also the original shots the event kept")] = False,
 ) -> StreamingResponse:
     entries = await photos.export_entries(session, layout, event_id, originals=originals)
-    return StreamingResponse(
-        iter_zip(entries),
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="event-{event_id}.zip"', **_PRIVATE},
-    )
+    return zip_response(entries, f"event-{event_id}.zip", headers=_PRIVATE)
 
 
 @router.get(

@@ -5,20 +5,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from photochanger.eventpage.branding import Branding
+
 MAX_RETENTION_DAYS = 3650
-COLOR = r"^#[0-9a-fA-F]{6}$"
-
-
-class Branding(BaseModel):
-    """What the event's guest pages and gallery show: a title, a logo (template media), colours, a text."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: Annotated[str, Field(max_length=120)] = ""
-    logo_media_id: Annotated[str | None, Field(max_length=36)] = None
-    primary_color: Annotated[str, Field(pattern=COLOR)] = "#222222"
-    accent_color: Annotated[str, Field(pattern=COLOR)] = "#d0463b"
-    text: Annotated[str, Field(max_length=500)] = ""
 
 
 class EventSlotIn(BaseModel):

@@ -15,6 +15,7 @@ from photochanger.audit.service import AuditActor
 from photochanger.config import AppConfig
 from photochanger.core.links import Links
 from photochanger.core.time import utcnow
+from photochanger.eventpage.branding import Branding, branding_of
 from photochanger.events import reuse
 from photochanger.events.exceptions import (
     EventNotFound,
@@ -23,7 +24,6 @@ from photochanger.events.exceptions import (
 )
 from photochanger.events.repository import EventRepository
 from photochanger.events.schemas import (
-    Branding,
     EventCreate,
     EventRead,
     EventSlotIn,
@@ -56,16 +56,6 @@ def status_of(event: Event, now: datetime) -> str:
     if event.retain_until < now:
         return "expired"
     return "closed" if event.closed_at is not None else "open"
-
-
-def branding_of(event: Event) -> Branding:
-    return Branding(
-        title=event.title,
-        logo_media_id=event.logo_media_id,
-        primary_color=event.primary_color,
-        accent_color=event.accent_color,
-        text=event.text,
-    )
 
 
 def to_read(config: AppConfig, event: Event, slots: Sequence[EventSlot], now: datetime) -> EventRead:

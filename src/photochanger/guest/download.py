@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse, Response
 from photochanger.core.errors import problem_responses
 from photochanger.core.images import EXTENSION_BY_MIME
 from photochanger.deps import ConfigDep, MediaLayoutDep, ResultCacheDep, SessionmakerDep
-from photochanger.events.public import count_download
+from photochanger.eventpage.engagement import count_download
 from photochanger.public import service as public_service
 from photochanger.public.service import ResultExpired, ResultNotFound
 

@@ -15,6 +15,7 @@ from photochanger.core.links import Links
 from photochanger.core.storage import MediaLayout
 from photochanger.core.time import ensure_utc, utcnow
 from photochanger.deps import ConfigDep
+from photochanger.eventpage import branding as event_branding
 from photochanger.guest import service
 from photochanger.i18n import LANG_QUERY, LANGUAGE_NAMES, LANGUAGES, Translator, pick_language
 from photochanger.i18n import jinja as i18n_jinja
@@ -131,14 +132,10 @@ async def show_result_page(job_id: str, request: Request, session: SessionDep) -
         "expires_at": result.expires_at,
         "expires_html": time_tag(result.expires_at),
     }
-    # A photo of an event gets the event's branding (and counts as a page open of that event). Imported
-    # here: the events package builds its pages on this module's rendering.
-    from photochanger.events import lookup as events_lookup
-    from photochanger.events import public as events_public
-
-    event = await events_lookup.event_of_job(session, job_id) if result.event_id else None
+    # A photo of an event gets the event's branding (and counts as a page open of that event).
+    event = await event_branding.event_of_job(session, job_id) if result.event_id else None
     if event is not None:
-        context = await events_public.result_page_context(session, event, job_id=result.job_id)
+        context = await event_branding.result_page_context(session, event, job_id=result.job_id)
         return render_page(request, "event_result.html", 200, **page, **context)
     return render_page(request, "result.html", 200, **page, brand=await branding.get(session, result.slot_id))
 

@@ -22,7 +22,7 @@ from photochanger.deps import AUTH_ERRORS, ConfigDep, IngestDep, ProvidersDep
 from photochanger.ingest.exceptions import INGEST_ERRORS
 from photochanger.ingest.pipeline.request import IngestRequest
 from photochanger.settings import service as settings_service
-from photochanger.slots import service as slots_service
+from photochanger.slots import trial as slots_trial
 from photochanger.slots.exceptions import SlotValidationFailed
 from photochanger.slots.schemas import TrialRunRead, TrialSettings
 
@@ -94,7 +94,7 @@ async def run_slot_test(
     )
     try:
         trial = _trial_settings(parsed.fields.get("settings"))
-        override = await slots_service.trial_override(session, config, providers, slot_id, trial)
+        override = await slots_trial.trial_override(session, config, providers, slot_id, trial)
         # Release this request's connection: the provider call below must not hold one.
         await session.commit()
         received = await ingest.receive(IngestRequest.test_run(slot_id, parsed, arrived_at, override))

@@ -15,16 +15,9 @@ class MediaCreated(BaseModel):
     has_alpha: bool
 
 
-class MediaRead(BaseModel):
+class MediaRead(MediaCreated):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
-    name: str
-    content_type: str
-    size: int
-    width: int
-    height: int
-    has_alpha: bool
     created_at: datetime
     created_by: str | None
     used_by: list[str]

@@ -10,7 +10,7 @@ import time
 
 from prometheus_client import CollectorRegistry, Histogram
 
-from photochanger.core.tasks import cancel_and_wait
+from photochanger.core.tasks import BackgroundTask
 
 SAMPLE_INTERVAL_SECONDS = 0.02
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -28,15 +28,13 @@ class LoopLagMonitor:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("loop-lag-monitor")
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="loop-lag-monitor")
+        self._task.start(self._run)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

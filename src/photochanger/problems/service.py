@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.core.notify import JOBS_CHANNEL, notify
-from photochanger.models import JobSource, JobStatus
+from photochanger.models import BoothRefusal, JobSource, JobStatus
 from photochanger.problems import repository
 
 # The stable problem code of a wrong ingest password (ingest's `InvalidPassword`); refusals are stored by code,
@@ -141,19 +141,24 @@ async def failed_jobs(session: AsyncSession, slot_id: str, *, limit: int) -> lis
     ]
 
 
+def _refused(row: BoothRefusal, *, slot_id: str | None = None) -> Problem:
+    """A refused upload as a problem line (`slot_id` set where lines of several slots are listed)."""
+    return Problem(
+        at=row.created_at,
+        kind="refused",
+        reason=row.code,
+        message=row.detail,
+        booth=_booth_label(BoothId(row.booth_name, row.booth_user, row.booth_version)),
+        slot_id=slot_id,
+    )
+
+
 async def recent_problems(session: AsyncSession, slot_id: str, *, limit: int) -> list[Problem]:
     """The slot's latest failed or timed-out jobs and refused uploads, newest first."""
     problems = await failed_jobs(session, slot_id, limit=limit)
-    for row in await repository.recent_refusals(session, slot_id=slot_id, limit=limit):
-        problems.append(
-            Problem(
-                at=row.created_at,
-                kind="refused",
-                reason=row.code,
-                message=row.detail,
-                booth=_booth_label(BoothId(row.booth_name, row.booth_user, row.booth_version)),
-            )
-        )
+    problems.extend(
+        _refused(row) for row in await repository.recent_refusals(session, slot_id=slot_id, limit=limit)
+    )
     problems.sort(key=lambda p: p.at, reverse=True)
     return problems[:limit]
 
@@ -161,17 +166,7 @@ async def recent_problems(session: AsyncSession, slot_id: str, *, limit: int) ->
 async def latest_refusals(session: AsyncSession, *, since: datetime, limit: int) -> list[Problem]:
     """The latest refused uploads of every slot since `since`, newest first (for the stats page)."""
     rows = await repository.recent_refusals(session, since=since, limit=limit)
-    return [
-        Problem(
-            at=row.created_at,
-            kind="refused",
-            reason=row.code,
-            message=row.detail,
-            booth=_booth_label(BoothId(row.booth_name, row.booth_user, row.booth_version)),
-            slot_id=row.slot_id,
-        )
-        for row in rows
-    ]
+    return [_refused(row, slot_id=row.slot_id) for row in rows]
 
 
 @dataclass

@@ -228,6 +228,10 @@ class SlotCheck:
     sync_wait_seconds: float | None = None
 
 
+# How long one "check connection" call may take, from the slot editor or for a stored key.
+CONNECTION_CHECK_SECONDS = 10.0
+
+
 @dataclass(frozen=True)
 class ConnectionCheck:
     """The answer of a "check connection" call: `ok`, and the provider's own text when it is not."""

@@ -7,7 +7,7 @@ import io
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import segno
 from PIL import Image
@@ -34,6 +34,10 @@ TEMPLATE_MEDIA: dict[str, Any] = {"x-template-media": True}
 # A frame laid over the photo: only template media with transparent areas fit (checked when a slot is saved).
 FRAME_MEDIA: dict[str, Any] = {**TEMPLATE_MEDIA, "x-needs-transparency": True}
 """`json_schema_extra` marking a field whose value is a template media id (the admin UI offers a picker)."""
+# The aspect ratios Google's image models take, asked for directly (`gemini`) or routed (`openrouter`).
+AspectRatio = Literal[
+    "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"
+]
 
 
 class OperationOptions(BaseModel):

@@ -1,23 +1,16 @@
-"""HTTP plumbing the remote drivers share: deadline-bound attempts, retries, `Retry-After`, data URLs.
+"""HTTP plumbing the remote drivers share: deadline-bound attempts, retries, the "check connection" request,
+option checks and the `RemoteProvider` base. What requests and answers look like is `wire`'s.
 
 Every attempt's timeout comes from the job's `Deadline`; a retry is only started when the wait plus a
 minimal attempt still fit before it. Logs carry status codes, sizes and timings, never keys or payloads.
 """
 
 import asyncio
-import base64
-import binascii
-import email.utils
-import json
 import logging
-import math
-import re
-import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from itertools import zip_longest
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -34,23 +27,15 @@ from photochanger.providers.base import (
     ProviderUnavailable,
     SlotCheck,
 )
+from photochanger.providers.wire import Transient, answered, connection_answer, error_object, status_failure
 
 logger = logging.getLogger("photochanger.providers")
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Below this many seconds left, a timed-out attempt is the deadline passing, not a slow connect.
 _DEADLINE_SLACK = 0.05
-
-
-class Transient(Exception):
-    """Raised by a response handler: `error` may be retried while the deadline allows."""
-
-    def __init__(self, error: ProviderError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 @dataclass(frozen=True)
@@ -65,130 +50,6 @@ class RetryPolicy:
     min_attempt: float = 2.0
     # False when the caller has another key or provider to turn to: a 429 is answered at once.
     wait_out_rate_limits: bool = True
-
-
-def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
-    """Seconds to wait from `Retry-After` (delta seconds or HTTP date) or `retry-after-ms`, if present."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def should_retry(response: httpx.Response) -> bool | None:
-    """The upstream's own verdict from `x-should-retry` (sent by OpenAI; read by its SDK's retry logic,
-    openai/openai-python `src/openai/_base_client.py` `_should_retry`), or None when it gave none."""
-    value = response.headers.get("x-should-retry", "").strip().lower()
-    if value == "true":
-        return True
-    if value == "false":
-        return False
-    return None
-
-
-def json_body(response: httpx.Response, provider: str) -> Any:
-    """The response's JSON, or `ProviderFailed` (a malformed answer is not retried)."""
-    try:
-        return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProviderFailed(
-            f"{provider} answered {response.status_code} with a body that is not JSON",
-            upstream_status=response.status_code,
-        ) from exc
-
-
-def status_failure(
-    response: httpx.Response, provider: str, message: str | None = None
-) -> ProviderError | Transient:
-    """The generic mapping of a non-2xx status: transient statuses retried, everything else configuration."""
-    status = response.status_code
-    detail = message or f"{provider} answered HTTP {status}"
-    retry_after = parse_retry_after(response.headers)
-    if status in TRANSIENT_STATUSES:
-        return Transient(ProviderUnavailable(detail, retry_after=retry_after, upstream_status=status))
-    return ProviderFailed(detail, upstream_status=status)
-
-
-def decode_data_url(url: str, provider: str) -> tuple[bytes, str]:
-    """The bytes and MIME type of a base64 `data:` URL, or `ProviderFailed`."""
-    header, sep, payload = url.partition(",")
-    if not sep or not header.startswith("data:") or not header.endswith(";base64"):
-        raise ProviderFailed(f"{provider} answered an image URL that is not a base64 data URL")
-    return decode_base64(payload, provider), header[5:].removesuffix(";base64")
-
-
-def decode_base64(payload: str, provider: str) -> bytes:
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ProviderFailed(f"{provider} answered an image that is not valid base64") from exc
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-@dataclass(frozen=True)
-class Blob:
-    """Bytes inside a `StreamedJson` document, sent as a base64 string (after `prefix`, e.g. a data URL's
-    `data:image/jpeg;base64,`)."""
-
-    data: bytes
-    prefix: str = ""
-
-
-# Payload bytes per base64 chunk: a multiple of 3, so no chunk but the last carries padding.
-_BLOB_CHUNK = 3 * 64 * 1024
-
-
-class StreamedJson:
-    """A JSON request body whose `Blob` values are base64-encoded chunk by chunk while it is sent.
-
-    An upload's image never exists as a base64 string, a JSON string and its UTF-8 bytes at once (three
-    copies, a third larger each, held for the whole upstream call): what stays in memory is the image
-    bytes the caller already has, plus one chunk. `headers` carry the exact `Content-Length`, so the body
-    is not chunk-encoded; it can be iterated again for a retry.
-    """
-
-    def __init__(self, document: Any) -> None:
-        token = secrets.token_hex(12)
-        blobs: list[Blob] = []
-
-        def placeholder(value: object) -> str:
-            if not isinstance(value, Blob):
-                raise TypeError(f"{type(value).__name__} is not JSON serializable")
-            blobs.append(value)
-            return f"{value.prefix}{token}.{len(blobs) - 1}"
-
-        text = json.dumps(document, default=placeholder)
-        pieces = re.split(rf"{token}\.(\d+)", text)
-        self._texts = [piece.encode() for piece in pieces[0::2]]
-        self._blobs = [blobs[int(index)].data for index in pieces[1::2]]
-        length = sum(map(len, self._texts)) + sum(4 * math.ceil(len(data) / 3) for data in self._blobs)
-        self.headers = {"Content-Type": "application/json", "Content-Length": str(length)}
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for text, data in zip_longest(self._texts, self._blobs):
-            if text:
-                yield text
-            if data is not None:
-                view = memoryview(data)
-                for start in range(0, len(view), _BLOB_CHUNK):
-                    yield base64.b64encode(view[start : start + _BLOB_CHUNK])
 
 
 async def call(
@@ -317,6 +178,16 @@ def expect_options(options: BaseModel, model: type[M]) -> M:
     return options
 
 
+@dataclass(frozen=True)
+class ConnectionProbe:
+    """The one cheap authenticated request of "check connection": `path` under the base URL, generating
+    nothing (a model's metadata, the key's own info)."""
+
+    method: str
+    path: str
+    data: Mapping[str, str] | None = None
+
+
 class RemoteProvider:
     """Plumbing every HTTP driver shares: the process-wide client, the API key, the configurable base URL
     and the retry policy. Subclasses set `id`, `title`, `default_base_url` and `operations`."""
@@ -325,6 +196,8 @@ class RemoteProvider:
     title: str
     default_base_url: str
     operations: Mapping[str, Operation]
+    # The name the upstream's answers are quoted under in messages, when it is not `id` ("openai").
+    upstream_name: str | None = None
 
     def __init__(
         self,
@@ -358,5 +231,33 @@ class RemoteProvider:
         """No provider-specific problems unless a driver knows better."""
         return []
 
-    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        """How the upstream takes the key: a bearer token unless a driver says otherwise."""
+        return {"Authorization": f"Bearer {api_key}"}
+
+    def connection_probe(self) -> ConnectionProbe:
+        """The request `check_connection` sends; every driver names its own."""
         raise NotImplementedError
+
+    def connection_answer(self, response: httpx.Response) -> ConnectionCheck:
+        """Ok on a 200; else the message of the JSON error object, as the upstream wrote it."""
+        return connection_answer(
+            response,
+            lambda body, status: answered(
+                self.upstream_name or self.id, status, error_object(body).get("message")
+            ),
+        )
+
+    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
+        """The driver's `connection_probe` with `api_key` (else its own), read by `connection_answer`."""
+        request = self.connection_probe()
+        return await probe(
+            self._http,
+            self.id,
+            request.method,
+            f"{self._base_url}{request.path}",
+            headers=self.auth_headers(api_key or self._api_key),
+            deadline=deadline,
+            answer=self.connection_answer,
+            data=request.data,
+        )

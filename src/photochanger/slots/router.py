@@ -12,7 +12,7 @@ from photochanger.auth.dependencies import Principal, requires
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed, problem_responses
 from photochanger.core.time import ensure_utc
-from photochanger.core.zipstream import iter_zip
+from photochanger.core.zipstream import ZIP_OPENAPI, zip_response
 from photochanger.deps import AUTH_ERRORS, ConfigDep, KeyStoreDep, MediaLayoutDep, ProvidersDep
 from photochanger.slots import service
 from photochanger.slots.exceptions import (
@@ -102,7 +102,7 @@ async def update_slot(
     response_class=StreamingResponse,
     summary="Download the slot's unexpired results as one ZIP",
     responses={
-        200: {"description": "A ZIP of stored entries", "content": {"application/zip": {}}},
+        200: ZIP_OPENAPI,
         **problem_responses(*AUTH_ERRORS, SlotNotFound, ValidationFailed),
     },
 )
@@ -123,12 +123,4 @@ async def export_slot_results(
         end=ensure_utc(end) if end else None,
         include_tests=include_tests,
     )
-    # A plain iterator: Starlette pulls it in a worker thread, so file reads stay off the event loop.
-    return StreamingResponse(
-        iter_zip(entries),
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{slot_id}-results.zip"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return zip_response(entries, f"{slot_id}-results.zip")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.core.time import day_of, hour_of
 from photochanger.models import (
     Job,
     JobStatDaily,
@@ -89,12 +90,12 @@ class Span:
 
     @classmethod
     def of(cls, since: datetime, until: datetime, *, exact: bool) -> "Span":
-        first_hour = _ceil(since, rollup.hour_of, timedelta(hours=1))
-        end_hour = rollup.hour_of(until)
+        first_hour = _ceil(since, hour_of, timedelta(hours=1))
+        end_hour = hour_of(until)
         if exact or first_hour >= end_hour:
             return cls(raw=((since, until),))
-        first_day = _ceil(first_hour, rollup.day_of, timedelta(days=1))
-        end_day = rollup.day_of(end_hour)
+        first_day = _ceil(first_hour, day_of, timedelta(days=1))
+        end_day = day_of(end_hour)
         if first_day < end_day:
             hours, days = [(first_hour, first_day), (end_day, end_hour)], [(first_day, end_day)]
         else:

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, case, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.core.time import ensure_utc
+from photochanger.core.time import day_of, hour_of
 from photochanger.models import (
     JobStatDaily,
     JobStatDailyDuration,
@@ -67,14 +67,6 @@ class FinishedJob:
     failure_reason: str | None
     created_at: datetime
     duration_ms: int | None
-
-
-def hour_of(moment: datetime) -> datetime:
-    return ensure_utc(moment).replace(minute=0, second=0, microsecond=0)
-
-
-def day_of(moment: datetime) -> datetime:
-    return ensure_utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def bucket_of(duration_ms: int) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.core.time import ensure_utc
+from photochanger.core.time import day_of, ensure_utc
 from photochanger.models import ProviderKey, ProviderUsageDaily
 from photochanger.usage.schemas import UsageRead, UsageRow
 
@@ -52,10 +52,6 @@ def calls_of(attempts: Iterable[Any]) -> list[Call]:
             )
         )
     return calls
-
-
-def day_of(moment: datetime) -> datetime:
-    return ensure_utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 async def record(

@@ -20,7 +20,7 @@ from photochanger.auth.tokens import IssuedTokens
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import ValidationFailed, problem_responses
 from photochanger.deps import AUTH_ERRORS
-from photochanger.users import service
+from photochanger.users import service, sessions
 from photochanger.users.exceptions import (
     CannotDeleteSelf,
     InvalidCredentials,
@@ -75,7 +75,7 @@ def _refresh_token_from(request: Request, body: RefreshRequest | None) -> str:
 async def _login(
     body: LoginRequest, request: Request, response: Response, session: SessionDep, codec: CodecDep
 ) -> TokenPairRead:
-    issued = await service.login(
+    issued = await sessions.login(
         session,
         codec,
         username=body.username,
@@ -110,7 +110,7 @@ async def refresh_tokens(
     codec: CodecDep,
     body: RefreshRequest | None = None,
 ) -> TokenPairRead:
-    issued = await service.refresh(session, codec, _refresh_token_from(request, body))
+    issued = await sessions.refresh(session, codec, _refresh_token_from(request, body))
     set_session_cookies(request, response, issued)
     return _pair(issued)
 
@@ -124,7 +124,7 @@ async def logout(
     except NotAuthenticated:
         token = None
     if token is not None:
-        await service.logout(session, codec, token)
+        await sessions.logout(session, codec, token)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookies(request, response)
     return response
@@ -154,7 +154,7 @@ async def change_password(
     codec: CodecDep,
 ) -> TokenPairRead:
     user = await service.get_user(session, principal.user_id)
-    issued = await service.change_password(
+    issued = await sessions.change_password(
         session,
         codec,
         user,

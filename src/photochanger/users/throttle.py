@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.core.time import utcnow
 from photochanger.models import LoginAttempt
 from photochanger.users.exceptions import TooManyLoginAttempts
 from photochanger.users.repository import LoginAttemptRepository
@@ -131,3 +132,8 @@ async def reserve(session: AsyncSession, *, username: str, client: str, now: dat
 async def mark_succeeded(session: AsyncSession, attempt_id: int) -> None:
     """Turn a reservation into a success, in the caller's unit of work (flushed, not committed)."""
     await LoginAttemptRepository(session).mark_succeeded(attempt_id)
+
+
+async def purge_login_attempts(session: AsyncSession, *, now: datetime | None = None) -> int:
+    """Drop attempts older than the retention window (for the cleanup job)."""
+    return await LoginAttemptRepository(session).purge_before((now or utcnow()) - ATTEMPT_RETENTION)

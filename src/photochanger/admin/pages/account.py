@@ -15,6 +15,7 @@ from photochanger.auth.dependencies import CodecDep, Principal
 from photochanger.core.db import SessionDep
 from photochanger.i18n import N_
 from photochanger.users import service as users_service
+from photochanger.users import sessions as users_sessions
 from photochanger.users.exceptions import TooManyLoginAttempts, WeakPassword, WrongPassword
 
 FIRST_SIGN_IN_NOTICE = N_(
@@ -92,7 +93,7 @@ async def change_own_password(
     if not errors:
         try:
             user = await users_service.get_user(session, principal.user_id)
-            issued = await users_service.change_password(
+            issued = await users_sessions.change_password(
                 session,
                 codec,
                 user,

@@ -22,10 +22,11 @@ from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import PhotoChangerError
 from photochanger.core.storage import MediaLayout, unlink_quietly
+from photochanger.eventpage.branding import Branding
 from photochanger.events import engagement, photos
 from photochanger.events import service as events_service
 from photochanger.events.exceptions import EventNotFound, EventPhotoNotFound
-from photochanger.events.schemas import Branding, EventCreate, EventRead, EventSlotIn, EventUpdate
+from photochanger.events.schemas import EventCreate, EventRead, EventSlotIn, EventUpdate
 from photochanger.media import service as media_service
 from photochanger.models.slot import slot_ids
 

@@ -4,7 +4,7 @@ shots only unless test runs are asked for; with nothing to put in it, back to th
 from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 
 from photochanger.admin.deps import admin_requires
 from photochanger.admin.routing import AdminRoute
@@ -13,7 +13,7 @@ from photochanger.auth.dependencies import Principal
 from photochanger.config import AppConfig
 from photochanger.core.db import SessionDep
 from photochanger.core.storage import MediaLayout
-from photochanger.core.zipstream import iter_zip
+from photochanger.core.zipstream import zip_response
 from photochanger.slots import service as slots_service
 
 router: APIRouter = APIRouter(route_class=AdminRoute, include_in_schema=False)
@@ -33,12 +33,4 @@ async def gallery_zip(
     )
     if not entries:
         return RedirectResponse(f"/admin/slots/{slot_id}/gallery?nothing_to_download=1", status_code=303)
-    # A plain iterator: Starlette pulls it in a worker thread, so file reads stay off the event loop.
-    return StreamingResponse(
-        iter_zip(entries),
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{slot_id}-results.zip"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return zip_response(entries, f"{slot_id}-results.zip")

@@ -20,7 +20,7 @@ from photochanger.auth.tokens import TokenCodec
 from photochanger.core.db import SessionDep
 from photochanger.core.errors import NotFound
 from photochanger.i18n import LANG_COOKIE, LANGUAGES
-from photochanger.users import service as users_service
+from photochanger.users import sessions as users_sessions
 from photochanger.users.exceptions import InvalidCredentials, TooManyLoginAttempts
 
 STATIC_DIR = Path(__file__).parent.parent / "static"
@@ -108,7 +108,7 @@ async def login(
     except CsrfFailed:
         return again(403, t.gettext("The form expired. Please try again."))
     try:
-        issued = await users_service.login(
+        issued = await users_sessions.login(
             session,
             codec,
             username=form.username[:64],
@@ -134,7 +134,7 @@ async def login(
 async def logout(request: Request, session: SessionDep, codec: CodecDep, _form: CsrfFormDep) -> Response:
     token = request.cookies.get(ACCESS_COOKIE)
     if token:
-        await users_service.logout_access(session, codec, token)
+        await users_sessions.logout_access(session, codec, token)
     response = see_other("/admin/login?bye=1")
     clear_session_cookies(request, response)
     return response

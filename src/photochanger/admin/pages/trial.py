@@ -22,6 +22,7 @@ from photochanger.core.db import SessionDep
 from photochanger.deps import ConfigDep, KeyStoreDep, ProvidersDep
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
+from photochanger.slots import trial as slots_trial
 from photochanger.slots.exceptions import SlotValidationFailed
 from photochanger.slots.schemas import TrialSettings
 
@@ -61,7 +62,7 @@ async def trial_run(
                     "params": asked.params,
                 }
             )
-            override = await slots_service.trial_override(session, config, providers, slot.id, trial)
+            override = await slots_trial.trial_override(session, config, providers, slot.id, trial)
         except ValidationError as exc:
             return await editor(
                 request, session, config, providers, keyed, slot, **page, errors=exc,

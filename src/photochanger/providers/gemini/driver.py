@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from photochanger.core.images import run_image_work
 from photochanger.providers.base import (
     ConnectionCheck,
-    Deadline,
     FieldProblem,
     Operation,
     ProviderFailed,
@@ -26,7 +25,6 @@ from photochanger.providers.base import (
     ProviderRefused,
     ProviderRequest,
     ProviderResult,
-    ProviderUnavailable,
     SlotCheck,
 )
 from photochanger.providers.gemini.models import (
@@ -51,32 +49,26 @@ from photochanger.providers.imaging import (
     template,
 )
 from photochanger.providers.remote import (
-    Blob,
+    ConnectionProbe,
     RemoteProvider,
-    StreamedJson,
-    Transient,
     call,
     checked_options,
-    decode_base64,
     expect_options,
+)
+from photochanger.providers.wire import (
+    GOOGLE_REFUSED_FINISH,
+    Blob,
+    StreamedJson,
+    Transient,
+    connection_answer,
+    decode_base64,
     json_body,
     parse_retry_after,
-    probe,
+    response_json,
+    upstream_failure,
 )
 
 PROVIDER = "gemini"
-REFUSED_FINISH = frozenset(
-    {
-        "SAFETY",
-        "IMAGE_SAFETY",
-        "PROHIBITED_CONTENT",
-        "IMAGE_PROHIBITED_CONTENT",
-        "BLOCKLIST",
-        "SPII",
-        "RECITATION",
-        "IMAGE_RECITATION",
-    }
-)
 TRANSIENT = frozenset({429, 500, 502, 503, 504})
 # Finishes without an image that a second attempt often cures (cold starts, an image the model dropped).
 RETRIED_FINISH = frozenset({"NO_IMAGE", "IMAGE_OTHER", "OTHER", "STOP", None})
@@ -145,10 +137,7 @@ def parse_answer(response: httpx.Response) -> bytes:
     """The image of a generateContent answer, or the taxonomy's error (`Transient` for retryable ones)."""
     status = response.status_code
     if status != 200:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = response_json(response)
         message = _error_message(body, status)
         if status == 429 and (quota := _exhausted_quota(body)) is not None:
             raise ProviderQuotaExhausted(
@@ -156,14 +145,17 @@ def parse_answer(response: httpx.Response) -> bytes:
                 f"{message}",
                 upstream_status=status,
             )
-        if status in TRANSIENT:
-            retry_after = parse_retry_after(response.headers)
-            if retry_after is None:
-                retry_after = _retry_delay(body)
-            raise Transient(ProviderUnavailable(message, retry_after=retry_after, upstream_status=status))
+        retry_after = parse_retry_after(response.headers)
         # 400 (bad request, unsupported option, region), 401/403 (key, permission), 404 (model):
         # configuration an admin has to change; the provider's text says which.
-        raise ProviderMisconfigured(message, upstream_status=status, key_rejected=_key_invalid(body))
+        raise upstream_failure(
+            status,
+            message,
+            retry_after=_retry_delay(body) if retry_after is None else retry_after,
+            transient=TRANSIENT,
+            otherwise=ProviderMisconfigured,
+            key_rejected=_key_invalid(body),
+        )
     body = json_body(response, PROVIDER)
     if not isinstance(body, dict):
         raise ProviderFailed("gemini answered JSON that is not an object", upstream_status=status)
@@ -175,7 +167,7 @@ def parse_answer(response: httpx.Response) -> bytes:
         raise ProviderFailed("gemini answered without candidates", upstream_status=status)
     candidate = candidates[0]
     finish = candidate.get("finishReason")
-    if finish in REFUSED_FINISH:
+    if finish in GOOGLE_REFUSED_FINISH:
         raise ProviderRefused(f"gemini refused the image: {finish}", upstream_status=status)
     content = candidate.get("content")
     parts = content.get("parts") if isinstance(content, dict) else None
@@ -255,16 +247,6 @@ def check_options(options: GeminiEditOptions, check: SlotCheck) -> list[FieldPro
     return problems
 
 
-def connection_answer(response: httpx.Response) -> ConnectionCheck:
-    if response.status_code == 200:
-        return ConnectionCheck(True, "ok", 200)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return ConnectionCheck(False, _error_message(body, response.status_code), response.status_code)
-
-
 class GeminiProvider(RemoteProvider):
     """Google Gemini image models through the Generative Language API (key in `x-goog-api-key`)."""
 
@@ -324,7 +306,7 @@ class GeminiProvider(RemoteProvider):
                 f"takes at most {INLINE_REQUEST_LIMIT // (1024 * 1024)} MB inline"
             )
         url = f"{self._base_url}/v1beta/models/{options.model}:generateContent"
-        headers = {"x-goog-api-key": self.key_for(request) or ""}
+        headers = self.auth_headers(self.key_for(request))
 
         async def send(budget: httpx.Timeout) -> httpx.Response:
             return await self._http.post(
@@ -342,14 +324,12 @@ class GeminiProvider(RemoteProvider):
             return []
         return check_options(check.options, check)
 
-    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        return {"x-goog-api-key": api_key or ""}
+
+    def connection_probe(self) -> ConnectionProbe:
         """`GET /v1beta/models/{default model}`: the key must be valid and the model visible to it."""
-        return await probe(
-            self._http,
-            PROVIDER,
-            "GET",
-            f"{self._base_url}/v1beta/models/{DEFAULT_MODEL}",
-            headers={"x-goog-api-key": (api_key or self._api_key or "")},
-            deadline=deadline,
-            answer=connection_answer,
-        )
+        return ConnectionProbe("GET", f"/v1beta/models/{DEFAULT_MODEL}")
+
+    def connection_answer(self, response: httpx.Response) -> ConnectionCheck:
+        return connection_answer(response, _error_message)

@@ -5,11 +5,8 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from photochanger.providers.gemini.models import DEFAULT_MODEL, MAX_INPUT_SIDE, MIN_INPUT_SIDE, MODELS
-from photochanger.providers.imaging import TEMPLATE_MEDIA, OperationOptions
+from photochanger.providers.imaging import TEMPLATE_MEDIA, AspectRatio, OperationOptions
 
-AspectRatio = Literal[
-    "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"
-]
 ImageSize = Literal["512", "1K", "2K", "4K"]
 
 

@@ -15,8 +15,6 @@ from pydantic import BaseModel
 
 from photochanger.core.images import EXTENSION_BY_MIME, run_image_work
 from photochanger.providers.base import (
-    ConnectionCheck,
-    Deadline,
     FieldProblem,
     Operation,
     ProviderFailed,
@@ -38,16 +36,20 @@ from photochanger.providers.imaging import (
     template,
 )
 from photochanger.providers.remote import (
+    ConnectionProbe,
     RemoteProvider,
-    Transient,
     call,
     checked_options,
-    decode_base64,
     expect_options,
+)
+from photochanger.providers.wire import (
+    decode_base64,
+    error_object,
     json_body,
     parse_retry_after,
-    probe,
+    response_json,
     should_retry,
+    upstream_failure,
 )
 
 PROVIDER = "gpt_image"
@@ -59,19 +61,15 @@ PHOTO_INPUT_SIDE = 1536
 MAX_IMAGES = 16
 OUTPUT_FORMAT = {"image/jpeg": "jpeg", "image/png": "png", "image/webp": "webp"}
 REFUSAL_CODES = frozenset({"moderation_blocked", "content_policy_violation"})
-TRANSIENT = frozenset({408, 409, 429, 500, 502, 503, 504})
+# What OpenAI's SDK retries: 408, 409, 429 and every status from 500 (openai-python `_should_retry`).
+TRANSIENT = frozenset({408, 409, 429, *range(500, 1000)})
 
 
 def parse_answer(response: httpx.Response) -> bytes:
     """The image of an edits answer, or the taxonomy's error (`Transient` for retryable ones)."""
     status = response.status_code
     if status != 200:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        error = error if isinstance(error, dict) else {}
+        error = error_object(response_json(response))
         code = str(error.get("code") or "")
         message = f"openai answered {status} {code}: {str(error.get('message', ''))[:300]}"
         if code in REFUSAL_CODES:
@@ -80,15 +78,14 @@ def parse_answer(response: httpx.Response) -> bytes:
         if code == "insufficient_quota":
             # A 429 that no retry within one job can cure.
             raise ProviderUnavailable(message, retry_after=retry_after, upstream_status=status)
-        verdict = should_retry(response)
-        if status in TRANSIENT or status >= 500:
-            unavailable = ProviderUnavailable(message, retry_after=retry_after, upstream_status=status)
-            if verdict is False:
-                raise unavailable
-            raise Transient(unavailable)
-        if verdict is True:
-            raise Transient(ProviderUnavailable(message, retry_after=retry_after, upstream_status=status))
-        raise ProviderMisconfigured(message, upstream_status=status)
+        raise upstream_failure(
+            status,
+            message,
+            retry_after=retry_after,
+            transient=TRANSIENT,
+            retry=should_retry(response),
+            otherwise=ProviderMisconfigured,
+        )
     body = json_body(response, PROVIDER)
     items = body.get("data") if isinstance(body, dict) else None
     first = items[0] if isinstance(items, list) and items else None
@@ -147,18 +144,6 @@ def check_options(options: GptImageEditOptions, check: SlotCheck) -> list[FieldP
     return problems
 
 
-def connection_answer(response: httpx.Response) -> ConnectionCheck:
-    if response.status_code == 200:
-        return ConnectionCheck(True, "ok", 200)
-    try:
-        error = response.json().get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
-    message = error.get("message") if isinstance(error, dict) else None
-    detail = f"openai answered {response.status_code}: {str(message or '')[:300]}".rstrip(": ")
-    return ConnectionCheck(False, detail, response.status_code)
-
-
 class GptImageProvider(RemoteProvider):
     """OpenAI GPT Image models through the Images API (bearer key)."""
 
@@ -170,6 +155,7 @@ class GptImageProvider(RemoteProvider):
         return PHOTO_INPUT_SIDE
 
     title = "OpenAI GPT Image"
+    upstream_name = "openai"
 
     default_base_url = "https://api.openai.com"
     operations: Mapping[str, Operation] = {
@@ -212,7 +198,7 @@ class GptImageProvider(RemoteProvider):
         images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         fields, files = self.build_form(options, request.output_type, images)
         url = f"{self._base_url}/v1/images/edits"
-        headers = {"Authorization": f"Bearer {self.key_for(request)}"}
+        headers = self.auth_headers(self.key_for(request))
 
         async def send(budget: httpx.Timeout) -> httpx.Response:
             return await self._http.post(url, data=fields, files=files, headers=headers, timeout=budget)
@@ -227,14 +213,6 @@ class GptImageProvider(RemoteProvider):
             return []
         return check_options(check.options, check)
 
-    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
+    def connection_probe(self) -> ConnectionProbe:
         """`GET /v1/models/{default model}`: the key must be valid and see the model."""
-        return await probe(
-            self._http,
-            PROVIDER,
-            "GET",
-            f"{self._base_url}/v1/models/{DEFAULT_MODEL}",
-            headers={"Authorization": f"Bearer {api_key or self._api_key}"},
-            deadline=deadline,
-            answer=connection_answer,
-        )
+        return ConnectionProbe("GET", f"/v1/models/{DEFAULT_MODEL}")

@@ -20,7 +20,6 @@ from pydantic import BaseModel
 
 from photochanger.core.images import run_image_work
 from photochanger.providers.base import (
-    ConnectionCheck,
     Deadline,
     Operation,
     ProviderError,
@@ -32,7 +31,6 @@ from photochanger.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from photochanger.providers.gemini.driver import REFUSED_FINISH
 from photochanger.providers.gemini.models import DEFAULT_IMAGE_SIZE as GEMINI_DEFAULT_IMAGE_SIZE
 from photochanger.providers.gemini.models import OUTPUT_EDGE as GEMINI_OUTPUT_EDGE
 from photochanger.providers.imaging import (
@@ -48,19 +46,25 @@ from photochanger.providers.imaging import (
 )
 from photochanger.providers.openrouter.schemas import OpenRouterEditOptions
 from photochanger.providers.remote import (
-    Blob,
+    ConnectionProbe,
     RemoteProvider,
     RetryPolicy,
-    StreamedJson,
-    Transient,
     call,
     checked_options,
-    decode_data_url,
     expect_options,
     fetch_image,
+)
+from photochanger.providers.wire import (
+    GOOGLE_REFUSED_FINISH,
+    Blob,
+    StreamedJson,
+    Transient,
+    decode_data_url,
+    error_object,
     json_body,
     parse_retry_after,
-    probe,
+    response_json,
+    upstream_failure,
 )
 
 PROVIDER = "openrouter"
@@ -97,11 +101,9 @@ def _error_failure(
             return ProviderRefused(message, upstream_status=status)
         # Missing key permissions, a guardrail block or a region restriction: the message says which.
         return ProviderMisconfigured(message, upstream_status=status)
-    if code in TRANSIENT:
-        return Transient(ProviderUnavailable(message, retry_after=retry_after, upstream_status=status))
     if code in (400, 401, 404):
         return ProviderMisconfigured(message, upstream_status=status)
-    return ProviderFailed(message, upstream_status=status)
+    return upstream_failure(status, message, retry_after=retry_after, transient=TRANSIENT, code=code)
 
 
 def parse_answer(response: httpx.Response) -> bytes | str:
@@ -109,12 +111,7 @@ def parse_answer(response: httpx.Response) -> bytes | str:
     status = response.status_code
     retry_after = parse_retry_after(response.headers)
     if status != 200:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        raise _error_failure(error if isinstance(error, dict) else {}, status, retry_after)
+        raise _error_failure(error_object(response_json(response)), status, retry_after)
     body = json_body(response, PROVIDER)
     if not isinstance(body, dict):
         raise ProviderFailed("openrouter answered JSON that is not an object", upstream_status=status)
@@ -134,7 +131,7 @@ def parse_answer(response: httpx.Response) -> bytes | str:
         )
     if (
         choice.get("finish_reason") in ("content_filter", "error")
-        or choice.get("native_finish_reason") in REFUSED_FINISH
+        or choice.get("native_finish_reason") in GOOGLE_REFUSED_FINISH
     ):
         raise ProviderRefused(
             "openrouter's model refused: "
@@ -187,21 +184,6 @@ def modalities_for(outputs: list[str] | None) -> list[str]:
     if outputs is not None and "image" in outputs and "text" not in outputs:
         return ["image"]
     return ["image", "text"]
-
-
-def key_answer(response: httpx.Response) -> ConnectionCheck:
-    if response.status_code == 200:
-        return ConnectionCheck(True, "ok", 200)
-    try:
-        error = response.json().get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
-    message = error.get("message") if isinstance(error, dict) else None
-    return ConnectionCheck(
-        False,
-        f"openrouter answered {response.status_code}: {message or ''}".rstrip(": "),
-        response.status_code,
-    )
 
 
 class OpenRouterProvider(RemoteProvider):
@@ -289,7 +271,7 @@ class OpenRouterProvider(RemoteProvider):
         images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         outputs = await self.model_outputs(options.model, request.deadline)
         url = f"{self._base_url}/api/v1/chat/completions"
-        headers = {"Authorization": f"Bearer {self.key_for(request)}", "X-Title": "PhotoChanger"}
+        headers = {**self.auth_headers(self.key_for(request)), "X-Title": "PhotoChanger"}
 
         async def ask(modalities: list[str]) -> bytes | str:
             body = StreamedJson(self.build_body(options, images, modalities))
@@ -315,14 +297,6 @@ class OpenRouterProvider(RemoteProvider):
         meta = {"operation": operation, "model": options.model, "inputs": len(images), "fetched": fetched}
         return result(output, request, meta)
 
-    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
+    def connection_probe(self) -> ConnectionProbe:
         """`GET /api/v1/key`: the key's own info, so a revoked or wrong key shows."""
-        return await probe(
-            self._http,
-            PROVIDER,
-            "GET",
-            f"{self._base_url}/api/v1/key",
-            headers={"Authorization": f"Bearer {api_key or self._api_key}"},
-            deadline=deadline,
-            answer=key_answer,
-        )
+        return ConnectionProbe("GET", "/api/v1/key")

@@ -4,8 +4,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from photochanger.providers.gemini.schemas import AspectRatio
-from photochanger.providers.imaging import TEMPLATE_MEDIA, OperationOptions
+from photochanger.providers.imaging import TEMPLATE_MEDIA, AspectRatio, OperationOptions
 
 
 class OpenRouterEditOptions(OperationOptions):

@@ -22,7 +22,6 @@ from pydantic import BaseModel
 from photochanger.core.images import run_image_work
 from photochanger.providers.base import (
     ConnectionCheck,
-    Deadline,
     FieldProblem,
     Operation,
     ProviderError,
@@ -37,20 +36,19 @@ from photochanger.providers.base import (
 )
 from photochanger.providers.imaging import finish_bytes, photo_input, prepare_input, result, template
 from photochanger.providers.remote import (
+    ConnectionProbe,
     RemoteProvider,
     RetryPolicy,
     call,
     checked_options,
     fetch_image,
-    json_body,
-    probe,
-    status_failure,
 )
 from photochanger.providers.turbotext.schemas import (
     TurbotextIdentityTransferOptions,
     TurbotextImageEditOptions,
     TurbotextStyleTransferOptions,
 )
+from photochanger.providers.wire import answered, connection_answer, json_body, response_json, status_failure
 
 PROVIDER = "turbotext"
 MAX_INPUT_SIDE = 2048
@@ -83,10 +81,8 @@ def error_failure(text: str, status: int) -> ProviderError:
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
     if response.status_code in (401, 403):
-        try:
-            text = str(response.json().get("error") or "")
-        except (ValueError, AttributeError):
-            text = ""
+        body = response_json(response)
+        text = str((body.get("error") if isinstance(body, dict) else None) or "")
         raise ProviderMisconfigured(
             f"turbotext refused the API key ({response.status_code}) {text[:200]}".rstrip(),
             upstream_status=response.status_code,
@@ -168,16 +164,12 @@ def unreachable_host(base_url: str) -> str | None:
     return None
 
 
-def available_answer(response: httpx.Response) -> ConnectionCheck:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code == 200 and isinstance(body, dict) and body.get("success"):
-        return ConnectionCheck(True, "ok", 200)
-    error = body.get("error") if isinstance(body, dict) else None
-    detail = f"turbotext answered {response.status_code}" + (f": {str(error)[:300]}" if error else "")
-    return ConnectionCheck(False, detail, response.status_code)
+def _available(body: Any) -> bool:
+    return isinstance(body, dict) and bool(body.get("success"))
+
+
+def _available_detail(body: Any, status: int) -> str:
+    return answered(PROVIDER, status, body.get("error") if isinstance(body, dict) else None)
 
 
 class TurbotextProvider(RemoteProvider):
@@ -266,7 +258,7 @@ class TurbotextProvider(RemoteProvider):
         options = checked_options(PROVIDER, self.operations, operation, request, self.key_for(request))
         fields = await self._fields(options, request)
         endpoint = f"{self._base_url}/api_ai/{METHODS[operation]}"
-        headers = {"Authorization": f"Bearer {self.key_for(request)}"}
+        headers = self.auth_headers(self.key_for(request))
         deadline = request.deadline
 
         async def create(budget: httpx.Timeout) -> httpx.Response:
@@ -309,15 +301,9 @@ class TurbotextProvider(RemoteProvider):
             )
         ]
 
-    async def check_connection(self, deadline: Deadline, api_key: str | None = None) -> ConnectionCheck:
+    def connection_probe(self) -> ConnectionProbe:
         """`do=create_queue` on the `available_api` method: authenticated, and it generates nothing."""
-        return await probe(
-            self._http,
-            PROVIDER,
-            "POST",
-            f"{self._base_url}/api_ai/available_api",
-            headers={"Authorization": f"Bearer {api_key or self._api_key}"},
-            data={"do": "create_queue"},
-            deadline=deadline,
-            answer=available_answer,
-        )
+        return ConnectionProbe("POST", "/api_ai/available_api", {"do": "create_queue"})
+
+    def connection_answer(self, response: httpx.Response) -> ConnectionCheck:
+        return connection_answer(response, _available_detail, ok=_available)
