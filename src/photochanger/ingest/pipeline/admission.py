@@ -30,6 +30,9 @@ ADMISSION_FACTOR = 2
 # What a job whose provider downscales holds, in units of the input it sends: that input, then the answer
 # (its body, the base64 text, the image decoded from it, about the input's size each).
 ANSWER_FACTOR = 4
+# The heap is trimmed once no upload has been in flight this long: after a burst, not between the shots
+# of a busy booth, where a trim would only have the next upload fault the same pages in again.
+IDLE_TRIM_SECONDS = 2.0
 
 
 class Admission:
@@ -42,6 +45,7 @@ class Admission:
         self.reading: Counter[str] = Counter()
         # Uploads read but not yet holding permits (waiting for memory, being decoded).
         self.checking: Counter[str] = Counter()
+        self._idle_spells = 0
 
     def check(self, ctx: Context) -> None:
         """429 `busy` when the slot's or the server's load (permits held, uploads arriving or being
@@ -104,10 +108,20 @@ class Admission:
         self.inflight.release(r.memory)
         r.memory = 0
 
-    async def trim_when_idle(self) -> None:
-        """Once the last upload in flight is done, hand the heap's free pages back (see `core.memory`)."""
-        if self.inflight.used == 0:
-            await anyio.to_thread.run_sync(trim_malloc)
+    def trim_when_idle(self) -> None:
+        """Called as an upload's memory is released: when it was the last, hand the heap's free pages back
+        (see `core.memory`) in a worker thread once `IDLE_TRIM_SECONDS` pass with no upload in flight."""
+        if self.inflight.used != 0:
+            return
+        self._idle_spells += 1
+        idle_since = self._idle_spells
+        loop = asyncio.get_running_loop()
+
+        def trim() -> None:
+            if self.inflight.used == 0 and self._idle_spells == idle_since:
+                loop.run_in_executor(None, trim_malloc)
+
+        loop.call_later(IDLE_TRIM_SECONDS, trim)
 
     @asynccontextmanager
     async def permits(self, r: Received) -> AsyncIterator[None]:
