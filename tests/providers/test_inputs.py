@@ -13,9 +13,13 @@ from photochanger.core.images import PreparedImage, strip_jpeg_metadata
 from photochanger.providers.base import Photo, ProviderFailed
 from photochanger.providers.gemini.driver import GeminiProvider
 from photochanger.providers.gemini.schemas import GeminiEditOptions
+from photochanger.providers.gpt_image.driver import GptImageProvider
+from photochanger.providers.gpt_image.schemas import GptImageEditOptions
 from photochanger.providers.imaging import finish_bytes
 from photochanger.providers.local.driver import LocalProvider
 from photochanger.providers.local.schemas import PassthroughOptions
+from photochanger.providers.openrouter.driver import OpenRouterProvider
+from photochanger.providers.openrouter.schemas import OpenRouterEditOptions
 from tests.fakes.gemini import GeminiFake
 from tests.providers.conftest import make_request
 from tests.support import images
@@ -79,3 +83,15 @@ def test_a_truncated_jpeg_answer_is_still_refused() -> None:
     answer = images.jpeg(640, 480)
     with pytest.raises(ProviderFailed):
         finish_bytes(answer[: len(answer) // 2], make_request(GeminiEditOptions(prompt="p")))
+
+
+def test_openrouter_and_gpt_image_size_the_photo_by_their_outputs(
+    openrouter: OpenRouterProvider, gpt_image: GptImageProvider
+) -> None:
+    google = OpenRouterEditOptions(prompt="p", model="google/gemini-2.5-flash-image")
+    assert openrouter.input_side("edit", google, (6000, 4000)) == 1280
+    google_2k = OpenRouterEditOptions(prompt="p", model="google/gemini-3-pro-image", image_size="2K")
+    assert openrouter.input_side("edit", google_2k, (6000, 4000)) == 2048  # OpenRouter's cap
+    other = OpenRouterEditOptions(prompt="p", model="openai/gpt-5-image")
+    assert openrouter.input_side("edit", other, (6000, 4000)) == 2048
+    assert gpt_image.input_side("edit", GptImageEditOptions(prompt="p"), (6000, 4000)) == 1536

@@ -110,6 +110,13 @@ def photo_size(request: ProviderRequest) -> tuple[int, int]:
         return (0, 0)
 
 
+# Side of the square output of Google's image models for each `imageSize` (other aspect ratios keep about
+# the same area); a model that takes no `imageSize`, or a slot that sets none, gets 1K. Shared by the
+# Gemini driver and OpenRouter's Google models.
+GOOGLE_OUTPUT_EDGE = {"512": 512, "1K": 1024, "2K": 2048, "4K": 4096}
+GOOGLE_DEFAULT_IMAGE_SIZE = "1K"
+
+
 def output_long_side(edge: int, aspect: float, *, step: int = 64) -> int:
     """Long side (px) of an output of about `edge` x `edge` pixels at `aspect` (long / short, >= 1), rounded
     up to `step`. Image models size their output by area: Gemini's 1K is 1024x1024 square, 1264x848 at

@@ -28,16 +28,16 @@ from photochanger.providers.base import (
     SlotCheck,
 )
 from photochanger.providers.gemini.models import (
-    DEFAULT_IMAGE_SIZE,
     DEFAULT_MODEL,
     INLINE_REQUEST_LIMIT,
     MAX_INPUT_SIDE,
     MODELS,
-    OUTPUT_EDGE,
     PHOTO_BUDGET,
 )
 from photochanger.providers.gemini.schemas import GeminiEditOptions
 from photochanger.providers.imaging import (
+    GOOGLE_DEFAULT_IMAGE_SIZE,
+    GOOGLE_OUTPUT_EDGE,
     PreparedImage,
     aspect_of,
     finish_bytes,
@@ -274,7 +274,7 @@ class GeminiProvider(RemoteProvider):
             return min(options.input_long_side, MAX_INPUT_SIDE)
         model = MODELS.get(options.model)
         image_size = options.image_size if model and options.image_size in model.image_sizes else None
-        edge = OUTPUT_EDGE[image_size or DEFAULT_IMAGE_SIZE]
+        edge = GOOGLE_OUTPUT_EDGE[image_size or GOOGLE_DEFAULT_IMAGE_SIZE]
         return min(MAX_INPUT_SIDE, output_long_side(edge, aspect_of(options.aspect_ratio, size)))
 
     def build_body(self, options: GeminiEditOptions, images: list[PreparedImage]) -> dict[str, Any]:

@@ -12,10 +12,6 @@ BASE_ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "
 # The very tall and very wide ratios only the 3.1 Flash image models take.
 EXTENDED_ASPECT_RATIOS = (*BASE_ASPECT_RATIOS, "1:4", "4:1", "1:8", "8:1")
 IMAGE_SIZES = ("512", "1K", "2K", "4K")
-# Side of the square output for each `imageSize` (other aspect ratios keep about the same area); a model
-# that takes no `imageSize`, or a slot that sets none, gets 1K.
-OUTPUT_EDGE = {"512": 512, "1K": 1024, "2K": 2048, "4K": 4096}
-DEFAULT_IMAGE_SIZE = "1K"
 # Gemini scales larger inputs down to fit 3072x3072 itself; sending more only costs upload time and
 # counts against the 20 MB inline request limit.
 MAX_INPUT_SIDE = 3072

@@ -31,9 +31,9 @@ from photochanger.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from photochanger.providers.gemini.models import DEFAULT_IMAGE_SIZE as GEMINI_DEFAULT_IMAGE_SIZE
-from photochanger.providers.gemini.models import OUTPUT_EDGE as GEMINI_OUTPUT_EDGE
 from photochanger.providers.imaging import (
+    GOOGLE_DEFAULT_IMAGE_SIZE,
+    GOOGLE_OUTPUT_EDGE,
     PreparedImage,
     aspect_of,
     finish_bytes,
@@ -197,7 +197,7 @@ class OpenRouterProvider(RemoteProvider):
         asks for, 1K by default); other models, whose output sizes OpenRouter does not state, the cap."""
         if not isinstance(options, OpenRouterEditOptions) or not options.model.startswith("google/"):
             return MAX_INPUT_SIDE
-        edge = GEMINI_OUTPUT_EDGE[options.image_size or GEMINI_DEFAULT_IMAGE_SIZE]
+        edge = GOOGLE_OUTPUT_EDGE[options.image_size or GOOGLE_DEFAULT_IMAGE_SIZE]
         return min(MAX_INPUT_SIDE, output_long_side(edge, aspect_of(options.aspect_ratio, size)))
 
     title = "OpenRouter"
