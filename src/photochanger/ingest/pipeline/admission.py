@@ -95,7 +95,7 @@ class Admission:
         bitmap = await anyio.to_thread.run_sync(
             lambda: images.decode_cost(path, preview_long_side=PREVIEW_LONG_SIDE, input_long_side=input_side)
         )
-        held = held_before_inspection(size)
+        held = held_before_inspection(size, input_side)
         # A burst of big photos queues here, first come first served, within each one's deadline.
         try:
             async with asyncio.timeout(deadline.remaining()):
@@ -143,11 +143,11 @@ class Admission:
             yield
 
 
-def held_before_inspection(size: int) -> int:
+def held_before_inspection(size: int, input_side: int | None) -> int:
     """What an upload may hold for its life once validated, besides its decode's bitmap, before the decode
-    says more: the photo and a result of its size (a local operation), or an input of at most the photo's
-    size and room for the answer; `held_after_inspection` then gives back what the job will not hold."""
-    return 2 * size
+    says more: a local operation reads the photo and makes a result of about its size; a remote one
+    sends an input of at most the photo's size and gets its answer (`held_after_inspection`)."""
+    return 2 * size if input_side is None else ANSWER_FACTOR * size
 
 
 def held_after_inspection(size: int, info: images.ImageInfo, input_side: int | None) -> int:
