@@ -25,8 +25,8 @@ def _keep(app: FastAPI, slot_id: str, tmp_path: Path) -> Path:
     upload = tmp_path / "shot.upload"
     upload.write_bytes(images.jpeg(*SHOT_SIZE, color=(10, 200, 90)))
     root: Path = app.state.config.media_root
-    last_shots.keep(root, slot_id, upload)
-    return last_shots.path_of(root, slot_id)
+    last_shots.keep(app.state.config.media_store(), slot_id, upload, "image/jpeg")
+    return root / last_shots.key_of(slot_id)
 
 
 def _no_file_body(fields: dict[str, str]) -> tuple[bytes, dict[str, str]]:
@@ -86,12 +86,12 @@ async def test_a_trial_runs_on_the_last_booth_shot(
         [job] = (await session.execute(select(Job))).scalars().all()
         assert (job.source, job.input_size) == (
             "ui_test",
-            last_shots.path_of(app.state.config.media_root, "slot-003").stat().st_size,
+            (app.state.config.media_root / last_shots.key_of("slot-003")).stat().st_size,
         )
         slot = await session.get(Slot, "slot-003")
         assert slot is not None
         assert (slot.version, slot.display_name) == (1, "Slot 3")
-    assert last_shots.path_of(app.state.config.media_root, "slot-003").is_file()  # still kept
+    assert (app.state.config.media_root / last_shots.key_of("slot-003")).is_file()  # still kept
     assert not list(app.state.ingest.layout.temp.glob("*.upload"))
 
 

@@ -2,16 +2,20 @@
 
 import io
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageCms
 
 from photochanger.core.images import (
+    INPUT_QUALITY,
     DecodeBudget,
     DecodeDeadline,
     DecodeTooCostly,
     InvalidImage,
+    UnsupportedImageType,
     dct_scale,
+    header_size,
     inspect_image,
     jpeg_orientation,
     load_oriented,
@@ -184,3 +188,44 @@ def test_a_png_input_for_a_provider_carries_no_metadata() -> None:
     for needle in (b"PhoneMaker", b"iCCP", b"eXIf"):
         assert needle not in info.provider_input.data
     assert images.decode(info.provider_input.data).size == (2048, 1536)
+
+
+def test_inspecting_a_file_maps_it_and_finds_what_its_bytes_show(tmp_path: Path) -> None:
+    path = tmp_path / "upload"
+    path.write_bytes(images.jpeg(1600, 1200, orientation=6))
+    from_file = inspect_image(path, preview_long_side=320, input_long_side=1216)
+    from_bytes = inspect_image(path.read_bytes(), preview_long_side=320, input_long_side=1216)
+    assert from_file == from_bytes
+    assert header_size(path) == (1600, 1200)
+    truncated = tmp_path / "truncated"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(InvalidImage):
+        inspect_image(truncated, preview_long_side=320)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with pytest.raises(UnsupportedImageType):
+        inspect_image(empty)
+    assert header_size(empty) is None
+
+
+def test_a_provider_input_is_encoded_at_the_input_quality() -> None:
+    # A noisy photo shows the quality in its size: q85 takes clearly less than the q90 of results.
+    noisy = Image.effect_noise((1600, 1200), 40).convert("RGB")
+    buffer = io.BytesIO()
+    noisy.save(buffer, "JPEG", quality=95)
+    info = inspect_image(buffer.getvalue(), input_long_side=800)
+    assert info.provider_input is not None
+    sent = Image.open(io.BytesIO(info.provider_input.data))
+    assert sent.size == (800, 600)
+    at_q90 = io.BytesIO()
+    sent.convert("RGB").save(at_q90, "JPEG", quality=90)
+    assert INPUT_QUALITY == 85
+    assert len(info.provider_input.data) < 0.9 * len(at_q90.getvalue())
+
+
+def test_a_refused_file_leaves_its_mapping_closed(tmp_path: Path) -> None:
+    """The structure walk's error must not keep the mapped file open (the refusal is InvalidImage)."""
+    path = tmp_path / "bomb"
+    path.write_bytes(images.scan_bomb(1000))
+    with pytest.raises(InvalidImage, match="scans"):
+        inspect_image(path, preview_long_side=320)

@@ -91,3 +91,15 @@ def test_strip_refuses_structures_it_cannot_vouch_for() -> None:
     assert jpeg.strip_metadata(b"\xff\xd8\xff\xd9") is None  # no frame, no scan
     assert jpeg.strip_metadata(photo[:2] + b"\xff\xd8" + photo[2:]) is None  # a second SOI
     assert jpeg.strip_metadata(images.scan_bomb(200, width=128, height=96)) is None
+
+
+def test_strip_hands_back_a_clean_file_itself() -> None:
+    """Nothing to drop: the caller gets the very bytes object (no 12 MB copy), so a passthrough can keep
+    the upload's own file as its result."""
+    clean = images.jpeg(320, 240)
+    assert jpeg.strip_metadata(clean) is clean
+    tagged = images.jpeg(320, 240, orientation=1)
+    stripped = jpeg.strip_metadata(tagged)
+    assert stripped is not tagged
+    assert stripped is not None
+    assert b"Exif" not in stripped

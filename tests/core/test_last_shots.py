@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from photochanger.core import last_shots
+from photochanger.core.media_store import LocalStore
+from photochanger.core.storage import MediaLayout
 from photochanger.core.time import utcnow
 from tests.support import images
 
@@ -21,34 +23,40 @@ def _upload(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def _store(tmp_path: Path) -> LocalStore:
+    return LocalStore(MediaLayout(tmp_path))
+
+
 def test_the_next_shot_replaces_the_last_and_outlives_its_upload(tmp_path: Path) -> None:
+    store = _store(tmp_path)
     first, second = images.jpeg(40, 30), images.png(20, 10)
     upload = _upload(tmp_path, "a.upload", first)
-    last_shots.keep(tmp_path, "slot-001", upload)
+    last_shots.keep(store, "slot-001", upload, "image/jpeg")
     upload.unlink()  # the pipeline deletes its upload afterwards
-    shot = last_shots.find(tmp_path, "slot-001", max_age=TTL, now=utcnow())
+    shot = last_shots.find(store, "slot-001", max_age=TTL, now=utcnow())
     assert shot is not None
-    assert (shot.content_type, shot.size, shot.path.read_bytes()) == ("image/jpeg", len(first), first)
-    last_shots.keep(tmp_path, "slot-001", _upload(tmp_path, "b.upload", second))
-    again = last_shots.find(tmp_path, "slot-001", max_age=TTL, now=utcnow())
+    assert (shot.content_type, shot.size, store.read(shot.key)) == ("image/jpeg", len(first), first)
+    last_shots.keep(store, "slot-001", _upload(tmp_path, "b.upload", second), "image/png")
+    again = last_shots.find(store, "slot-001", max_age=TTL, now=utcnow())
     assert again is not None
-    assert (again.content_type, again.path.read_bytes()) == ("image/png", second)
+    assert (again.content_type, store.read(again.key)) == ("image/png", second)
     assert sorted(p.name for p in (tmp_path / "last_shots").iterdir()) == ["slot-001"]
-    assert last_shots.find(tmp_path, "slot-002", max_age=TTL, now=utcnow()) is None
+    assert last_shots.find(store, "slot-002", max_age=TTL, now=utcnow()) is None
 
 
 def test_an_old_shot_is_not_offered_and_is_removed_by_age(tmp_path: Path) -> None:
-    last_shots.keep(tmp_path, "slot-003", _upload(tmp_path, "c.upload", images.jpeg(20, 20)))
-    last_shots.keep(tmp_path, "slot-004", _upload(tmp_path, "d.upload", images.jpeg(20, 20)))
+    store = _store(tmp_path)
+    last_shots.keep(store, "slot-003", _upload(tmp_path, "c.upload", images.jpeg(20, 20)), "image/jpeg")
+    last_shots.keep(store, "slot-004", _upload(tmp_path, "d.upload", images.jpeg(20, 20)), "image/jpeg")
     old = (utcnow() - TTL - timedelta(minutes=1)).timestamp()
     os.utime(tmp_path / "last_shots" / "slot-003", (old, old))
-    assert last_shots.find(tmp_path, "slot-003", max_age=TTL, now=utcnow()) is None
-    assert last_shots.remove_expired(tmp_path, max_age=TTL, now=utcnow(), dry_run=True) == 1
+    assert last_shots.find(store, "slot-003", max_age=TTL, now=utcnow()) is None
+    assert last_shots.remove_expired(store, max_age=TTL, now=utcnow(), dry_run=True) == 1
     assert (tmp_path / "last_shots" / "slot-003").exists()
-    assert last_shots.remove_expired(tmp_path, max_age=TTL, now=utcnow()) == 1
+    assert last_shots.remove_expired(store, max_age=TTL, now=utcnow()) == 1
     assert sorted(p.name for p in (tmp_path / "last_shots").iterdir()) == ["slot-004"]
 
 
-def test_a_path_outside_the_tree_is_refused(tmp_path: Path) -> None:
+def test_a_path_outside_the_tree_is_refused() -> None:
     with pytest.raises(ValueError, match="slot id"):
-        last_shots.path_of(tmp_path, "../etc")
+        last_shots.key_of("../etc")

@@ -71,6 +71,19 @@ def test_put_file_consumes_the_local_file(store: MediaStore, tmp_path: Path) -> 
     assert store.read("templates/t1.png") == b"\x89PNG template"
 
 
+def test_put_copy_leaves_the_local_file_and_outlives_it(store: MediaStore, tmp_path: Path) -> None:
+    source = tmp_path / "shot.upload"
+    source.write_bytes(b"\xff\xd8 booth shot")
+
+    store.put_copy("last_shots/slot-001", source, "image/jpeg")
+    store.put_copy("originals/slot-001/job.jpg", source, "image/jpeg")
+
+    assert source.read_bytes() == b"\xff\xd8 booth shot"
+    source.unlink()  # the pipeline removes its upload when the job ends
+    assert store.read("last_shots/slot-001") == b"\xff\xd8 booth shot"
+    assert store.read("originals/slot-001/job.jpg") == b"\xff\xd8 booth shot"
+
+
 def test_list_walks_one_tree_and_used_bytes_adds_every_tree(store: MediaStore) -> None:
     store.put("results/s1/a.jpg", b"1" * 10, "image/jpeg")
     store.put("results/s2/b.png", b"2" * 20, "image/png")

@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import stat
 import time
 from typing import Any
 
@@ -149,9 +150,9 @@ async def test_the_gemini_input_comes_from_the_validation_decode(
     response = await upload(client, images.jpeg(6000, 4000, orientation=6), slot=slot)
     assert response.status_code == 200, response.text
     sent = images.decode(_sent_image(gemini_fake))
-    # The 1/2-scale decode (3000 x 2000, within Gemini's 3072 px cap), turned upright: a full decode and a
-    # resize would have sent 2048 x 3072.
-    assert sent.size == (2000, 3000)
+    # Gemini's 1K output at the photo's 2:3 is about 848 x 1264, so the photo goes at 1280 px: from the
+    # 1/4-scale decode (1500 x 1000), turned upright, not from a full decode.
+    assert sent.size == (853, 1280)
     assert not sent.getexif()
 
 
@@ -159,13 +160,53 @@ async def test_an_upright_camera_jpeg_within_the_cap_goes_to_gemini_as_it_is(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], gemini_fake: GeminiFake
 ) -> None:
     slot = await _gemini_slot(sessionmaker, gemini_fake)
-    photo = images.progressive_jpeg(2000, 1500, exif=images.gps_exif())
+    # Within the 1216 px a 4:3 photo goes at for a 1K output.
+    photo = images.progressive_jpeg(1200, 900, exif=images.gps_exif())
     response = await upload(client, photo, slot=slot)
     assert response.status_code == 200, response.text
     sent = _sent_image(gemini_fake)
     assert b"PhoneMaker" not in sent
     # Not re-encoded: the compressed scans are the camera's own.
     assert sent[sent.index(b"\xff\xda") :] == photo[photo.index(b"\xff\xda") :]
+
+
+async def test_the_gemini_input_follows_the_slots_image_size(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], gemini_fake: GeminiFake
+) -> None:
+    gemini_fake.always(GeminiFake.image_reply(images.jpeg(64, 48), "image/jpeg"))
+    params = {"prompt": "pop", "model": "gemini-3-pro-image", "image_size": "2K"}
+    await configure_slot(
+        sessionmaker, "slot-002", provider="gemini", operation="edit", settings={"params": params}
+    )
+    response = await upload(client, images.jpeg(6000, 4000), slot="slot-002")
+    assert response.status_code == 200, response.text
+    # 2K at 3:2 is about 2508 px wide: the 1/2-scale decode (3000 x 2000) fitted to 2560 px.
+    assert images.decode(_sent_image(gemini_fake)).size == (2560, 1707)
+
+
+async def test_a_clean_jpeg_passes_through_as_the_uploaded_file(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: AppConfig,
+) -> None:
+    """A photo with no metadata to strip is its own result: the same bytes, kept under the result's name
+    instead of a copy written beside it."""
+    photo = images.jpeg(640, 480)
+    response = await upload(client, photo)
+    assert response.status_code == 200, response.text
+    assert response.content == photo
+    [job] = await jobs(sessionmaker)
+    assert job.result_path is not None
+    stored = config.media_root / job.result_path
+    assert stored.read_bytes() == photo
+    # As readable as a written result; once the upload's temp name is gone its only other name is the slot's
+    # last booth shot (kept for trial runs): one file on disk, not a copy.
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o640
+    assert stored.stat().st_nlink == 2
+    assert stored.samefile(config.media_root / "last_shots" / "slot-001")
+    assert list((config.media_root / "temp").glob("*.upload")) == []
+    _assert_nothing_left(config, app)
 
 
 async def test_a_burst_of_big_photos_queues_within_the_memory_budget(

@@ -2,7 +2,6 @@
 shot replaces it, and a test run never does."""
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,9 +21,9 @@ def config_overrides(gemini_server: GeminiFake) -> dict[str, Any]:
 
 
 def _kept(app: FastAPI, slot_id: str) -> bytes | None:
-    root: Path = app.state.config.media_root
-    shot = last_shots.find(root, slot_id, max_age=timedelta(hours=1), now=utcnow())
-    return shot.path.read_bytes() if shot is not None else None
+    store = app.state.config.media_store()
+    shot = last_shots.find(store, slot_id, max_age=timedelta(hours=1), now=utcnow())
+    return store.read(shot.key) if shot is not None else None
 
 
 async def test_each_booth_shot_replaces_its_slots_last_shot(

@@ -64,6 +64,7 @@ async def test_a_booth_result_goes_to_the_bucket_and_downloads_by_presigned_url(
     assert shot.status_code == 200, shot.text
     job_id = shot.headers["x-job-id"]
     assert moto_server.keys(s3_bucket) == [
+        "last_shots/slot-001",  # the slot's last booth shot, for the admin's trial runs on any node
         f"previews/slot-001/{job_id}.jpg",
         f"results/slot-001/{job_id}.jpg",
     ]

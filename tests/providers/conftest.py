@@ -6,7 +6,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from photochanger.providers.base import Deadline, ProviderRequest, TemplateImage
+from photochanger.providers.base import Deadline, Photo, ProviderRequest, TemplateImage
 from photochanger.providers.gemini.driver import GeminiProvider
 from photochanger.providers.gpt_image.driver import GptImageProvider
 from photochanger.providers.openrouter.driver import OpenRouterProvider
@@ -36,7 +36,7 @@ def make_request(
 ) -> ProviderRequest:
     return ProviderRequest(
         job_id="job-1",
-        image=image,
+        photo=Photo(image),
         content_type="image/jpeg",
         options=options,
         deadline=Deadline.after(seconds),

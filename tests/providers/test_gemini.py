@@ -4,11 +4,12 @@ import base64
 import time
 
 import pytest
+from pydantic import ValidationError
 
 from photochanger.core.images import strip_jpeg_metadata
 from photochanger.providers.base import ProviderFailed, ProviderRefused, ProviderTimeout, ProviderUnavailable
 from photochanger.providers.gemini.driver import GeminiProvider
-from photochanger.providers.gemini.schemas import GeminiEditOptions
+from photochanger.providers.gemini.schemas import GeminiEditOptions, ImageSize
 from photochanger.providers.imaging import qr_placement
 from tests.fakes.gemini import GeminiFake
 from tests.fakes.images import decode, solid
@@ -216,14 +217,70 @@ async def test_an_upright_jpeg_goes_unchanged_but_for_its_metadata(
     assert b"Exif" not in sent
 
 
-@pytest.mark.parametrize(("orientation", "side", "sent_size"), [(6, 120, (90, 120)), (1, 4000, (3072, 2304))])
+@pytest.mark.parametrize(
+    ("orientation", "side", "image_size", "sent_size"),
+    [
+        (6, 120, None, (90, 120)),
+        # 1K at 4:3 is about 1182 x 887 px: the long side rounded up to 64 px.
+        (1, 4000, None, (1216, 912)),
+        (1, 4000, "2K", (2368, 1776)),
+        # 4K would be 4736 px: Gemini's own 3072 px cap.
+        (1, 4000, "4K", (3072, 2304)),
+    ],
+)
 async def test_a_turned_or_oversized_jpeg_is_reencoded_upright_and_within_bounds(
-    gemini: GeminiProvider, gemini_fake: GeminiFake, orientation: int, side: int, sent_size: tuple[int, int]
+    gemini: GeminiProvider,
+    gemini_fake: GeminiFake,
+    orientation: int,
+    side: int,
+    image_size: ImageSize | None,
+    sent_size: tuple[int, int],
 ) -> None:
     photo = images.jpeg(side, side * 3 // 4, orientation=orientation)
-    await gemini.run("edit", make_request(GeminiEditOptions(prompt="p"), image=photo, seconds=10))
+    options = GeminiEditOptions(prompt="p", model="gemini-3-pro-image", image_size=image_size)
+    await gemini.run("edit", make_request(options, image=photo, seconds=10))
     sent = base64.b64decode(gemini_fake.last().json["contents"][0]["parts"][0]["inline_data"]["data"])
     assert sent != strip_jpeg_metadata(photo)
     received = decode(sent)
     assert received.size == sent_size
     assert not received.getexif()
+
+
+@pytest.mark.parametrize(
+    ("options", "size", "side"),
+    [
+        # The output's long side at the photo's own aspect ratio (1K: 1264 x 848 at 3:2, 1024 square).
+        (GeminiEditOptions(prompt="p"), (6000, 4000), 1280),
+        (GeminiEditOptions(prompt="p"), (3000, 4000), 1216),
+        (GeminiEditOptions(prompt="p"), (2000, 2000), 1024),
+        # The slot's aspect ratio decides the output's shape, whatever the photo's.
+        (GeminiEditOptions(prompt="p", aspect_ratio="21:9"), (6000, 4000), 1600),
+        (GeminiEditOptions(prompt="p", image_size="512"), (6000, 4000), 640),
+        (GeminiEditOptions(prompt="p", image_size="2K"), (6000, 4000), 2560),
+        # A model that takes no image size makes 1K outputs whatever the slot asks.
+        (GeminiEditOptions(prompt="p", model="gemini-2.5-flash-image", image_size="4K"), (6000, 4000), 1280),
+        # The slot's own choice wins.
+        (GeminiEditOptions(prompt="p", input_long_side=2000), (6000, 4000), 2000),
+    ],
+)
+def test_the_photo_goes_at_the_long_side_of_the_output_it_becomes(
+    gemini: GeminiProvider, options: GeminiEditOptions, size: tuple[int, int], side: int
+) -> None:
+    assert gemini.input_side("edit", options, size) == side
+
+
+async def test_the_photo_is_sent_at_the_slots_input_size(
+    gemini: GeminiProvider, gemini_fake: GeminiFake
+) -> None:
+    photo = images.jpeg(3000, 2000)
+    options = GeminiEditOptions(prompt="p", input_long_side=600)
+    await gemini.run("edit", make_request(options, image=photo, seconds=10))
+    sent = base64.b64decode(gemini_fake.last().json["contents"][0]["parts"][0]["inline_data"]["data"])
+    assert decode(sent).size == (600, 400)
+
+
+def test_an_input_size_outside_what_gemini_takes_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        GeminiEditOptions(prompt="p", input_long_side=4000)
+    with pytest.raises(ValidationError):
+        GeminiEditOptions(prompt="p", input_long_side=100)

@@ -18,9 +18,10 @@ from photochanger.admin.uploads import discard
 from photochanger.auth import permissions
 from photochanger.core import images, last_shots
 from photochanger.core.errors import NotFound
+from photochanger.core.media_store import MediaStore
 from photochanger.core.multipart import ParsedUpload
 from photochanger.core.time import utcnow
-from photochanger.deps import get_config, get_ingest
+from photochanger.deps import get_ingest, get_media_store
 from photochanger.settings import service as settings_service
 
 LAST_SHOT_PERMISSIONS = (permissions.SLOTS_WRITE, permissions.SLOTS_TEST)
@@ -40,8 +41,8 @@ class LastShotInfo:
 async def find(request: Request, session: AsyncSession, slot_id: str) -> last_shots.LastShot | None:
     """The slot's last shot while it is younger than the result lifetime, else None."""
     ttl = timedelta(hours=(await settings_service.load(session)).result_ttl_hours)
-    root = get_config(request).media_root
-    return await anyio.to_thread.run_sync(lambda: last_shots.find(root, slot_id, max_age=ttl, now=utcnow()))
+    store = get_media_store(request)
+    return await anyio.to_thread.run_sync(lambda: last_shots.find(store, slot_id, max_age=ttl, now=utcnow()))
 
 
 async def describe(request: Request, session: AsyncSession, slot_id: str) -> LastShotInfo | None:
@@ -57,12 +58,15 @@ async def describe(request: Request, session: AsyncSession, slot_id: str) -> Las
     return LastShotInfo(shot.taken_at, f"/admin/slots/{slot_id}/last-shot?t={stamp}")
 
 
-def _copy(source: Path, dest: Path) -> str:
+def _copy(store: MediaStore, key: str, dest: Path) -> str:
     """A private copy for one trial run (a copy, not a link: a link would share the shot's old mtime, and
-    cleanup removes temp files by age); returns its SHA-256."""
+    cleanup removes temp files by age); returns its SHA-256. Raises `LastShotMissing` when it went meanwhile."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    with source.open("rb") as src, dest.open("wb") as out:
+    source = store.open(key)
+    if source is None:
+        raise LastShotMissing("This slot has had no booth shot recently: upload a photo to try instead.")
+    with source as src, dest.open("wb") as out:
         while chunk := src.read(1024 * 1024):
             digest.update(chunk)
             out.write(chunk)
@@ -81,7 +85,7 @@ async def swap_in(
         raise LastShotMissing("This slot has had no booth shot recently: upload a photo to try instead.")
     ingest = get_ingest(request)
     temp = ingest.layout.upload_path(ingest.owner, f"admin-trial-{secrets.token_urlsafe(12)}")
-    sha256 = await anyio.to_thread.run_sync(_copy, shot.path, temp)
+    sha256 = await anyio.to_thread.run_sync(_copy, get_media_store(request), shot.key, temp)
     await anyio.to_thread.run_sync(lambda: temp.touch())  # young, so temp cleanup leaves it alone
     return ParsedUpload(
         path=temp,

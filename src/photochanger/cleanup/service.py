@@ -403,7 +403,7 @@ async def run_cleanup(
         async with create_sessionmaker(engine)() as session:
             ttl = timedelta(hours=(await settings_service.load(session)).result_ttl_hours)
         report.last_shots_deleted = await anyio.to_thread.run_sync(
-            lambda: last_shots.remove_expired(store.layout.root, max_age=ttl, now=now, dry_run=dry_run)
+            lambda: last_shots.remove_expired(store, max_age=ttl, now=now, dry_run=dry_run)
         )
         await _report_orphans(engine, scan.candidates, batch_size, report)
         await _report_missing(engine, scan.present, now, batch_size, report)

@@ -7,6 +7,8 @@ decode is bounded in CPU time (`DecodeBudget`), and one decode serves validation
 
 import io
 import math
+import mmap
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -31,6 +33,9 @@ ALLOWED_FORMATS = tuple(MIME_BY_FORMAT)
 DEFAULT_MAX_PIXELS = 50_000_000
 JPEG_QUALITY = 90
 PREVIEW_QUALITY = 82
+# Provider inputs: the model redraws the photo at its own output size, so q85 (no visible artefacts on
+# 4:2:0 photos) sends about a fifth fewer bytes over the venue's uplink than q90 for nothing it can see.
+INPUT_QUALITY = 85
 ORIENTATION_TAG = 0x0112
 # CPU seconds one decode may take unless its caller says otherwise: a 24-megapixel photo decodes in well
 # under half a second on a small machine.
@@ -147,9 +152,12 @@ class _Metered:
         return self._raw.tell()
 
 
-def _open(source: Path | bytes, budget: DecodeBudget | None = None) -> tuple[Image.Image, _Metered]:
-    data = source if isinstance(source, bytes) else source.read_bytes()
-    reader = _Metered(io.BytesIO(data), budget or DecodeBudget())
+def _open(
+    source: Path | bytes | IO[bytes], budget: DecodeBudget | None = None
+) -> tuple[Image.Image, _Metered]:
+    if isinstance(source, Path):
+        source = source.read_bytes()
+    reader = _Metered(io.BytesIO(source) if isinstance(source, bytes) else source, budget or DecodeBudget())
     try:
         return Image.open(reader, formats=ALLOWED_FORMATS), reader  # type: ignore[arg-type]
     except Image.DecompressionBombError as exc:
@@ -200,14 +208,18 @@ def fit_within(img: Image.Image, max_side: int) -> Image.Image:
         return img
     scale = max_side / max(img.size)
     size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Bicubic with Pillow's antialiasing support: for the small factors left after a DCT-scaled decode
+    # (1500 -> 1280 px) it is indistinguishable from Lanczos at two thirds of its cost.
+    return img.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
 
 
 def prepared(img: Image.Image, max_side: int, *, keep_alpha: bool = True) -> PreparedImage:
-    """`img` (already upright) fitted to `max_side` and encoded: JPEG, or PNG when its alpha matters."""
+    """`img` (already upright) fitted to `max_side` and encoded for an upstream: JPEG at `INPUT_QUALITY`,
+    or PNG when its alpha matters."""
     resized = fit_within(img, max_side)
     content_type = "image/png" if keep_alpha and has_alpha(resized) else "image/jpeg"
-    return PreparedImage(encode(resized, content_type), content_type, resized.width, resized.height, max_side)
+    data = encode(resized, content_type, quality=INPUT_QUALITY)
+    return PreparedImage(data, content_type, resized.width, resized.height, max_side)
 
 
 def is_upright_jpeg_within(img: Image.Image, max_side: int) -> bool:
@@ -235,6 +247,15 @@ def dct_scale(width: int, height: int, *, preview: int | None, provider: int | N
     return 1
 
 
+def header_size(source: Path) -> tuple[int, int] | None:
+    """(width, height) a JPEG, PNG or WebP file's header announces; None when it cannot be read."""
+    try:
+        with Image.open(source, formats=ALLOWED_FORMATS) as img:
+            return img.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 def decode_cost(source: Path, *, preview_long_side: int | None, input_long_side: int | None) -> int:
     """Bytes of bitmap `inspect_image` will hold for `source` with these arguments (Pillow keeps 4 bytes a
     pixel for RGB), from the header alone; 0 when the header cannot be read (inspection refuses it)."""
@@ -255,7 +276,7 @@ def decode_cost(source: Path, *, preview_long_side: int | None, input_long_side:
     return decoded + resized
 
 
-def _check_jpeg_structure(data: bytes) -> None:
+def _check_jpeg_structure(data: jpeg.Buffer) -> None:
     try:
         jpeg.walk(data)
     except jpeg.TooManyScans as exc:
@@ -279,14 +300,36 @@ def inspect_image(
     a provider input fitted to that cap, unless the photo is a JPEG the provider can take as it is.
     Raises `UnsupportedImageType`, `TooManyPixels`, `InvalidImage` (`DecodeTooCostly` past the CPU budget)
     or `DecodeDeadline`.
+
+    A file is mapped, not read into memory: the structure walk runs over the page cache and the decoder
+    reads it block by block, so no copy of a 12 MB photo is made (nor its pages faulted in afresh).
     """
-    data = source if isinstance(source, bytes) else source.read_bytes()
+    checks = _Checks(max_pixels, preview_long_side, input_long_side, budget)
+    if isinstance(source, bytes):
+        return _inspect(source, io.BytesIO(source), checks)
+    with source.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise UnsupportedImageType("only JPEG, PNG and WebP images are accepted")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return _inspect(view, handle, checks)
+
+
+@dataclass(frozen=True)
+class _Checks:
+    max_pixels: int
+    preview_long_side: int | None
+    input_long_side: int | None
+    budget: DecodeBudget | None
+
+
+def _inspect(data: bytes | mmap.mmap, stream: IO[bytes], checks: _Checks) -> ImageInfo:
+    max_pixels, preview_long_side = checks.max_pixels, checks.preview_long_side
     content_type = sniff(data[:16])
     if content_type is None:
         raise UnsupportedImageType("only JPEG, PNG and WebP images are accepted")
     if content_type == "image/jpeg":
         _check_jpeg_structure(data)
-    img, reader = _open(data, budget)
+    img, reader = _open(stream, checks.budget)
     with img:
         if MIME_BY_FORMAT.get(image_format(img)) != content_type:
             raise InvalidImage("the file's contents do not match its format")
@@ -296,7 +339,7 @@ def inspect_image(
         if width * height > max_pixels:
             raise TooManyPixels(f"{width}x{height} is more than {max_pixels} pixels")
         alpha = has_alpha(img)
-        wanted_input = input_long_side
+        wanted_input = checks.input_long_side
         if wanted_input is not None and is_upright_jpeg_within(img, wanted_input):
             wanted_input = None  # it goes to the provider as it is
         if content_type == "image/jpeg":

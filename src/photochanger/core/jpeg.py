@@ -59,6 +59,14 @@ def walk(data: Buffer, *, max_scans: int = MAX_SCANS) -> JpegLayout:
     between segments that are not a marker are skipped the way libjpeg skips them (to the next marker), so
     every scan a decoder would run is counted. Raises `TooManyScans` or `JpegStructureError`."""
     view = memoryview(data).cast("B")
+    try:
+        return _walk(view, max_scans)
+    finally:
+        # An error's traceback keeps this frame: without the release, a mapped file could not be closed.
+        view.release()
+
+
+def _walk(view: memoryview, max_scans: int) -> JpegLayout:
     size = len(view)
     if size < 2 or view[0] != 0xFF or view[1] != SOI:
         raise JpegStructureError("no SOI marker")
@@ -122,8 +130,9 @@ def _kept(view: memoryview, segment: Segment) -> bytes | memoryview | None:
 
 def strip_metadata(data: bytes) -> bytes | None:
     """The primary image with every segment a decoder does not need removed and its entropy-coded data
-    untouched (no generation loss); nothing after its EOI. None when the structure is not one this walk can
-    vouch for (truncated, no single frame header, no scan, too many scans)."""
+    untouched (no generation loss); nothing after its EOI. `data` itself (`is`, no copy) when that removes
+    nothing. None when the structure is not one this walk can vouch for (truncated, no single frame
+    header, no scan, too many scans)."""
     try:
         layout = walk(data)
     except JpegStructureError:
@@ -133,10 +142,27 @@ def strip_metadata(data: bytes) -> bytes | None:
         return None
     view = memoryview(data)
     parts: list[bytes | memoryview] = [b"\xff\xd8"]
+    unchanged = layout.end == len(data)
+    at = 2
     for segment in layout.segments:
         kept = _kept(view, segment)
         if kept is not None:
             parts.append(kept)
+        unchanged = unchanged and segment.start == at and _same(kept, view, segment)
+        at = segment.end
     parts.append(b"\xff\xd9")
+    if unchanged and at + 2 == len(data):
+        # Nothing to drop (a file already clean): the caller gets `data` itself, not a copy of it.
+        return data
     # Kept segments are views joined once: the scan data is copied a single time.
     return b"".join(parts)
+
+
+def _same(kept: bytes | memoryview | None, view: memoryview, segment: Segment) -> bool:
+    """Whether the kept form of `segment` is the segment as it stands (`_kept` returns a view of the whole
+    segment, or a rewritten JFIF marker that is compared: it is 18 bytes)."""
+    if kept is None:
+        return False
+    if isinstance(kept, memoryview):
+        return True
+    return kept == view[segment.start : segment.end].tobytes()

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from photochanger.core.disk import MIB, InsufficientStorage, has_room
-from photochanger.core.storage import MediaLayout, write_atomic
+from photochanger.core.storage import MediaLayout, link_atomic, write_atomic
 
 # The top-level trees a key may start with.
-TREES = ("results", "previews", "originals", "templates")
+TREES = ("results", "previews", "originals", "templates", "last_shots")
 # At most this many keys per delete request (the S3 `DeleteObjects` limit).
 DELETE_BATCH = 1000
 
@@ -100,6 +100,11 @@ class MediaStore(ABC):
         """Store the fully written local file `path` at `key`; `path` is consumed (moved or removed)."""
 
     @abstractmethod
+    def put_copy(self, key: str, path: Path, content_type: str) -> None:
+        """Store what the local file `path` holds at `key`, leaving `path` as it is (a booth upload that is
+        also the result, an event's original or the slot's last shot)."""
+
+    @abstractmethod
     def read(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is none."""
 
@@ -172,6 +177,14 @@ class LocalStore(MediaStore):
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def put_copy(self, key: str, path: Path, content_type: str) -> None:
+        # A second name of the same file (nothing copied) where the file system allows it, else a copy.
+        dest = self._path(key)
+        try:
+            link_atomic(path, dest)
+        except OSError:
+            write_atomic(dest, path.read_bytes())
 
     def read(self, key: str) -> bytes | None:
         try:

@@ -83,11 +83,14 @@ class S3Store(MediaStore):
         self._wrote(len(data))
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
+        self.put_copy(key, path, content_type)
+        path.unlink(missing_ok=True)
+
+    def put_copy(self, key: str, path: Path, content_type: str) -> None:
         size = path.stat().st_size
         self.client.upload_file(
             str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type}
         )
-        path.unlink(missing_ok=True)
         self._wrote(size)
 
     def _get(self, key: str) -> BinaryIO | None:

@@ -1,4 +1,4 @@
-"""Where media lives under `media_root`, and atomic writes (temp file, fsync, rename)."""
+"""Where media lives under `media_root`, and atomic writes (temp file or second link, fsync, rename)."""
 
 import os
 import secrets
@@ -61,6 +61,33 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def link_atomic(source: Path, path: Path) -> None:
+    """Make `path` a second name of the file `source` (same file system), as durable as `write_atomic`
+    leaves a copy: `source`'s data and the new name are synced, nothing is copied. For a result that is
+    the upload itself: the upload's temp name is removed later and the file lives on under `path`.
+    Blocking: run in a thread."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        # Results are readable by the group (a web server in front); uploads are spooled private.
+        os.fchmod(fd, 0o640)
+    finally:
+        os.close(fd)
+    try:
+        os.link(source, tmp)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -233,3 +233,4 @@ class IngestService:
         self.admission.release(r)
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(unlink_quietly, r.upload.path)
+        self.admission.trim_when_idle()

@@ -4,9 +4,11 @@ Drivers take bytes and validated options and return bytes, or raise exactly one 
 They never touch the database or FastAPI, so each can be tested against a fake upstream alone.
 """
 
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
@@ -109,11 +111,36 @@ class Deadline:
         return httpx.Timeout(left, connect=min(left, connect_cap))
 
 
+class Photo:
+    """The validated photo's bytes: given, or read from `path` the first time something asks for them
+    and kept from then on. A job whose drivers all send the input the validation prepared never reads
+    them, so it does not hold the photo in memory while the provider works."""
+
+    def __init__(self, data: bytes | None = None, *, path: Path | None = None) -> None:
+        self._data = data
+        self.path = path
+        self._lock = threading.Lock()
+
+    @property
+    def data(self) -> bytes:
+        """The bytes; the first call reads the file (blocking: call it from a worker thread)."""
+        with self._lock:
+            if self._data is None:
+                if self.path is None:
+                    raise ValueError("a Photo needs its bytes or its path")
+                self._data = self.path.read_bytes()
+            return self._data
+
+    @property
+    def loaded(self) -> bool:
+        return self._data is not None
+
+
 @dataclass(frozen=True)
 class ProviderRequest:
     """What a driver gets for one job.
 
-    `image` is the validated input (JPEG, PNG or WebP, orientation already applied) and `templates` the
+    `photo` is the validated input (JPEG, PNG or WebP; `image` its bytes) and `templates` the
     template media the options refer to, by id. `deadline` is absolute: a driver must give up, raising
     `ProviderTimeout`, once it passes. `output_type` is the MIME type the slot wants back; drivers that
     encode locally should produce it directly (the caller re-encodes anything else). `public_media_url` publishes bytes at a short-lived unguessable URL
@@ -121,7 +148,7 @@ class ProviderRequest:
     """
 
     job_id: str
-    image: bytes
+    photo: Photo
     content_type: str
     options: BaseModel
     deadline: Deadline
@@ -130,13 +157,20 @@ class ProviderRequest:
     public_media_url: Callable[[bytes, str], Awaitable[str]] | None = None
     # The result's guest link, stamped as a QR code when an operation's `stamp_qr` option is on.
     guest_url: str | None = None
-    # `image` already fitted to the driver's `input_max_side` by the validation decode (see `InputCapped`).
+    # `image` already fitted to the driver's `input_side` by the validation decode (see `InputCapped`).
     prepared_input: PreparedImage | None = None
+    # (width, height) of `image` as stored, read from its header by the validation; None: not known.
+    image_size: tuple[int, int] | None = None
     # The account key chosen for this call (admin-managed keys); None means the driver's own (environment)
     # key. Never logged: excluded from the repr.
     api_key: str | None = field(default=None, repr=False)
     # The caller has another key or provider to try: a rate limit is raised at once, not waited out.
     rate_limit_elsewhere: bool = False
+
+    @property
+    def image(self) -> bytes:
+        """The photo's bytes (see `Photo.data`: the first use may read the file, so use it in a thread)."""
+        return self.photo.data
 
 
 @dataclass(frozen=True)
@@ -209,10 +243,17 @@ class ConnectionCheck:
 
 @runtime_checkable
 class InputCapped(Protocol):
-    """A driver that sends the photo upstream downscaled to at most `input_max_side` px: the server then
-    prepares that input from the decode that validates the upload and hands it in as `prepared_input`."""
+    """A driver that sends the photo upstream downscaled: the server prepares that input from the decode
+    that validates the upload and hands it in as `prepared_input`.
+
+    `input_max_side` is the most it ever sends (px, long side). `input_side` is what it sends for one
+    slot's options and a photo of `size` (width, height): the smallest long side that loses nothing the
+    upstream would use, never more than `input_max_side`. It must not raise on options of another model.
+    """
 
     input_max_side: int
+
+    def input_side(self, operation: str, options: BaseModel, size: tuple[int, int]) -> int: ...
 
 
 @runtime_checkable

@@ -4,7 +4,9 @@ Everything here is blocking Pillow work; drivers call it through `core.images.ru
 """
 
 import io
+import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import segno
@@ -17,6 +19,7 @@ from photochanger.core.images import (
     encode,
     fit_within,
     has_alpha,
+    inspect_image,
     is_upright_jpeg_within,
     load_oriented,
     prepared,
@@ -89,7 +92,49 @@ async def photo_input(request: ProviderRequest, max_side: int) -> PreparedImage:
     ready = request.prepared_input
     if ready is not None and ready.max_side == max_side:
         return ready
-    return await run_image_work(prepare_input, request.image, max_side)
+    # `request.image` may read the file: in the pool, never on the event loop.
+    return await run_image_work(lambda: prepare_input(request.image, max_side))
+
+
+def photo_size(request: ProviderRequest) -> tuple[int, int]:
+    """(width, height) of the request's photo: from the validation when it handed it in, else its header
+    ((0, 0) when unreadable: callers then fall back to their cap)."""
+    if request.image_size is not None:
+        return request.image_size
+    photo = request.photo
+    source: Path | io.BytesIO = photo.path if photo.path and not photo.loaded else io.BytesIO(photo.data)
+    try:
+        with Image.open(source) as img:
+            return img.size
+    except (OSError, SyntaxError, ValueError):
+        return (0, 0)
+
+
+# Side of the square output of Google's image models for each `imageSize` (other aspect ratios keep about
+# the same area); a model that takes no `imageSize`, or a slot that sets none, gets 1K. Shared by the
+# Gemini driver and OpenRouter's Google models.
+GOOGLE_OUTPUT_EDGE = {"512": 512, "1K": 1024, "2K": 2048, "4K": 4096}
+GOOGLE_DEFAULT_IMAGE_SIZE = "1K"
+
+
+def output_long_side(edge: int, aspect: float, *, step: int = 64) -> int:
+    """Long side (px) of an output of about `edge` x `edge` pixels at `aspect` (long / short, >= 1), rounded
+    up to `step`. Image models size their output by area: Gemini's 1K is 1024x1024 square, 1264x848 at
+    3:2, 1584x672 at 21:9 (https://ai.google.dev/gemini-api/docs/image-generation, "resolution" tables);
+    rounding up to 64 px covers every ratio in those tables."""
+    long_side = edge * math.sqrt(max(1.0, aspect))
+    return int(math.ceil(long_side / step) * step)
+
+
+def aspect_of(ratio: str | None, size: tuple[int, int]) -> float:
+    """Long / short of an "w:h" ratio option, else of `size` (1.0 for an unknown size)."""
+    if ratio:
+        width, height = (int(part) for part in ratio.split(":"))
+    else:
+        width, height = size
+    if width <= 0 or height <= 0:
+        return 1.0
+    return max(width, height) / min(width, height)
 
 
 def template(request: ProviderRequest, media_id: str) -> TemplateImage:
@@ -142,11 +187,31 @@ def finish_image(img: Image.Image, options: BaseModel, request: ProviderRequest)
     return encode(img, request.output_type)
 
 
+def _clean_jpeg(data: bytes) -> bytes | None:
+    """An upstream's upright RGB or grey JPEG without its metadata, compressed data untouched, once a
+    DCT-scaled decode has read every byte of it; None when it is not one (or does not decode)."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG",)) as img:
+            if not is_upright_jpeg_within(img, max(img.size)):
+                return None
+        inspect_image(data)
+    except (OSError, SyntaxError, ValueError, ImageProblem):
+        return None
+    return strip_jpeg_metadata(data)
+
+
 def finish_bytes(data: bytes, request: ProviderRequest) -> bytes:
-    """Decode an upstream's answer, stamp, and re-encode it as the slot's output type.
+    """Decode an upstream's answer, stamp, and re-encode it as the slot's output type. A JPEG answer the
+    slot wants as JPEG, unstamped, keeps its compressed data (only its metadata goes): a second
+    generation of compression would cost time on every shot and lose quality for nothing.
 
     Raises `ProviderFailed` when the upstream's bytes are not a JPEG, PNG or WebP image.
     """
+    stamped = bool(getattr(request.options, "stamp_qr", False) and request.guest_url)
+    if request.output_type == "image/jpeg" and not stamped and (clean := _clean_jpeg(data)) is not None:
+        return clean
     try:
         img = load_oriented(data)
     except ImageProblem as exc:

@@ -3,6 +3,7 @@ downscaled, for the admins the trial offers it to (`admin.last_shots`); never ca
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -13,7 +14,7 @@ from photochanger.auth.dependencies import Principal
 from photochanger.auth.exceptions import PermissionDenied
 from photochanger.core import images
 from photochanger.core.db import SessionDep
-from photochanger.deps import ConfigDep
+from photochanger.deps import ConfigDep, MediaStoreDep
 from photochanger.slots import service as slots_service
 
 PREVIEW_SIDE = 320
@@ -27,6 +28,7 @@ async def last_shot_preview(
     principal: Annotated[Principal, admin_requires(LAST_SHOT_PERMISSIONS[1])],
     session: SessionDep,
     config: ConfigDep,
+    store: MediaStoreDep,
 ) -> Response:
     if not all(principal.has(p) for p in LAST_SHOT_PERMISSIONS):
         raise PermissionDenied("A guest's original photo is for admins only.")
@@ -34,7 +36,10 @@ async def last_shot_preview(
     shot = await find(request, session, slot_id)
     if shot is None:
         raise LastShotMissing("This slot has had no booth shot recently.")
-    data = await images.run_image_work(images.thumbnail, shot.path, PREVIEW_SIDE)
+    photo = await anyio.to_thread.run_sync(store.read, shot.key)
+    if photo is None:
+        raise LastShotMissing("This slot has had no booth shot recently.")
+    data = await images.run_image_work(images.thumbnail, photo, PREVIEW_SIDE)
     return Response(
         data,
         media_type="image/jpeg",

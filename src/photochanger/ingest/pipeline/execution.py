@@ -28,6 +28,7 @@ from photochanger.ingest.pipeline.request import (
 from photochanger.models import JobSource, JobStatus
 from photochanger.providers.base import (
     Deadline,
+    Photo,
     Provider,
     ProviderError,
     ProviderFailed,
@@ -59,12 +60,17 @@ class Execution:
         output_type = r.ctx.slot_settings.output_format.mime
         provider_started = time.monotonic()
         finished = False
+        # The upload stays on disk until this job ends, so the last shot can go to a bucket meanwhile.
+        keeping = asyncio.create_task(self._keep_last_shot(r))
+        if self.kit.store.kind == "local":
+            await keeping  # a second name of the file: done before the provider starts
         try:
-            image = await anyio.to_thread.run_sync(r.upload.path.read_bytes)
-            await self._keep_last_shot(r)
+            # Read from disk only by a driver that needs the bytes: one that sends the input the validation
+            # prepared never does, and the job does not hold the photo while its provider works.
+            photo = Photo(path=r.upload.path)
             request = ProviderRequest(
                 job_id=r.job_id,
-                image=image,
+                photo=photo,
                 content_type=r.info.content_type,
                 options=r.options,
                 deadline=r.deadline,
@@ -73,25 +79,27 @@ class Execution:
                 public_media_url=self._publisher(r),
                 guest_url=self.links.guest_url(r.job_id),
                 prepared_input=r.info.provider_input,
+                image_size=(r.info.width, r.info.height),
             )
             try:
                 result = await self._call_provider(r, request)
             except ProviderError as exc:
-                answer = await self._fail(r, exc, image, output_type, elapsed_ms(provider_started))
+                answer = await self._fail(r, exc, photo, output_type, elapsed_ms(provider_started))
                 finished = True
                 return answer
             provider_ms = elapsed_ms(provider_started)
             if r.deadline.expired:
                 # Late output is dropped: the booth has been told (or is being told) 504.
                 late = ProviderTimeout("the provider answered after the deadline")
-                answer = await self._fail(r, late, image, output_type, provider_ms)
+                answer = await self._fail(r, late, photo, output_type, provider_ms)
                 finished = True
                 return answer
-            answer = await self._store(r, result, output_type, provider_ms, image)
+            answer = await self._store(r, result, output_type, provider_ms)
             finished = True
             return answer
         finally:
             with anyio.CancelScope(shield=True):
+                await keeping
                 if not finished:
                     await self.outcome.interrupted(r)
                 if r.published:
@@ -101,14 +109,16 @@ class Execution:
                     event.set()
 
     async def _keep_last_shot(self, r: Received) -> None:
-        """A booth shot becomes its slot's last shot, for the admin's trial runs (`core.last_shots`): a
-        hard link of the upload, before the provider is called so a failed shot can be tried again. It
-        never fails the shot."""
+        """A booth shot becomes its slot's last shot, for the admin's trial runs (`core.last_shots`): on the
+        filesystem a second name of the upload, before the provider is called so a failed shot can be tried
+        again; to a bucket an upload beside the provider call. It never fails the shot."""
         if r.source != JobSource.ingest:
             return
         try:
-            await anyio.to_thread.run_sync(last_shots.keep, self.layout.root, r.ctx.slot_id, r.upload.path)
-        except OSError:
+            await anyio.to_thread.run_sync(
+                last_shots.keep, self.kit.store, r.ctx.slot_id, r.upload.path, r.info.content_type
+            )
+        except Exception:  # a full disk, an unreachable bucket: the shot itself goes on
             logger.warning("last booth shot not kept", exc_info=True, extra={"slot_id": r.ctx.slot_id})
 
     async def _templates(self, r: Received) -> dict[str, TemplateImage]:
@@ -166,7 +176,7 @@ class Execution:
         return outcome.result
 
     async def _store(
-        self, r: Received, result: ProviderResult, output_type: str, provider_ms: int, image: bytes
+        self, r: Received, result: ProviderResult, output_type: str, provider_ms: int
     ) -> IngestResult:
         data = result.data
         if images.sniff(data[:16]) != output_type:
@@ -184,12 +194,20 @@ class Execution:
         files = (result_rel, preview_rel) if original is None else (result_rel, preview_rel, original[1])
         store = self.kit.store
 
+        # A result that is the upload itself (a clean JPEG passed through) becomes a second name of the
+        # upload's file: nothing copied, written or synced twice. The original an event keeps is that file.
+        same_file = bool(result.meta.get("same_bytes")) and data is result.data
+        upload_path = r.upload.path
+
         def write_files() -> None:
             # Into the media store (the filesystem or the bucket); the row points at them only afterwards.
-            store.put(result_rel, data, output_type)
+            if same_file:
+                store.put_copy(result_rel, upload_path, output_type)
+            else:
+                store.put(result_rel, data, output_type)
             store.put(preview_rel, reuse or images.thumbnail(data, PREVIEW_LONG_SIDE), "image/jpeg")
             if original is not None:
-                store.put(original[1], image, r.info.content_type)
+                store.put_copy(original[1], upload_path, r.info.content_type)
 
         try:
             await images.run_image_work(write_files)
@@ -226,7 +244,7 @@ class Execution:
         return r.event[0], self.layout.original_relpath(r.ctx.slot_id, r.job_id, ext), r.upload.size
 
     async def _fail(
-        self, r: Received, exc: ProviderError, image: bytes, output_type: str, provider_ms: int
+        self, r: Received, exc: ProviderError, photo: Photo, output_type: str, provider_ms: int
     ) -> IngestResult:
         status = JobStatus.timeout if isinstance(exc, ProviderTimeout) else JobStatus.failed
         fallback = r.ctx.slot_settings.on_failure is OnFailure.original and r.mode == "sync"
@@ -236,6 +254,7 @@ class Execution:
         await self.outcome.end(r, ending)
         if not fallback:
             raise booth_error_for(exc)
+        image = await anyio.to_thread.run_sync(lambda: photo.data)
         try:
             data = await images.run_image_work(images.reencode, image, output_type)
         except images.ImageProblem:

@@ -4,6 +4,8 @@ begins (then admission) -> memory -> image type, pixels, one full decode -> the 
 The upload's temp file goes if any check fails."""
 
 import dataclasses
+from pathlib import Path
+from typing import Any
 
 import anyio
 from pydantic import BaseModel, ValidationError
@@ -28,7 +30,7 @@ from photochanger.ingest.exceptions import (
 )
 from photochanger.ingest.password import HashingBusy, IngestPasswordVerifier, ThrottleRefused
 from photochanger.ingest.pipeline import idempotency
-from photochanger.ingest.pipeline.admission import Admission
+from photochanger.ingest.pipeline.admission import Admission, held_after_inspection
 from photochanger.ingest.pipeline.db import busy
 from photochanger.ingest.pipeline.request import (
     MIB,
@@ -108,11 +110,12 @@ class Receiver:
             if upload.size == 0:
                 raise InvalidImage("The photo is empty.")
             with self.admission.being_checked(ctx):
+                input_side = await anyio.to_thread.run_sync(self._input_side, ctx, upload.path)
                 memory, kept = await self.admission.reserve_memory(
-                    upload.path, upload.size, deadline, self._input_side(ctx)
+                    upload.path, upload.size, deadline, input_side
                 )
                 try:
-                    info = await self._inspect(upload, deadline, self._input_side(ctx))
+                    info = await self._inspect(upload, deadline, input_side)
                     keyed = self.keys is not None and await self.keys.has_keys(ctx.provider)
                     provider, options = self._resolve(ctx, keyed=keyed)
                     links = [Link(0, provider, ctx.operation, options)]
@@ -121,7 +124,9 @@ class Receiver:
                 except BaseException:
                     self.admission.inflight.release(memory)
                     raise
-            self.admission.inflight.release(memory - kept)  # the bitmap is gone
+            # The bitmap is gone; what the job holds from now on is known from the decode's products.
+            kept = min(kept, held_after_inspection(upload.size, info, input_side))
+            self.admission.inflight.release(memory - kept)
         except BaseException:
             await _discard(upload)
             raise
@@ -252,13 +257,32 @@ class Receiver:
         except images.InvalidImage as exc:
             raise InvalidImage("The photo is truncated or corrupt.") from exc
 
-    def _input_side(self, ctx: Context) -> int | None:
-        """The slot's provider's input cap, when it downscales the photo before sending it."""
+    def _input_side(self, ctx: Context, path: Path) -> int | None:
+        """The long side the slot's provider sends the photo at (for its options and the photo's size from
+        its header), when it downscales the photo before sending it. Blocking: run it in a thread."""
         try:
             provider = self.providers.get(ctx.provider)
-        except UnknownProvider:
+            operation = self.providers.operation(ctx.provider, ctx.operation)
+        except (UnknownProvider, UnknownOperation):
             return None
-        return provider.input_max_side if isinstance(provider, InputCapped) else None
+        if not isinstance(provider, InputCapped):
+            return None
+        size = images.header_size(path)
+        try:
+            options = operation.options_model.model_validate(self._params(ctx, operation.options_model))
+        except ValidationError:
+            return provider.input_max_side  # refused when the provider is resolved
+        if size is None:
+            return provider.input_max_side  # refused by the validation decode
+        return provider.input_side(ctx.operation, options, size)
+
+    def _params(self, ctx: Context, model: type[BaseModel]) -> dict[str, Any]:
+        """The slot's parameters, with the admin's default model for the provider when they name none."""
+        params = ctx.slot_settings.params
+        default_model = self.keys.limits(ctx.provider).default_model if self.keys is not None else None
+        if default_model and "model" not in params and "model" in model.model_fields:
+            params = {**params, "model": default_model}
+        return params
 
     def _resolve(self, ctx: Context, *, keyed: bool = False) -> tuple[Provider, BaseModel]:
         try:
@@ -268,12 +292,8 @@ class Receiver:
             raise ProviderFailure(f"Slot {ctx.slot_id} names an unknown provider or operation.") from exc
         if not (keyed or provider.configured):
             raise ProviderFailure(f"Provider {ctx.provider} is not configured (no API key).")
-        params = ctx.slot_settings.params
-        default_model = self.keys.limits(ctx.provider).default_model if self.keys is not None else None
-        if default_model and "model" not in params and "model" in operation.options_model.model_fields:
-            params = {**params, "model": default_model}
         try:
-            options = operation.options_model.model_validate(params)
+            options = operation.options_model.model_validate(self._params(ctx, operation.options_model))
         except ValidationError as exc:
             raise ProviderFailure(
                 f"Slot {ctx.slot_id} has invalid parameters; fix them in the admin UI."

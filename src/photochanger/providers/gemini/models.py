@@ -12,6 +12,11 @@ BASE_ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "
 # The very tall and very wide ratios only the 3.1 Flash image models take.
 EXTENDED_ASPECT_RATIOS = (*BASE_ASPECT_RATIOS, "1:4", "4:1", "1:8", "8:1")
 IMAGE_SIZES = ("512", "1K", "2K", "4K")
+# Gemini scales larger inputs down to fit 3072x3072 itself; sending more only costs upload time and
+# counts against the 20 MB inline request limit.
+MAX_INPUT_SIDE = 3072
+# The smallest input a slot may ask for (px, long side).
+MIN_INPUT_SIDE = 256
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from photochanger.providers.gemini.models import DEFAULT_MODEL, MODELS
+from photochanger.providers.gemini.models import DEFAULT_MODEL, MAX_INPUT_SIDE, MIN_INPUT_SIDE, MODELS
 from photochanger.providers.imaging import TEMPLATE_MEDIA, AspectRatio, OperationOptions
 
 ImageSize = Literal["512", "1K", "2K", "4K"]
@@ -63,6 +63,15 @@ class GeminiEditOptions(OperationOptions):
         default=None,
         title="Image size",
         description="Output resolution, on models that take it (Gemini 3 image models; 512 on 3.1 Flash).",
+    )
+    input_long_side: int | None = Field(
+        default=None,
+        ge=MIN_INPUT_SIDE,
+        le=MAX_INPUT_SIDE,
+        title="Photo size sent",
+        description="Long side in pixels of the photo sent to Gemini. Empty: the long side of the output "
+        "the image size asks for (1280 px for 1K at 3:2), which keeps every detail the result can hold "
+        "and spares the venue's uplink.",
     )
 
     @field_validator("model")

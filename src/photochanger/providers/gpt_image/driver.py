@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from photochanger.core.images import EXTENSION_BY_MIME, run_image_work
 from photochanger.providers.base import (
@@ -52,8 +53,11 @@ from photochanger.providers.wire import (
 )
 
 PROVIDER = "gpt_image"
-# Inputs may be up to 50 MB each, but outputs are at most 1536 px: larger inputs only cost upload time.
+# Inputs may be up to 50 MB each, but outputs are at most 1536 px (1024x1024, 1536x1024 or 1024x1536:
+# https://platform.openai.com/docs/api-reference/images/createEdit): the photo goes at the output's long
+# side, and a larger one would only cost upload time. Templates keep the wider cap.
 MAX_INPUT_SIDE = 2048
+PHOTO_INPUT_SIDE = 1536
 MAX_IMAGES = 16
 OUTPUT_FORMAT = {"image/jpeg": "jpeg", "image/png": "png", "image/webp": "webp"}
 REFUSAL_CODES = frozenset({"moderation_blocked", "content_policy_violation"})
@@ -145,6 +149,11 @@ class GptImageProvider(RemoteProvider):
 
     id = PROVIDER
     input_max_side = MAX_INPUT_SIDE
+
+    def input_side(self, operation: str, options: BaseModel, size: tuple[int, int]) -> int:
+        """The long side of the largest output any size option gives (see `PHOTO_INPUT_SIDE`)."""
+        return PHOTO_INPUT_SIDE
+
     title = "OpenAI GPT Image"
     upstream_name = "openai"
 
@@ -185,7 +194,7 @@ class GptImageProvider(RemoteProvider):
         templates = [template(request, i).data for i in options.template_media_ids]
         if 1 + len(templates) > MAX_IMAGES:
             raise ProviderFailed(f"openai takes at most {MAX_IMAGES} input images")
-        images = [await photo_input(request, MAX_INPUT_SIDE)]
+        images = [await photo_input(request, PHOTO_INPUT_SIDE)]
         images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         fields, files = self.build_form(options, request.output_type, images)
         url = f"{self._base_url}/v1/images/edits"

@@ -66,7 +66,8 @@ def _transform(photo: Image.Image, options: BaseModel, request: ProviderRequest)
 
 def _lossless_passthrough(options: BaseModel, request: ProviderRequest) -> bytes | None:
     """A JPEG that needs no rotation and no stamp, wanted back as JPEG, keeps its compressed data: only the
-    metadata goes. Re-encoding would cost time on every shot and lose quality for nothing."""
+    metadata goes (the photo's own bytes when it has none). Re-encoding would cost time on every shot and
+    lose quality for nothing."""
     if not isinstance(options, PassthroughOptions) or options.stamp_qr:
         return None
     if request.content_type != "image/jpeg" or request.output_type != "image/jpeg":
@@ -145,7 +146,9 @@ class LocalProvider:
             raise ProviderTimeout("deadline passed before the local engine started")
         lossless = await run_image_work(_lossless_passthrough, options, request)
         if lossless is not None:
-            # `same_pixels` tells the caller the input's preview is this result's preview too.
-            return result(lossless, request, {"operation": operation, "same_pixels": True})
+            # `same_pixels` tells the caller the input's preview is this result's preview too; `same_bytes`
+            # that the result is the upload itself (a clean file), which it may keep instead of a copy.
+            meta = {"operation": operation, "same_pixels": True, "same_bytes": lossless is request.image}
+            return result(lossless, request, meta)
         data = await run_image_work(process, options, request)
         return result(data, request, {"operation": operation})

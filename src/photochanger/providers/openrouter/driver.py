@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from photochanger.core.images import run_image_work
 from photochanger.providers.base import (
@@ -31,9 +32,14 @@ from photochanger.providers.base import (
     ProviderUnavailable,
 )
 from photochanger.providers.imaging import (
+    GOOGLE_DEFAULT_IMAGE_SIZE,
+    GOOGLE_OUTPUT_EDGE,
     PreparedImage,
+    aspect_of,
     finish_bytes,
+    output_long_side,
     photo_input,
+    photo_size,
     prepare_input,
     result,
     template,
@@ -185,6 +191,15 @@ class OpenRouterProvider(RemoteProvider):
 
     id = PROVIDER
     input_max_side = MAX_INPUT_SIDE
+
+    def input_side(self, operation: str, options: BaseModel, size: tuple[int, int]) -> int:
+        """Google's image models get the Gemini driver's rule (the long side of the output `image_size`
+        asks for, 1K by default); other models, whose output sizes OpenRouter does not state, the cap."""
+        if not isinstance(options, OpenRouterEditOptions) or not options.model.startswith("google/"):
+            return MAX_INPUT_SIDE
+        edge = GOOGLE_OUTPUT_EDGE[options.image_size or GOOGLE_DEFAULT_IMAGE_SIZE]
+        return min(MAX_INPUT_SIDE, output_long_side(edge, aspect_of(options.aspect_ratio, size)))
+
     title = "OpenRouter"
 
     default_base_url = "https://openrouter.ai"
@@ -252,7 +267,7 @@ class OpenRouterProvider(RemoteProvider):
         checked = checked_options(PROVIDER, self.operations, operation, request, self.key_for(request))
         options = expect_options(checked, OpenRouterEditOptions)
         templates = [template(request, i).data for i in options.template_media_ids]
-        images = [await photo_input(request, MAX_INPUT_SIDE)]
+        images = [await photo_input(request, self.input_side(operation, options, photo_size(request)))]
         images += [await run_image_work(prepare_input, t, MAX_INPUT_SIDE) for t in templates]
         outputs = await self.model_outputs(options.model, request.deadline)
         url = f"{self._base_url}/api/v1/chat/completions"

@@ -177,6 +177,11 @@ class TurbotextProvider(RemoteProvider):
 
     id = PROVIDER
     input_max_side = MAX_INPUT_SIDE
+
+    def input_side(self, operation: str, options: BaseModel, size: tuple[int, int]) -> int:
+        """Turbotext states no output size: the cap."""
+        return MAX_INPUT_SIDE
+
     title = "Turbotext"
 
     default_base_url = "https://www.turbotext.ru"
