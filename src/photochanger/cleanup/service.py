@@ -9,24 +9,22 @@ Every step is idempotent: a job is marked cleaned only once its files are gone, 
 run is finished by the next one. Nothing whose `result_expires_at` is still ahead is ever touched.
 """
 
-import fcntl
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import anyio
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from photochanger.cleanup.lock import CleanupBusy, cleanup_lock
 from photochanger.config import AppConfig
 from photochanger.core import last_shots
-from photochanger.core.db import create_sessionmaker, is_sqlite
-from photochanger.core.errors import Conflict
+from photochanger.core.db import create_sessionmaker
 from photochanger.core.media_store import InvalidKey, MediaStore, check_key
 from photochanger.core.time import ensure_utc
 from photochanger.jobs.repository import AvailableRow, ExpiredRow, JobRepository
@@ -36,21 +34,16 @@ from photochanger.models.job import Job
 from photochanger.settings import service as settings_service
 from photochanger.users.throttle import purge_login_attempts
 
+__all__ = ["CleanupBusy", "CleanupReport", "cleanup_lock", "run_cleanup"]
+
 DEFAULT_BATCH_SIZE = 500
 # The longest an upload can live: the 120 s ceiling of T_sync_response plus a margin for the provider's
 # last byte, the result write and clock skew. Temp files older than this belong to no running request.
 TEMP_MAX_AGE = timedelta(seconds=120 + 180)
-# Any 64-bit number shared by every PhotoChanger process; "PhCl" + "eanU".
-ADVISORY_LOCK_KEY = 0x5068436C65616E55
 JOB_TREES = ("results", "previews")
 ORIGINALS = "originals"
 TEMP_DIR = "temp"
 MAX_LISTED = 50
-
-
-class CleanupBusy(Conflict):
-    code = "cleanup_running"
-    title = "Cleanup already running"
 
 
 @dataclass
@@ -97,39 +90,6 @@ class CleanupReport:
             *(f"  error {message}" for message in self.errors[:MAX_LISTED]),
             f"took {self.seconds:.3f} s",
         ]
-
-
-def _sqlite_lock_path(config: AppConfig) -> Path:
-    return config.var_dir / "cleanup.lock"
-
-
-@asynccontextmanager
-async def cleanup_lock(engine: AsyncEngine, config: AppConfig) -> AsyncIterator[None]:
-    """Hold the one-run-at-a-time lock, or raise `CleanupBusy` at once if another run holds it."""
-    if is_sqlite(str(engine.url)):
-        path = _sqlite_lock_path(config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise CleanupBusy("Another cleanup run holds the lock.") from None
-            yield
-        finally:
-            os.close(fd)  # closing releases the flock
-        return
-    # A session-level advisory lock on a connection of its own, outside any transaction, so the batches'
-    # short transactions never hold it and a crashed run releases it with its connection.
-    async with engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        got = await auto.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-        if not got:
-            raise CleanupBusy("Another cleanup run holds the lock.")
-        try:
-            yield
-        finally:
-            await auto.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
 
 
 def _inside(relpath: str, tree: str) -> bool:
