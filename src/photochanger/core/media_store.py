@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from photochanger.core.disk import MIB, InsufficientStorage, has_room
-from photochanger.core.storage import MediaLayout, link_atomic, write_atomic
+from photochanger.core.storage import MediaLayout, link_atomic, sync_dir, writable, write_atomic
 
 # The top-level trees a key may start with.
 TREES = ("results", "previews", "originals", "templates", "last_shots")
@@ -172,11 +172,7 @@ class LocalStore(MediaStore):
         finally:
             os.close(fd)
         path.replace(dest)
-        dir_fd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        sync_dir(dest.parent)
 
     def put_copy(self, key: str, path: Path, content_type: str) -> None:
         # A second name of the same file (nothing copied) where the file system allows it, else a copy.
@@ -249,15 +245,7 @@ class LocalStore(MediaStore):
             )
 
     def check(self) -> bool:
-        probe = self.layout.root / f".ready-{os.urandom(6).hex()}"
-        try:
-            self.layout.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.close(fd)
-            probe.unlink()
-        except OSError:
-            return False
-        return True
+        return writable(self.layout.root)
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)

@@ -51,6 +51,28 @@ class MediaLayout:
         return candidate
 
 
+def sync_dir(directory: Path) -> None:
+    """fsync a directory, so a name just created or renamed in it survives a crash."""
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def writable(root: Path) -> bool:
+    """Whether a file can be created under `root` (made if missing): the readiness probe of a media tree."""
+    probe = root / f".ready-{secrets.token_hex(6)}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        probe.unlink()
+    except OSError:
+        return False
+    return True
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` so that `path` either does not exist or holds all of it. Blocking: run in a thread."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,11 +87,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    sync_dir(path.parent)
 
 
 def link_atomic(source: Path, path: Path) -> None:
@@ -92,11 +110,7 @@ def link_atomic(source: Path, path: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    sync_dir(path.parent)
 
 
 def unlink_quietly(*paths: Path | None) -> None:

@@ -2,9 +2,6 @@
 files, and everything with the filesystem backend) and, with the bucket backend, the bucket."""
 
 import logging
-import os
-import secrets
-from pathlib import Path
 from typing import Literal
 
 import anyio
@@ -16,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from photochanger.core.errors import problem_response
 from photochanger.core.media_store import MediaStore
+from photochanger.core.storage import writable
 from photochanger.deps import ConfigDep, EngineDep, MediaStoreDep
 
 logger = logging.getLogger(__name__)
@@ -37,18 +35,6 @@ class ReadyRead(BaseModel):
 @router.get("/live", response_model=LiveRead)
 async def live() -> LiveRead:
     return LiveRead()
-
-
-def _media_writable(root: Path) -> bool:
-    probe = root / f".ready-{secrets.token_hex(6)}"
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
-        probe.unlink()
-    except OSError:
-        return False
-    return True
 
 
 async def _database_up(engine: AsyncEngine) -> bool:
@@ -81,7 +67,7 @@ async def ready(
 ) -> ReadyRead | JSONResponse:
     checks: dict[str, CheckState] = {
         "database": "ok" if await _database_up(engine) else "down",
-        "media": "ok" if await anyio.to_thread.run_sync(_media_writable, config.media_root) else "down",
+        "media": "ok" if await anyio.to_thread.run_sync(writable, config.media_root) else "down",
     }
     if store.kind != "local":
         checks["bucket"] = "ok" if await _bucket_up(store) else "down"
