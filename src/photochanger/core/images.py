@@ -361,7 +361,11 @@ def _inspect(data: bytes | mmap.mmap, stream: IO[bytes], checks: _Checks) -> Ima
             if wanted_input is not None:
                 provider_input = prepared(upright, wanted_input)
             if preview_long_side is not None:
-                upright.thumbnail((preview_long_side, preview_long_side), Image.Resampling.LANCZOS)
+                # Halved by a box filter first while still at least the preview's size (`reducing_gap`
+                # 1.0): Lanczos then runs on a quarter of the pixels, well under half the cost.
+                upright.thumbnail(
+                    (preview_long_side, preview_long_side), Image.Resampling.LANCZOS, reducing_gap=1.0
+                )
                 preview = encode(upright, "image/jpeg", quality=PREVIEW_QUALITY)
     return ImageInfo(content_type, width, height, alpha, preview, provider_input, metadata_free)
 
