@@ -196,6 +196,7 @@ def test_inspecting_a_file_maps_it_and_finds_what_its_bytes_show(tmp_path: Path)
     from_file = inspect_image(path, preview_long_side=320, input_long_side=1216)
     from_bytes = inspect_image(path.read_bytes(), preview_long_side=320, input_long_side=1216)
     assert from_file == from_bytes
+    assert not from_file.metadata_free  # its EXIF would go
     assert header_size(path) == (1600, 1200)
     truncated = tmp_path / "truncated"
     truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -229,3 +230,15 @@ def test_a_refused_file_leaves_its_mapping_closed(tmp_path: Path) -> None:
     path.write_bytes(images.scan_bomb(1000))
     with pytest.raises(InvalidImage, match="scans"):
         inspect_image(path, preview_long_side=320)
+
+
+def test_inspection_knows_a_jpeg_with_no_metadata_to_drop(tmp_path: Path) -> None:
+    """What lets a passthrough keep the upload as its result without reading it again."""
+    path = tmp_path / "upload"
+    path.write_bytes(images.jpeg(1600, 1200))
+    assert inspect_image(path, preview_long_side=320).metadata_free
+    assert strip_jpeg_metadata(path.read_bytes()) == path.read_bytes()
+    assert not inspect_image(_jpeg_with_metadata()).metadata_free
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(png, "PNG")
+    assert not inspect_image(png.getvalue()).metadata_free

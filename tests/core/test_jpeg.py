@@ -103,3 +103,20 @@ def test_strip_hands_back_a_clean_file_itself() -> None:
     assert stripped is not tagged
     assert stripped is not None
     assert b"Exif" not in stripped
+
+
+def test_a_walk_tells_a_metadata_free_file_as_strip_would() -> None:
+    """The validation's walk decides what `strip_metadata` would: a file is metadata-free exactly when the
+    strip gives it back itself."""
+    cases = [
+        images.jpeg(320, 240),
+        images.jpeg(320, 240, orientation=1),
+        images.progressive_jpeg(128, 96, icc_profile=images.srgb_icc()),
+        images.with_mpf_preview(images.progressive_jpeg(128, 96)),
+        images.jpeg(320, 240) + b"trailer",
+    ]
+    verdicts = [jpeg.is_metadata_free(data, jpeg.walk(data)) for data in cases]
+    assert verdicts == [jpeg.strip_metadata(data) is data for data in cases]
+    assert verdicts == [True, False, True, False, False]
+    truncated = cases[0][: len(cases[0]) // 2]
+    assert not jpeg.is_metadata_free(truncated, jpeg.walk(truncated))

@@ -209,6 +209,43 @@ async def test_a_clean_jpeg_passes_through_as_the_uploaded_file(
     _assert_nothing_left(config, app)
 
 
+async def test_a_clean_passthrough_and_its_replay_answer_with_the_stored_file(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: AppConfig,
+) -> None:
+    """The booth's answer to a clean passthrough is sent from the result file (the upload, never read back),
+    with the headers of any result; a repeat of the shot is answered from that same file."""
+    photo = images.noisy_jpeg(1)
+    first = await upload(client, photo)
+    assert first.status_code == 200, first.text
+    [job] = await jobs(sessionmaker)
+    assert first.content == photo
+    assert first.headers["content-type"] == "image/jpeg"
+    assert first.headers["content-length"] == str(len(photo))
+    assert first.headers["cache-control"] == "no-store"
+    assert first.headers["x-job-id"] == job.id
+    assert first.headers["x-result-url"] == f"http://booth.test/public/results/{job.id}"
+    assert "x-photochanger-replayed" not in first.headers
+    assert job.result_size == len(photo)
+    assert job.result_path is not None
+    assert (config.media_root / job.result_path).read_bytes() == photo
+
+    again = await upload(client, photo)
+    assert again.status_code == 200, again.text
+    assert again.content == photo
+    assert again.headers["content-length"] == str(len(photo))
+    assert again.headers["x-job-id"] == job.id
+    assert again.headers["x-photochanger-replayed"] == "true"
+    assert len(await jobs(sessionmaker)) == 1
+    # The result is still readable through the public link, and nothing of either upload is left behind.
+    download = await client.get(f"/public/results/{job.id}")
+    assert download.status_code == 200
+    assert download.content == photo
+    _assert_nothing_left(config, app)
+
+
 async def test_a_burst_of_big_photos_queues_within_the_memory_budget(
     app: FastAPI,
     client: httpx.AsyncClient,

@@ -89,6 +89,28 @@ async def test_a_booth_result_goes_to_the_bucket_and_downloads_by_presigned_url(
 
 
 @pytest.mark.usefixtures("booth")
+async def test_a_clean_passthrough_answers_with_the_photo_and_replays_from_the_bucket(
+    client: httpx.AsyncClient, config: AppConfig, moto_server: MotoServer, s3_bucket: str
+) -> None:
+    """A photo that is its own result goes to the bucket as it is; the booth gets its bytes, and a repeat
+    of the shot the bucket's copy."""
+    photo = images.noisy_jpeg(0.5)
+    shot = await upload(client, photo)
+    assert shot.status_code == 200, shot.text
+    assert shot.content == photo
+    assert shot.headers["content-length"] == str(len(photo))
+    job_id = shot.headers["x-job-id"]
+    assert f"results/slot-001/{job_id}.jpg" in moto_server.keys(s3_bucket)
+    assert local_media(config) == []
+
+    again = await upload(client, photo)
+    assert again.status_code == 200, again.text
+    assert again.headers["x-job-id"] == job_id
+    assert again.headers["x-photochanger-replayed"] == "true"
+    assert again.content == photo
+
+
+@pytest.mark.usefixtures("booth")
 @pytest.mark.parametrize("bucket_options", [{"s3_presign_ttl_seconds": 0}])
 async def test_with_presigning_off_the_app_streams_the_download(
     client: httpx.AsyncClient, moto_server: MotoServer, s3_bucket: str

@@ -61,11 +61,33 @@ async def test_a_clean_jpeg_passes_through_as_its_own_bytes() -> None:
     request = make_request(PassthroughOptions(), image=clean)
     result = await LocalProvider().run("passthrough", request)
     assert result.data is request.image
+    assert result.photo is request.photo
     assert result.meta["same_bytes"] is True
     tagged = images.jpeg(320, 240, orientation=1)
     result = await LocalProvider().run("passthrough", make_request(PassthroughOptions(), image=tagged))
     assert result.data == strip_jpeg_metadata(tagged)
+    assert result.photo is None
     assert result.meta["same_bytes"] is False
+
+
+async def test_a_photo_known_to_be_metadata_free_passes_through_unread(tmp_path: Path) -> None:
+    """The validation found nothing to drop: the result is the photo itself, and its file is never read."""
+    path = tmp_path / "upload"
+    path.write_bytes(images.jpeg(320, 240))
+    photo = Photo(path=path, metadata_free=True)
+    request = dataclasses.replace(make_request(PassthroughOptions()), photo=photo)
+    result = await LocalProvider().run("passthrough", request)
+    assert result.photo is photo
+    assert not photo.loaded
+    assert result.meta["same_bytes"] is True
+    assert result.data == path.read_bytes()
+    # Stamped, or wanted as PNG, it is decoded and encoded as before.
+    stamped = dataclasses.replace(
+        request, options=PassthroughOptions(stamp_qr=True), guest_url="https://x.test/r/1"
+    )
+    assert (await LocalProvider().run("passthrough", stamped)).photo is None
+    as_png = dataclasses.replace(request, output_type="image/png")
+    assert Image.open(io.BytesIO((await LocalProvider().run("passthrough", as_png)).data)).format == "PNG"
 
 
 def test_an_upstreams_jpeg_keeps_its_compressed_data() -> None:

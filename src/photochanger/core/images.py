@@ -117,6 +117,8 @@ class ImageInfo:
     preview: bytes | None = None
     # Optional provider input (orientation applied, fitted to a cap) made from that same decode.
     provider_input: PreparedImage | None = None
+    # A JPEG with no metadata to drop (`jpeg.is_metadata_free`): upright, and its own metadata-free form.
+    metadata_free: bool = False
 
     @property
     def pixels(self) -> int:
@@ -276,9 +278,9 @@ def decode_cost(source: Path, *, preview_long_side: int | None, input_long_side:
     return decoded + resized
 
 
-def _check_jpeg_structure(data: jpeg.Buffer) -> None:
+def _check_jpeg_structure(data: jpeg.Buffer) -> jpeg.JpegLayout:
     try:
-        jpeg.walk(data)
+        return jpeg.walk(data)
     except jpeg.TooManyScans as exc:
         raise InvalidImage(f"the image has more than {jpeg.MAX_SCANS} scans") from exc
     except jpeg.JpegStructureError as exc:
@@ -327,8 +329,9 @@ def _inspect(data: bytes | mmap.mmap, stream: IO[bytes], checks: _Checks) -> Ima
     content_type = sniff(data[:16])
     if content_type is None:
         raise UnsupportedImageType("only JPEG, PNG and WebP images are accepted")
+    metadata_free = False
     if content_type == "image/jpeg":
-        _check_jpeg_structure(data)
+        metadata_free = jpeg.is_metadata_free(data, _check_jpeg_structure(data))
     img, reader = _open(stream, checks.budget)
     with img:
         if MIME_BY_FORMAT.get(image_format(img)) != content_type:
@@ -358,9 +361,13 @@ def _inspect(data: bytes | mmap.mmap, stream: IO[bytes], checks: _Checks) -> Ima
             if wanted_input is not None:
                 provider_input = prepared(upright, wanted_input)
             if preview_long_side is not None:
-                upright.thumbnail((preview_long_side, preview_long_side), Image.Resampling.LANCZOS)
+                # Halved by a box filter first while still at least the preview's size (`reducing_gap`
+                # 1.0): Lanczos then runs on a quarter of the pixels, well under half the cost.
+                upright.thumbnail(
+                    (preview_long_side, preview_long_side), Image.Resampling.LANCZOS, reducing_gap=1.0
+                )
                 preview = encode(upright, "image/jpeg", quality=PREVIEW_QUALITY)
-    return ImageInfo(content_type, width, height, alpha, preview, provider_input)
+    return ImageInfo(content_type, width, height, alpha, preview, provider_input, metadata_free)
 
 
 def _has_transparent_pixel(img: Image.Image) -> bool:

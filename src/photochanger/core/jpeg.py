@@ -137,25 +137,45 @@ def strip_metadata(data: bytes) -> bytes | None:
         layout = walk(data)
     except JpegStructureError:
         return None
-    frames = sum(1 for s in layout.segments if s.marker in SOF_MARKERS)
-    if layout.end is None or frames != 1 or layout.scans == 0:
+    if not _strippable(layout):
         return None
     view = memoryview(data)
-    parts: list[bytes | memoryview] = [b"\xff\xd8"]
-    unchanged = layout.end == len(data)
-    at = 2
-    for segment in layout.segments:
-        kept = _kept(view, segment)
-        if kept is not None:
-            parts.append(kept)
-        unchanged = unchanged and segment.start == at and _same(kept, view, segment)
-        at = segment.end
-    parts.append(b"\xff\xd9")
-    if unchanged and at + 2 == len(data):
+    if _unchanged(view, layout):
         # Nothing to drop (a file already clean): the caller gets `data` itself, not a copy of it.
         return data
+    parts: list[bytes | memoryview] = [b"\xff\xd8"]
+    parts += [kept for segment in layout.segments if (kept := _kept(view, segment)) is not None]
+    parts.append(b"\xff\xd9")
     # Kept segments are views joined once: the scan data is copied a single time.
     return b"".join(parts)
+
+
+def is_metadata_free(data: Buffer, layout: JpegLayout) -> bool:
+    """Whether `strip_metadata(data)` is `data` itself, from the `walk` already made of it: nothing to drop,
+    so no EXIF orientation either (it lives in the APP1 segments that would go)."""
+    view = memoryview(data).cast("B")
+    try:
+        return _strippable(layout) and _unchanged(view, layout)
+    finally:
+        view.release()
+
+
+def _strippable(layout: JpegLayout) -> bool:
+    frames = sum(1 for s in layout.segments if s.marker in SOF_MARKERS)
+    return layout.end is not None and frames == 1 and layout.scans > 0
+
+
+def _unchanged(view: memoryview, layout: JpegLayout) -> bool:
+    """Whether the metadata-free copy of the walked `view` would be `view` byte for byte: each segment kept
+    as it stands, one after the other, and the EOI the last two bytes."""
+    if layout.end != len(view):
+        return False
+    at = 2
+    for segment in layout.segments:
+        if segment.start != at or not _same(_kept(view, segment), view, segment):
+            return False
+        at = segment.end
+    return at + 2 == len(view)
 
 
 def _same(kept: bytes | memoryview | None, view: memoryview, segment: Segment) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from photochanger.core.disk import MIB, InsufficientStorage, has_room
-from photochanger.core.storage import MediaLayout, link_atomic, sync_dir, writable, write_atomic
+from photochanger.core.storage import MediaLayout, link_atomic, map_file, sync_dir, writable, write_atomic
 
 # The top-level trees a key may start with.
 TREES = ("results", "previews", "originals", "templates", "last_shots")
@@ -108,6 +108,11 @@ class MediaStore(ABC):
     def read(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is none."""
 
+    def read_view(self, key: str) -> bytes | memoryview | None:
+        """The object's bytes to answer with, or None: on the filesystem a read-only map of its file (see
+        `storage.map_file`: a 12 MB result is never read into memory), from a bucket its bytes."""
+        return self.read(key)
+
     @abstractmethod
     def open(self, key: str) -> BinaryIO | None:
         """A readable binary stream of the object (the caller closes it), or None when there is none."""
@@ -185,6 +190,12 @@ class LocalStore(MediaStore):
     def read(self, key: str) -> bytes | None:
         try:
             return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def read_view(self, key: str) -> bytes | memoryview | None:
+        try:
+            return map_file(self._path(key))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
 

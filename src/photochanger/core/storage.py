@@ -1,5 +1,6 @@
 """Where media lives under `media_root`, and atomic writes (temp file or second link, fsync, rename)."""
 
+import mmap
 import os
 import secrets
 from dataclasses import dataclass
@@ -111,6 +112,16 @@ def link_atomic(source: Path, path: Path) -> None:
         tmp.unlink(missing_ok=True)
         raise
     sync_dir(path.parent)
+
+
+def map_file(path: Path) -> bytes | memoryview:
+    """The file's bytes as a read-only map of its pages: nothing read or copied up front, the kernel sends
+    them from the page cache. Safe for media files because they are only ever replaced (rename) or unlinked,
+    never rewritten in place. The map lasts as long as the view; raises `OSError` (`FileNotFoundError`)."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""
+        return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
 
 
 def unlink_quietly(*paths: Path | None) -> None:

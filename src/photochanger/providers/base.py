@@ -114,11 +114,17 @@ class Deadline:
 class Photo:
     """The validated photo's bytes: given, or read from `path` the first time something asks for them
     and kept from then on. A job whose drivers all send the input the validation prepared never reads
-    them, so it does not hold the photo in memory while the provider works."""
+    them, so it does not hold the photo in memory while the provider works.
 
-    def __init__(self, data: bytes | None = None, *, path: Path | None = None) -> None:
+    `metadata_free`: the validation found a JPEG with nothing to drop (no metadata, so upright): passed
+    through, it is its own result and nobody needs to read it to know that."""
+
+    def __init__(
+        self, data: bytes | None = None, *, path: Path | None = None, metadata_free: bool = False
+    ) -> None:
         self._data = data
         self.path = path
+        self.metadata_free = metadata_free
         self._lock = threading.Lock()
 
     @property
@@ -175,11 +181,22 @@ class ProviderRequest:
 
 @dataclass(frozen=True)
 class ProviderResult:
-    """A driver's output: encoded image bytes, their MIME type, and loggable facts (never payloads or keys)."""
+    """A driver's output: encoded image bytes (or the request's `Photo` when the result is the photo as it
+    is), their MIME type, and loggable facts (never payloads or keys)."""
 
-    data: bytes
+    output: bytes | Photo
     content_type: str
     meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def data(self) -> bytes:
+        """The image's bytes (for a `photo` result, see `Photo.data`: the first use may read the file)."""
+        return self.output if isinstance(self.output, bytes) else self.output.data
+
+    @property
+    def photo(self) -> Photo | None:
+        """The request's photo when the result is that photo unchanged: its file may serve as the result."""
+        return self.output if isinstance(self.output, Photo) else None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,13 @@ from photochanger.core.images import (
     run_image_work,
     strip_jpeg_metadata,
 )
-from photochanger.providers.base import ProviderFailed, ProviderRequest, ProviderResult, TemplateImage
+from photochanger.providers.base import (
+    Photo,
+    ProviderFailed,
+    ProviderRequest,
+    ProviderResult,
+    TemplateImage,
+)
 
 __all__ = ["PreparedImage", "fit_within", "photo_input", "prepare_input"]
 
@@ -220,6 +226,6 @@ def finish_bytes(data: bytes, request: ProviderRequest) -> bytes:
         return finish_image(img, request.options, request)
 
 
-def result(data: bytes, request: ProviderRequest, meta: Mapping[str, Any]) -> ProviderResult:
+def result(data: bytes | Photo, request: ProviderRequest, meta: Mapping[str, Any]) -> ProviderResult:
     stamped = bool(getattr(request.options, "stamp_qr", False) and request.guest_url)
     return ProviderResult(data, request.output_type, {**meta, "qr_stamped": stamped})

@@ -67,7 +67,7 @@ class Execution:
         try:
             # Read from disk only by a driver that needs the bytes: one that sends the input the validation
             # prepared never does, and the job does not hold the photo while its provider works.
-            photo = Photo(path=r.upload.path)
+            photo = Photo(path=r.upload.path, metadata_free=r.info.metadata_free)
             request = ProviderRequest(
                 job_id=r.job_id,
                 photo=photo,
@@ -178,39 +178,48 @@ class Execution:
     async def _store(
         self, r: Received, result: ProviderResult, output_type: str, provider_ms: int
     ) -> IngestResult:
-        data = result.data
-        if images.sniff(data[:16]) != output_type:
-            try:
-                data = await images.run_image_work(images.reencode, data, output_type)
-            except images.ImageProblem as exc:
-                raise ProviderFailure("The provider returned an unreadable image.") from exc
+        # A result that is the upload itself (a clean JPEG passed through: a `Photo` result, unread) becomes a
+        # second name of the upload's file: nothing read, copied, written or synced twice, and the booth is
+        # answered from that file. The original an event keeps is that file too.
+        photo = result.photo
+        data: bytes | None = None
+        if photo is None:
+            data = result.data
+            if images.sniff(data[:16]) != output_type:
+                try:
+                    data = await images.run_image_work(images.reencode, data, output_type)
+                except images.ImageProblem as exc:
+                    raise ProviderFailure("The provider returned an unreadable image.") from exc
         ext = images.EXTENSION_BY_MIME[output_type]
         result_rel = self.layout.result_relpath(r.ctx.slot_id, r.job_id, ext)
         preview_rel = self.layout.preview_relpath(r.ctx.slot_id, r.job_id)
 
         # A result with the input's pixels reuses the preview made while validating: no second decode.
-        reuse = r.info.preview if result.meta.get("same_pixels") and data is result.data else None
+        unchanged = photo is not None or data is result.data
+        reuse = r.info.preview if result.meta.get("same_pixels") and unchanged else None
         original = self._original(r)
         files = (result_rel, preview_rel) if original is None else (result_rel, preview_rel, original[1])
         store = self.kit.store
-
-        # A result that is the upload itself (a clean JPEG passed through) becomes a second name of the
-        # upload's file: nothing copied, written or synced twice. The original an event keeps is that file.
-        same_file = bool(result.meta.get("same_bytes")) and data is result.data
         upload_path = r.upload.path
 
-        def write_files() -> None:
+        def write_files() -> bytes | memoryview:
             # Into the media store (the filesystem or the bucket); the row points at them only afterwards.
-            if same_file:
+            if data is None:
                 store.put_copy(result_rel, upload_path, output_type)
             else:
                 store.put(result_rel, data, output_type)
-            store.put(preview_rel, reuse or images.thumbnail(data, PREVIEW_LONG_SIDE), "image/jpeg")
+            preview = reuse or images.thumbnail(upload_path if data is None else data, PREVIEW_LONG_SIDE)
+            store.put(preview_rel, preview, "image/jpeg")
             if original is not None:
                 store.put_copy(original[1], upload_path, r.info.content_type)
+            if data is not None:
+                return data
+            # The booth's answer: the stored file mapped (never read into memory), else the photo's bytes.
+            mapped = store.read_view(result_rel) if store.kind == "local" else None
+            return mapped if mapped is not None else result.data
 
         try:
-            await images.run_image_work(write_files)
+            body = await images.run_image_work(write_files)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(store.delete, list(files))
@@ -220,7 +229,7 @@ class Execution:
         columns = {
             "result_path": result_rel,
             "result_type": output_type,
-            "result_size": len(data),
+            "result_size": r.upload.size if data is None else len(data),
             "result_expires_at": finished_at + timedelta(hours=r.ctx.runtime.result_ttl_hours),
             "preview_path": preview_rel,
         }
@@ -234,7 +243,7 @@ class Execution:
             files=files,
         )
         await self.outcome.end(r, ending)
-        return self.links.answer(r.job_id, data, output_type, duration_ms=duration_ms)
+        return self.links.answer(r.job_id, body, output_type, duration_ms=duration_ms)
 
     def _original(self, r: Received) -> tuple[str, str, int] | None:
         """(event id, relative path, size) of the original shot to keep, when the job's event keeps them."""
@@ -278,6 +287,7 @@ async def _call_once(
     except Exception as exc:
         logger.exception("provider %s crashed", provider.id)
         raise ProviderFailed("the provider driver failed unexpectedly") from exc
-    if images.sniff(result.data[:16]) is None:
+    # A `Photo` result is the validated photo itself (and is not read here, on the event loop).
+    if result.photo is None and images.sniff(result.data[:16]) is None:
         raise ProviderFailed("the provider returned something that is not an image")
     return result

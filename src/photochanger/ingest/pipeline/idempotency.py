@@ -101,7 +101,7 @@ class Idempotency:
             return None
         if job.result_expires_at is not None and job.result_expires_at <= utcnow():
             return None
-        data = await anyio.to_thread.run_sync(self.store.read, job.result_path)
+        data = await anyio.to_thread.run_sync(self.store.read_view, job.result_path)
         if data is None:
             return None
         return self.links.answer(job.id, data, job.result_type, duration_ms=job.duration_ms or 0, joined=True)

@@ -75,8 +75,11 @@ class IngestRequest:
 
 @dataclass(frozen=True)
 class IngestResult:
+    """The booth's image: `data` is its bytes, or a read-only map of the stored result file (the answer to a
+    passthrough, a replay), which the server sends from the page cache."""
+
     job_id: str
-    data: bytes
+    data: bytes | memoryview
     content_type: str
     result_url: str
     guest_url: str
@@ -163,7 +166,7 @@ class JobLinks:
     def answer(
         self,
         job_id: str,
-        data: bytes,
+        data: bytes | memoryview,
         content_type: str,
         *,
         duration_ms: int,

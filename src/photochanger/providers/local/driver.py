@@ -21,6 +21,7 @@ from photochanger.providers.base import (
     Deadline,
     FieldProblem,
     Operation,
+    Photo,
     ProviderFailed,
     ProviderRequest,
     ProviderResult,
@@ -64,17 +65,21 @@ def _transform(photo: Image.Image, options: BaseModel, request: ProviderRequest)
     return photo
 
 
-def _lossless_passthrough(options: BaseModel, request: ProviderRequest) -> bytes | None:
+def _lossless_passthrough(options: BaseModel, request: ProviderRequest) -> bytes | Photo | None:
     """A JPEG that needs no rotation and no stamp, wanted back as JPEG, keeps its compressed data: only the
-    metadata goes (the photo's own bytes when it has none). Re-encoding would cost time on every shot and
-    lose quality for nothing."""
+    metadata goes. With none to drop the result is the photo itself, unread when the validation already
+    knows that (`Photo.metadata_free`). Re-encoding would cost time on every shot and lose quality for
+    nothing."""
     if not isinstance(options, PassthroughOptions) or options.stamp_qr:
         return None
     if request.content_type != "image/jpeg" or request.output_type != "image/jpeg":
         return None
+    if request.photo.metadata_free:
+        return request.photo
     if jpeg_orientation(request.image) != 1:
         return None
-    return strip_jpeg_metadata(request.image)
+    stripped = strip_jpeg_metadata(request.image)
+    return request.photo if stripped is not None and stripped is request.image else stripped
 
 
 def _frame_problems(options: FrameOptions, check: SlotCheck) -> list[FieldProblem]:
@@ -146,9 +151,10 @@ class LocalProvider:
             raise ProviderTimeout("deadline passed before the local engine started")
         lossless = await run_image_work(_lossless_passthrough, options, request)
         if lossless is not None:
-            # `same_pixels` tells the caller the input's preview is this result's preview too; `same_bytes`
-            # that the result is the upload itself (a clean file), which it may keep instead of a copy.
-            meta = {"operation": operation, "same_pixels": True, "same_bytes": lossless is request.image}
+            # `same_pixels` tells the caller the input's preview is this result's preview too; a `Photo`
+            # result (`same_bytes`), that the result is the upload itself, which it may keep, not copy.
+            same = isinstance(lossless, Photo)
+            meta = {"operation": operation, "same_pixels": True, "same_bytes": same}
             return result(lossless, request, meta)
         data = await run_image_work(process, options, request)
         return result(data, request, {"operation": operation})
