@@ -20,6 +20,8 @@ import anyio
 from PIL import Image, ImageOps
 
 from photochanger.core import jpeg
+from photochanger.core.image_types import ImageInfo as ImageInfo
+from photochanger.core.image_types import PreparedImage as PreparedImage
 
 Image.init()
 # Every decode here is preceded by our own pixel cap, read from the header; Pillow's warning between its
@@ -94,35 +96,6 @@ class DecodeBudget:
 
     cpu_seconds: float = DEFAULT_DECODE_CPU_SECONDS
     deadline: float | None = None
-
-
-@dataclass(frozen=True)
-class PreparedImage:
-    """An encoded image ready for an upstream; `max_side` is the cap it was prepared for (None: as sent)."""
-
-    data: bytes
-    content_type: str
-    width: int
-    height: int
-    max_side: int | None = None
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    content_type: str
-    width: int
-    height: int
-    has_alpha: bool
-    # Optional JPEG preview (EXIF orientation applied) made from the validation decode itself.
-    preview: bytes | None = None
-    # Optional provider input (orientation applied, fitted to a cap) made from that same decode.
-    provider_input: PreparedImage | None = None
-    # A JPEG with no metadata to drop (`jpeg.is_metadata_free`): upright, and its own metadata-free form.
-    metadata_free: bool = False
-
-    @property
-    def pixels(self) -> int:
-        return self.width * self.height
 
 
 class _Metered:
