@@ -47,6 +47,7 @@ def _cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
     # the same directory and any of them answers /metrics for all (`photochanger.metrics.multiproc`).
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str((config.var_dir / "metrics").resolve()))
 
+    from photochanger.core.http_reads import HTTP_PROTOCOL
     from photochanger.core.logging import configure_logging
     from photochanger.core.memory import tune_malloc
     from photochanger.metrics import multiproc
@@ -64,6 +65,8 @@ def _cmd_serve(args: argparse.Namespace, config: AppConfig) -> int:
         port=args.port or config.port,
         workers=args.workers,
         log_config=None,
+        # Reads into one shared buffer, a bounded piece at a time (`core.http_reads`).
+        http=HTTP_PROTOCOL,
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
         timeout_graceful_shutdown=args.graceful_timeout,

@@ -15,6 +15,7 @@ from photochanger.core.images import (
     InvalidImage,
     UnsupportedImageType,
     dct_scale,
+    decode_cost,
     header_size,
     inspect_image,
     jpeg_orientation,
@@ -122,6 +123,28 @@ def test_dct_scale_is_the_cheapest_that_serves_every_consumer(
     size: tuple[int, int], preview: int, provider: int | None, denominator: int
 ) -> None:
     assert dct_scale(*size, preview=preview, provider=provider) == denominator
+
+
+def test_decode_cost_bounds_the_input_a_provider_is_sent_by_its_cap(tmp_path: Path) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(images.jpeg(6000, 4000))
+    cost = decode_cost(big, preview_long_side=320, input_long_side=1280)
+    # Decoded at 1/4 (1500 x 1000) and resized to 1280 x 854 beside it; the input is that fit encoded.
+    assert cost.bitmap == 1500 * 1000 * 4 + 1280 * 854 * 4
+    assert cost.input_bound == min(big.stat().st_size, 1280 * 854 * 4)
+    # Only a preview: no resize, and no input beyond the file itself.
+    local = decode_cost(big, preview_long_side=320, input_long_side=None)
+    assert local == type(cost)(750 * 500 * 4, big.stat().st_size)
+    # An upright JPEG within the cap goes as it is: its own size bounds the input.
+    small = tmp_path / "small.jpg"
+    small.write_bytes(images.jpeg(1200, 800))
+    within = decode_cost(small, preview_long_side=320, input_long_side=1280)
+    assert within.input_bound == small.stat().st_size
+    assert within.bitmap == 600 * 400 * 4  # decoded at 1/2 for the preview alone
+    # An unreadable header: nothing decoded, the file's size bounds what could be sent.
+    junk = tmp_path / "junk"
+    junk.write_bytes(b"not an image at all")
+    assert decode_cost(junk, preview_long_side=320, input_long_side=1280) == type(cost)(0, 19)
 
 
 def test_one_decode_yields_validation_preview_and_provider_input() -> None:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from photochanger.config import AppConfig
+from photochanger.ingest.pipeline.admission import ANSWER_FACTOR, held_before_inspection
 from tests.fakes.gemini import GeminiFake
 from tests.ingest.conftest import configure_slot, jobs, upload
 from tests.support import images
@@ -347,3 +348,13 @@ async def test_uploads_waiting_for_memory_count_against_admission(
     assert [r.status_code for r in await asyncio.gather(*waiting)] == [200, 200]
     assert [j.status for j in await jobs(sessionmaker)] == ["done", "done"]
     _assert_nothing_left(config, app)
+
+
+def test_a_remote_job_reserves_for_the_input_it_can_send_not_the_whole_photo() -> None:
+    twelve_mb = 12_000_000
+    # A 6000 x 4000 shot for a 1280 px cap sends at most its 1280 x 854 fit: that, not the file, is held.
+    fit = 1280 * 854 * 4
+    assert held_before_inspection(twelve_mb, 1280, fit) == ANSWER_FACTOR * fit
+    # A photo that goes as it is (its own size bounds the input), and a local operation (photo + result).
+    assert held_before_inspection(2_000_000, 1280, 2_000_000) == ANSWER_FACTOR * 2_000_000
+    assert held_before_inspection(twelve_mb, None, twelve_mb) == 2 * twelve_mb

@@ -231,9 +231,21 @@ def header_size(source: Path) -> tuple[int, int] | None:
         return None
 
 
-def decode_cost(source: Path, *, preview_long_side: int | None, input_long_side: int | None) -> int:
-    """Bytes of bitmap `inspect_image` will hold for `source` with these arguments (Pillow keeps 4 bytes a
-    pixel for RGB), from the header alone; 0 when the header cannot be read (inspection refuses it)."""
+@dataclass(frozen=True)
+class DecodeCost:
+    """What validating a file will hold, read from its header: `bitmap`, the bytes of the decode (and of
+    its resize to a provider's cap); `input_bound`, at most the bytes of the input a provider is sent (the
+    file as it is when it goes unchanged, else an encoded fit to the cap, never more than its RGB pixels)."""
+
+    bitmap: int
+    input_bound: int
+
+
+def decode_cost(source: Path, *, preview_long_side: int | None, input_long_side: int | None) -> DecodeCost:
+    """The `DecodeCost` of `inspect_image` for `source` with these arguments (Pillow keeps 4 bytes a pixel
+    for RGB). A header that cannot be read costs no bitmap (inspection refuses it) and bounds the input by
+    the file's size."""
+    size = source.stat().st_size
     try:
         with Image.open(source, formats=ALLOWED_FORMATS) as img:
             width, height = img.size
@@ -244,11 +256,15 @@ def decode_cost(source: Path, *, preview_long_side: int | None, input_long_side:
             if image_format(img) == "JPEG":
                 denominator = dct_scale(width, height, preview=preview_long_side, provider=wanted)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return 0
+        return DecodeCost(0, size)
     decoded = math.ceil(width / denominator) * math.ceil(height / denominator) * 4
-    # A resize to the provider's cap holds its output beside the decode.
-    resized = min(decoded, wanted * wanted * 4) if wanted is not None else 0
-    return decoded + resized
+    if wanted is None:
+        return DecodeCost(decoded, size)
+    # A resize to the provider's cap holds its output beside the decode; the input is that output
+    # encoded (JPEG at INPUT_QUALITY, or PNG for alpha: never more than 3 or 4 bytes a pixel).
+    scale = min(1.0, wanted / max(width, height))
+    fitted = math.ceil(width * scale) * math.ceil(height * scale)
+    return DecodeCost(decoded + min(decoded, fitted * 4), min(size, fitted * 4))
 
 
 def _check_jpeg_structure(data: jpeg.Buffer) -> jpeg.JpegLayout:

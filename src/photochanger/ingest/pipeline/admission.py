@@ -92,14 +92,14 @@ class Admission:
         the bitmap its validation decode holds, in one go, so no upload holds a part while it waits for the
         rest. Returns what was taken and the part to keep once the decode is done. Waits within the
         deadline (504 past it)."""
-        bitmap = await anyio.to_thread.run_sync(
+        cost = await anyio.to_thread.run_sync(
             lambda: images.decode_cost(path, preview_long_side=PREVIEW_LONG_SIDE, input_long_side=input_side)
         )
-        held = held_before_inspection(size, input_side)
+        held = held_before_inspection(size, input_side, cost.input_bound)
         # A burst of big photos queues here, first come first served, within each one's deadline.
         try:
             async with asyncio.timeout(deadline.remaining()):
-                taken = await self.inflight.reserve(held + bitmap)
+                taken = await self.inflight.reserve(held + cost.bitmap)
         except TimeoutError:
             raise IngestTimeout("The photo was not processed in time.") from None
         return taken, min(taken, held)
@@ -143,11 +143,13 @@ class Admission:
             yield
 
 
-def held_before_inspection(size: int, input_side: int | None) -> int:
+def held_before_inspection(size: int, input_side: int | None, input_bound: int) -> int:
     """What an upload may hold for its life once validated, besides its decode's bitmap, before the decode
     says more: a local operation reads the photo and makes a result of about its size; a remote one
-    sends an input of at most the photo's size and gets its answer (`held_after_inspection`)."""
-    return 2 * size if input_side is None else ANSWER_FACTOR * size
+    sends an input of at most `input_bound` (the photo, or its fit to the provider's cap, from the header:
+    a 12 MB 6000 x 4000 shot for a 1280 px cap sends at most 3.3 MB) and gets its answer
+    (`held_after_inspection`)."""
+    return 2 * size if input_side is None else ANSWER_FACTOR * min(size, input_bound)
 
 
 def held_after_inspection(size: int, info: images.ImageInfo, input_side: int | None) -> int:
