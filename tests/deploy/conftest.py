@@ -16,14 +16,7 @@ from tests.support.ci import require_tool
 from tests.support.nginx import (
     ACCEL_PREFIX as ACCEL_PREFIX,
 )
-from tests.support.nginx import (
-    main_conf,
-    render_site_conf,
-    self_signed,
-    start_nginx,
-    stop,
-    wait_for_port,
-)
+from tests.support.nginx import render_site_conf, self_signed, start_on_free_ports, stop
 from tests.support.server import ServerProcess, config_env, free_port, running_server
 
 
@@ -62,25 +55,20 @@ def stack(config: AppConfig, tmp_path: Path) -> Iterator[Stack]:
     workdir = tmp_path / "nginx"
     workdir.mkdir()
     cert, key = _self_signed(workdir)
-    http_port, https_port, app_port = free_port(), free_port(), free_port()
+    app_port = free_port()
     config.media_root.mkdir(parents=True, exist_ok=True)
-    site = workdir / "photochanger.conf"
-    site.write_text(
-        render_site_conf(
+
+    def site_conf(http_port: int, https_port: int) -> str:
+        return render_site_conf(
             http_port=http_port, https_port=https_port, app_port=app_port,
             media_root=config.media_root, cert=cert, key=key, log_dir=workdir,
-        ),
-        encoding="utf-8",
-    )  # fmt: skip
-    main = workdir / "nginx.conf"
-    main.write_text(main_conf(workdir, site), encoding="utf-8")
-    log = workdir / "stderr.log"
+        )  # fmt: skip
+
     asyncio.run(_set_ingest_password(config.database_url))
     env = config_env(config, PHOTOCHANGER_ACCEL_REDIRECT_PREFIX=ACCEL_PREFIX)
     with running_server(env, tmp_path / "server.log", port=app_port) as app:
-        proc = start_nginx(nginx, workdir, main, log)
+        proc, http_port, https_port = start_on_free_ports(nginx, workdir, site_conf)
         try:
-            wait_for_port(https_port, proc, log)
             yield Stack(
                 f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", cert, app, config, workdir
             )

@@ -30,7 +30,7 @@ from tests.fakes.server import Reply
 from tests.ingest.conftest import booth_fields
 from tests.support import images
 from tests.support.ci import require_tool
-from tests.support.nginx import main_conf, render_site_conf, self_signed, start_nginx, stop, wait_for_port
+from tests.support.nginx import render_site_conf, self_signed, start_on_free_ports, stop
 from tests.support.s3 import MotoServer
 from tests.support.server import ServerProcess, config_env, free_port, running_server
 
@@ -98,7 +98,6 @@ def cluster(
     workdir.mkdir()
     cert, key = self_signed(openssl, workdir)
     ports = [free_port(), free_port()]
-    http_port, https_port = free_port(), free_port()
     config.media_root.mkdir(parents=True, exist_ok=True)
     bucket = {
         f"PHOTOCHANGER_{name.upper()}": value.get_secret_value()
@@ -125,20 +124,15 @@ def cluster(
             )
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
             nodes.append(stack.enter_context(running_server(env, tmp_path / f"node-{index}.log", port=port)))
-        site = workdir / "photochanger.conf"
-        site.write_text(
-            render_site_conf(
+
+        def site_conf(http_port: int, https_port: int) -> str:
+            return render_site_conf(
                 http_port=http_port, https_port=https_port, app_ports=ports,
                 media_root=config.media_root, cert=cert, key=key, log_dir=workdir,
-            ),
-            encoding="utf-8",
-        )  # fmt: skip
-        main = workdir / "nginx.conf"
-        main.write_text(main_conf(workdir, site), encoding="utf-8")
-        log = workdir / "stderr.log"
-        proc = start_nginx(nginx, workdir, main, log)
+            )  # fmt: skip
+
+        proc, _http_port, https_port = start_on_free_ports(nginx, workdir, site_conf)
         stack.callback(stop, proc)
-        wait_for_port(https_port, proc, log)
         yield Cluster(nodes, f"https://127.0.0.1:{https_port}", cert, config, moto_server, s3_bucket)
 
 

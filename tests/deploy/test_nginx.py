@@ -1,12 +1,15 @@
 """The production nginx config in front of the real server: TLS, headers, limits, uploads and downloads."""
 
 import asyncio
+import socket
 import ssl
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from photochanger.config import AppConfig
 from photochanger.core.db import create_engine, create_sessionmaker
@@ -15,6 +18,7 @@ from photochanger.models.job import Job
 from tests.deploy.conftest import ACCEL_PREFIX, BOOTH_PASSWORD, Stack
 from tests.support.ci import require_tool
 from tests.support.jobs import add_job, jpeg_bytes
+from tests.support.nginx import PortTaken, wait_for_port
 
 SECURITY_HEADERS = {
     "strict-transport-security": "max-age=31536000; includeSubDomains",
@@ -233,3 +237,18 @@ def test_metrics_are_denied_at_nginx_except_to_the_listed_scrapers(stack: Stack)
     assert "photochanger_" in allowed.text
     assert [r.status_code for r in denied] == [403] * 4
     assert all("photochanger_" not in r.text for r in denied)
+
+
+def test_waiting_for_nginx_refuses_a_port_another_process_listens_on(tmp_path: Path) -> None:
+    # The stack's ports are free when chosen; a process binding one before nginx does must not pass for it.
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        try:
+            with pytest.raises(PortTaken):
+                wait_for_port(port, stand_in, tmp_path / "log", timeout=5)
+        finally:
+            stand_in.kill()
+            stand_in.wait()

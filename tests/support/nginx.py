@@ -4,11 +4,12 @@ Shared by the deploy tests (tests/deploy) and the download benchmark (scripts/be
 """
 
 import os
-import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from tests.support.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SITE_CONF = REPO / "deploy" / "nginx" / "photochanger.conf"
@@ -116,13 +117,73 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+class PortTaken(RuntimeError):
+    """Another process listens on a port nginx was given (a free port taken between choosing and binding)."""
+
+
+def _listening_inodes(port: int) -> set[int]:
+    """Socket inodes listening on 127.0.0.1:`port` (IPv4), from /proc/net/tcp."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        address, state, inode = fields[1], fields[3], int(fields[9])
+        if state == "0A" and int(address.rsplit(":", 1)[1], 16) == port:
+            inodes.add(inode)
+    return inodes
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
+
+
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 15) -> None:
+    """Until nginx (`proc`, its master process) itself listens on `port`. A connection alone could reach
+    another process holding the port; that raises `PortTaken` (nginx would fail to bind it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"nginx exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+        listening = _listening_inodes(port)
+        if listening:
+            if listening & _socket_inodes(proc.pid):
                 return
+            raise PortTaken(f"another process listens on {port}")
         time.sleep(0.05)
     raise RuntimeError(f"nginx did not listen on {port}:\n{log.read_text(errors='replace')}")
+
+
+def start_on_free_ports(
+    nginx: str, workdir: Path, site_conf: Callable[[int, int], str], *, attempts: int = 3
+) -> tuple[subprocess.Popen[bytes], int, int]:
+    """nginx with the site `site_conf(http_port, https_port)` renders, on two free ports, listening on both
+    before this returns: (process, http_port, https_port). Ports another process takes first are given up
+    for new ones, up to `attempts` times."""
+    log = workdir / "stderr.log"
+    for attempt in range(attempts):
+        http_port, https_port = free_port(), free_port()
+        site = workdir / "photochanger.conf"
+        site.write_text(site_conf(http_port, https_port), encoding="utf-8")
+        main = workdir / "nginx.conf"
+        main.write_text(main_conf(workdir, site), encoding="utf-8")
+        proc = start_nginx(nginx, workdir, main, log)
+        try:
+            wait_for_port(https_port, proc, log)
+            wait_for_port(http_port, proc, log)
+        except PortTaken:
+            stop(proc)
+            if attempt == attempts - 1:
+                raise
+            continue
+        except BaseException:
+            stop(proc)
+            raise
+        return proc, http_port, https_port
+    raise AssertionError("unreachable")
